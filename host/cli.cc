@@ -25,7 +25,8 @@ constexpr const char* kOverview =
     "commands:\n"
     "  train       train vectors on a text corpus        w2v train --corpus FILE --output FILE\n"
     "  similar     cosine nearest neighbours of a word    w2v similar VECTORS WORD [-k N]\n"
-    "  analogy     Google analogy accuracy (3CosAdd)      w2v analogy VECTORS QUESTIONS [--restrict N]\n"
+    "  analogy     Google analogy accuracy (3CosAdd)      w2v analogy VECTORS QUESTIONS "
+    "[--restrict N]\n"
     "  similarity  Spearman correlation on word pairs     w2v similarity VECTORS PAIRS\n\n"
     "Run 'w2v COMMAND --help' for the flags of each command.\n";
 

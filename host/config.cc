@@ -19,9 +19,12 @@ const char* to_string(ModelKind m) { return m == ModelKind::kCbow ? "cbow" : "sk
 const char* to_string(LossKind l) { return l == LossKind::kSoftmax ? "softmax" : "ns"; }
 const char* to_string(DeviceKind d) {
   switch (d) {
-    case DeviceKind::kCpu: return "cpu";
-    case DeviceKind::kCuda: return "cuda";
-    default: return "auto";
+    case DeviceKind::kCpu:
+      return "cpu";
+    case DeviceKind::kCuda:
+      return "cuda";
+    default:
+      return "auto";
   }
 }
 
@@ -57,86 +60,115 @@ std::string show(double v) {
   return s.str();
 }
 
-#define W2V_STRING_FLAG(field, meta, help)                                                   \
-  Flag {                                                                                    \
-    #field, meta, help, false, false,                                                       \
+#define W2V_STRING_FLAG(field, meta, help)                                                \
+  Flag {                                                                                  \
+#field, meta, help, false, false,                                                       \
         [](TrainConfig& c, const std::string& t, const std::string&) { c.field = t; },      \
         [](const TrainConfig& c) { return c.field.empty() ? std::string("\"\"") : c.field; } \
   }
-#define W2V_INT_FLAG(name, field, type, help)                                           \
+#define W2V_INT_FLAG(name, field, type, help)                            \
+  Flag {                                                                 \
+    name, "N", help, false, false,                                       \
+        [](TrainConfig& c, const std::string& t, const std::string& f) { \
+          c.field = parse_integer<type>(t, f);                           \
+        },                                                               \
+        [](const TrainConfig& c) { return std::to_string(c.field); }     \
+  }
+#define W2V_REAL_FLAG(name, field, help)                                 \
+  Flag {                                                                 \
+    name, "X", help, false, false,                                       \
+        [](TrainConfig& c, const std::string& t, const std::string& f) { \
+          c.field = parse_double(t, f);                                  \
+        },                                                               \
+        [](const TrainConfig& c) { return show(c.field); }               \
+  }
+#define W2V_SWITCH(name, field, help)                                                   \
   Flag {                                                                                \
-    name, "N", help, false, false,                                                      \
-        [](TrainConfig& c, const std::string& t, const std::string& f) {                \
-          c.field = parse_integer<type>(t, f);                                          \
-        },                                                                              \
-        [](const TrainConfig& c) { return std::to_string(c.field); }                    \
-  }
-#define W2V_REAL_FLAG(name, field, help)                                                     \
-  Flag {                                                                                     \
-    name, "X", help, false, false,                                                           \
-        [](TrainConfig& c, const std::string& t, const std::string& f) {                     \
-          c.field = parse_double(t, f);                                                      \
-        },                                                                                   \
-        [](const TrainConfig& c) { return show(c.field); }                                   \
-  }
-#define W2V_SWITCH(name, field, help)                                                         \
-  Flag {                                                                                      \
-    name, "", help, true, false, [](TrainConfig& c, const std::string&, const std::string&) { \
-      c.field = true;                                                                         \
-    },                                                                                        \
-        [](const TrainConfig& c) { return std::string(c.field ? "on" : "off"); }              \
+    name, "", help, true, false,                                                        \
+        [](TrainConfig& c, const std::string&, const std::string&) { c.field = true; }, \
+        [](const TrainConfig& c) { return std::string(c.field ? "on" : "off"); }        \
   }
 
 std::vector<Flag> make_flags() {
   std::vector<Flag> f = {
-      W2V_STRING_FLAG(corpus, "FILE", "training text (whitespace-separated tokens, one sentence per line) or an encoded corpus"),
+      W2V_STRING_FLAG(corpus, "FILE",
+                      "training text (whitespace-separated tokens, one sentence per line) or an "
+                      "encoded corpus"),
       W2V_STRING_FLAG(output, "FILE", "where to write the vectors"),
-      W2V_STRING_FLAG(format, "text|bin|auto", "vector file format; auto: .bin is binary, anything else text"),
-      W2V_STRING_FLAG(vocab, "FILE", "vocabulary file ('word count' lines): read if it exists, else written; default: a cache file"),
-      W2V_STRING_FLAG(cache_dir, "DIR", "where the vocabulary and encoded corpus are cached; default: the directory of --output"),
-      W2V_STRING_FLAG(loss_log, "FILE", "write progress as CSV (words,seconds,alpha,loss,words_per_sec)"),
+      W2V_STRING_FLAG(format, "text|bin|auto",
+                      "vector file format; auto: .bin is binary, anything else text"),
+      W2V_STRING_FLAG(vocab, "FILE",
+                      "vocabulary file ('word count' lines): read if it exists, else written; "
+                      "default: a cache file"),
+      W2V_STRING_FLAG(
+          cache_dir, "DIR",
+          "where the vocabulary and encoded corpus are cached; default: the directory of --output"),
+      W2V_STRING_FLAG(loss_log, "FILE",
+                      "write progress as CSV (words,seconds,alpha,loss,words_per_sec)"),
       W2V_INT_FLAG("min-count", min_count, std::uint64_t, "drop words that occur fewer times"),
-      W2V_INT_FLAG("max-vocab", max_vocab, std::uint64_t, "keep at most this many most frequent words (0: no limit)"),
+      W2V_INT_FLAG("max-vocab", max_vocab, std::uint64_t,
+                   "keep at most this many most frequent words (0: no limit)"),
       W2V_SWITCH("lowercase", lowercase, "fold ASCII letters to lower case"),
-      W2V_REAL_FLAG("sample", sample, "subsampling threshold for frequent words (0: off; 1e-4 suits text8)"),
+      W2V_REAL_FLAG("sample", sample,
+                    "subsampling threshold for frequent words (0: off; 1e-4 suits text8)"),
       W2V_REAL_FLAG("ns-exponent", ns_exponent, "noise distribution is unigram^X"),
       Flag{"model", "skipgram|cbow", "architecture", false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "skipgram" || t == "sg") c.model = ModelKind::kSkipGram;
-             else if (t == "cbow") c.model = ModelKind::kCbow;
-             else bad_value(f, t, "skipgram or cbow");
+             if (t == "skipgram" || t == "sg")
+               c.model = ModelKind::kSkipGram;
+             else if (t == "cbow")
+               c.model = ModelKind::kCbow;
+             else
+               bad_value(f, t, "skipgram or cbow");
            },
            [](const TrainConfig& c) { return std::string(to_string(c.model)); }},
-      Flag{"loss", "ns|softmax", "negative sampling, or full softmax (small vocabularies)", false, false,
+      Flag{"loss", "ns|softmax", "negative sampling, or full softmax (small vocabularies)", false,
+           false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "ns") c.loss = LossKind::kNegativeSampling;
-             else if (t == "softmax") c.loss = LossKind::kSoftmax;
-             else bad_value(f, t, "ns or softmax");
+             if (t == "ns")
+               c.loss = LossKind::kNegativeSampling;
+             else if (t == "softmax")
+               c.loss = LossKind::kSoftmax;
+             else
+               bad_value(f, t, "ns or softmax");
            },
            [](const TrainConfig& c) { return std::string(to_string(c.loss)); }},
       W2V_INT_FLAG("dim", dim, std::uint32_t, "embedding dimension"),
-      W2V_INT_FLAG("window", window, std::uint32_t, "maximum context window (each center draws 1..N)"),
-      W2V_INT_FLAG("negative", negative, std::uint32_t, "noise words per positive example (--loss ns)"),
+      W2V_INT_FLAG("window", window, std::uint32_t,
+                   "maximum context window (each center draws 1..N)"),
+      W2V_INT_FLAG("negative", negative, std::uint32_t,
+                   "noise words per positive example (--loss ns)"),
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
       Flag{"alpha", "X", "initial learning rate (0: 0.025 skip-gram, 0.05 CBOW)", false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) { c.alpha = parse_double(t, f); },
-           [](const TrainConfig& c) { return c.alpha > 0 ? show(c.alpha) : std::string("0 (auto)"); }},
-      W2V_REAL_FLAG("min-alpha-fraction", min_alpha_fraction, "learning rate decays linearly to alpha times this"),
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             c.alpha = parse_double(t, f);
+           },
+           [](const TrainConfig& c) {
+             return c.alpha > 0 ? show(c.alpha) : std::string("0 (auto)");
+           }},
+      W2V_REAL_FLAG("min-alpha-fraction", min_alpha_fraction,
+                    "learning rate decays linearly to alpha times this"),
       W2V_INT_FLAG("epochs", epochs, std::uint32_t, "passes over the corpus"),
       Flag{"threads", "N", "worker threads (0: all cores)", false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.threads = parse_integer<std::uint32_t>(t, f);
            },
            [](const TrainConfig& c) {
-             return std::to_string(c.threads) + (c.threads ? "" : " (" + std::to_string(c.thread_count()) + " here)");
+             return std::to_string(c.threads) +
+                    (c.threads ? "" : " (" + std::to_string(c.thread_count()) + " here)");
            }},
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
-      Flag{"device", "auto|cpu|cuda", "where to train; auto uses a CUDA GPU when there is one", false, false,
+      Flag{"device", "auto|cpu|cuda", "where to train; auto uses a CUDA GPU when there is one",
+           false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "auto") c.device = DeviceKind::kAuto;
-             else if (t == "cpu") c.device = DeviceKind::kCpu;
-             else if (t == "cuda" || t == "gpu") c.device = DeviceKind::kCuda;
-             else bad_value(f, t, "auto, cpu or cuda");
+             if (t == "auto")
+               c.device = DeviceKind::kAuto;
+             else if (t == "cpu")
+               c.device = DeviceKind::kCpu;
+             else if (t == "cuda" || t == "gpu")
+               c.device = DeviceKind::kCuda;
+             else
+               bad_value(f, t, "auto, cpu or cuda");
            },
            [](const TrainConfig& c) { return std::string(to_string(c.device)); }},
       W2V_REAL_FLAG("progress-interval", progress_interval, "seconds between progress lines"),
@@ -162,7 +194,8 @@ TrainConfig parse_train_args(const std::vector<std::string>& args) {
   const auto& flags = train_flags();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "' (see w2v train --help)");
+    if (a.rfind("--", 0) != 0)
+      throw Error("unexpected argument '" + a + "' (see w2v train --help)");
     std::string name = a.substr(2), value;
     bool has_value = false;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -187,7 +220,8 @@ TrainConfig parse_train_args(const std::vector<std::string>& args) {
 }
 
 void validate(const TrainConfig& c) {
-  auto need = [](bool ok, const std::string& flag, const std::string& rule, const std::string& got) {
+  auto need = [](bool ok, const std::string& flag, const std::string& rule,
+                 const std::string& got) {
     if (!ok) throw Error("--" + flag + ": must be " + rule + ", got " + got);
   };
   if (c.corpus.empty()) throw Error("--corpus: required (the training text)");
@@ -203,8 +237,8 @@ void validate(const TrainConfig& c) {
   need(c.dim <= 100000, "dim", "at most 100000", std::to_string(c.dim));
   need(c.sample >= 0, "sample", "non-negative", show(c.sample));
   need(c.alpha >= 0, "alpha", "positive (or 0 for the default)", show(c.alpha));
-  need(c.min_alpha_fraction >= 0 && c.min_alpha_fraction <= 1, "min-alpha-fraction",
-       "in [0, 1]", show(c.min_alpha_fraction));
+  need(c.min_alpha_fraction >= 0 && c.min_alpha_fraction <= 1, "min-alpha-fraction", "in [0, 1]",
+       show(c.min_alpha_fraction));
   need(c.progress_interval > 0, "progress-interval", "positive", show(c.progress_interval));
   need(c.threads <= 4096, "threads", "at most 4096", std::to_string(c.threads));
   if (c.format != "auto" && c.format != "text" && c.format != "bin" && c.format != "binary")
@@ -220,8 +254,10 @@ std::string train_help() {
     std::string head = "  --" + f.name + (f.metavar.empty() ? "" : " " + f.metavar);
     s << head;
     s << std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') << f.help;
-    if (f.required) s << " (required)";
-    else s << " [default: " << f.value(defaults) << "]";
+    if (f.required)
+      s << " (required)";
+    else
+      s << " [default: " << f.value(defaults) << "]";
     s << "\n";
   }
   return s.str();

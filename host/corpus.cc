@@ -98,11 +98,10 @@ CorpusHeader EncodedCorpus::read_header(const std::string& path) {
 EncodedCorpus::EncodedCorpus(const std::string& path, const Vocab& vocab) {
   header_ = read_header(path);
   if (header_.vocab_size != vocab.size() || header_.vocab_hash != vocab.hash())
-    throw_file_error(path, "encoded with another vocabulary (" +
-                               std::to_string(header_.vocab_size) + " words, hash " +
-                               hex(header_.vocab_hash) + "; this vocabulary has " +
-                               std::to_string(vocab.size()) + " words, hash " + hex(vocab.hash()) +
-                               ")");
+    throw_file_error(path,
+                     "encoded with another vocabulary (" + std::to_string(header_.vocab_size) +
+                         " words, hash " + hex(header_.vocab_hash) + "; this vocabulary has " +
+                         std::to_string(vocab.size()) + " words, hash " + hex(vocab.hash()) + ")");
   file_ = std::make_unique<MappedFile>(path);
   std::uint64_t expected = sizeof(CorpusHeader) + header_.entry_count * sizeof(std::uint32_t);
   if (header_.entry_count > (file_->size() / sizeof(std::uint32_t)) || file_->size() != expected)
@@ -169,8 +168,8 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, void (*log)(const std::str
   if (ec) throw_file_error(dir.string(), "cannot create the cache directory: " + ec.message());
   std::string vocab_path = o.vocab_path.empty() ? (dir / (stem + ".vocab")).string() : o.vocab_path;
   bool explicit_vocab = !o.vocab_path.empty() && file_exists(o.vocab_path);
-  out.encoded_path = o.vocab_path.empty() ? (dir / (stem + ".tokens")).string()
-                                          : vocab_path + ".tokens";
+  out.encoded_path =
+      o.vocab_path.empty() ? (dir / (stem + ".tokens")).string() : vocab_path + ".tokens";
 
   FileStamp stamp = file_stamp(o.corpus_path);
   bool cache_ok = false;

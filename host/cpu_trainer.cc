@@ -39,15 +39,15 @@ LogisticTable::LogisticTable() {
   }
 }
 
+// NaN fails both range checks and comes back unchanged, so a diverging run reports a NaN
+// loss instead of indexing the table with it.
 float LogisticTable::sigmoid(float x) const {
-  if (x >= kMaxLogit) return 1.0f;
-  if (x <= -kMaxLogit) return 0.0f;
+  if (!(x > -kMaxLogit && x < kMaxLogit)) return x >= kMaxLogit ? 1.0f : x <= -kMaxLogit ? 0.0f : x;
   return sigmoid_[static_cast<int>((x + kMaxLogit) * (kSize / (2 * kMaxLogit)) + 0.5f)];
 }
 
 float LogisticTable::softplus(float x) const {
-  if (x >= kMaxLogit) return x;
-  if (x <= -kMaxLogit) return 0.0f;
+  if (!(x > -kMaxLogit && x < kMaxLogit)) return x <= -kMaxLogit ? 0.0f : x;
   return softplus_[static_cast<int>((x + kMaxLogit) * (kSize / (2 * kMaxLogit)) + 0.5f)];
 }
 
@@ -152,9 +152,12 @@ class Worker {
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t b = draw_window(rng_, c_.window);
       std::size_t lo = i >= b ? i - b : 0, hi = std::min(n - 1, i + b);
-      if (cbow) cbow_center(i, lo, hi, softmax);
-      else if (softmax) skipgram_softmax_center(i, lo, hi);
-      else skipgram_ns_center(i, lo, hi);
+      if (cbow)
+        cbow_center(i, lo, hi, softmax);
+      else if (softmax)
+        skipgram_softmax_center(i, lo, hi);
+      else
+        skipgram_ns_center(i, lo, hi);
     }
   }
 
@@ -170,8 +173,8 @@ class Worker {
       float* row = in_row(sentence_[j]);
       draw_noise(1);
       std::fill(grad_.begin(), grad_.end(), 0.0f);
-      loss_sum_ += ns_step(table_, row, out_, dim_, targets_.data(), c_.negative + 1, alpha_,
-                           grad_.data());
+      loss_sum_ +=
+          ns_step(table_, row, out_, dim_, targets_.data(), c_.negative + 1, alpha_, grad_.data());
       axpy(row, 1.0f, grad_.data(), dim_);
       ++loss_count_;
     }
@@ -186,7 +189,11 @@ class Worker {
     float* row = in_row(sentence_[i]);
     // A copy: with tied embeddings the row is also one of the output rows being updated.
     std::copy(row, row + dim_, hidden_.begin());
-    loss_sum_ += softmax_step(hidden_.data(), out_, vocab_, dim_, targets_.data(), count, alpha_,
+    // The loss is the mean over the context words, but alpha is a rate per (center, context)
+    // pair as in word2vec.c, so the step is scaled by their count: without it a center with
+    // 2b context words would learn 2b times slower than under negative sampling.
+    const float step = alpha_ * static_cast<float>(count);
+    loss_sum_ += softmax_step(hidden_.data(), out_, vocab_, dim_, targets_.data(), count, step,
                               logits_.data(), grad_.data());
     axpy(row, 1.0f, grad_.data(), dim_);
     ++loss_count_;

@@ -18,7 +18,8 @@ Matrix::Matrix(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols) {
   void* p = std::aligned_alloc(64, bytes);
   if (!p)
     throw Error("out of memory: a " + std::to_string(rows) + " x " + std::to_string(cols) +
-                " matrix needs " + std::to_string(bytes >> 20) + " MiB; lower --dim or --max-vocab");
+                " matrix needs " + std::to_string(bytes >> 20) +
+                " MiB; lower --dim or --max-vocab");
   data_.reset(static_cast<float*>(p));
 }
 

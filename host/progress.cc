@@ -46,33 +46,40 @@ std::string clock_text(double seconds) {
 }  // namespace
 
 void Progress::report(bool final_line) {
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::uint64_t words = words_.load();
   double loss_sum = loss_sum_.load();
   std::uint64_t loss_count = loss_count_.load();
-  std::uint64_t interval_count = loss_count - last_loss_count_;
-  double interval_loss = interval_count ? (loss_sum - last_loss_sum_) / interval_count : NAN;
+  double since_sum = last_loss_sum_;
+  std::uint64_t since_count = last_loss_count_;
   // A final interval much shorter than a regular one is too noisy to stand alone.
-  if (final_line && have_final_loss_ && seconds - last_seconds_ < 0.5 * options_.interval_seconds)
-    interval_count = 0;
+  if (final_line && have_final_loss_ && seconds - last_seconds_ < 0.5 * options_.interval_seconds) {
+    since_sum = earlier_loss_sum_;
+    since_count = earlier_loss_count_;
+  }
+  std::uint64_t interval_count = loss_count - since_count;
+  double interval_loss = interval_count ? (loss_sum - since_sum) / interval_count : NAN;
   if (interval_count) {
     if (!std::isfinite(interval_loss)) {
       stop_ = true;
       if (diverged_.empty())
-        diverged_ = "training diverged: the loss became " + std::string(std::isnan(interval_loss) ? "NaN" : "infinite") +
-                    " after " + std::to_string(words) + " words; lower --alpha";
+        diverged_ = "training diverged: the loss became " +
+                    std::string(std::isnan(interval_loss) ? "NaN" : "infinite") + " after " +
+                    std::to_string(words) + " words; lower --alpha";
       return;
     }
     final_loss_ = interval_loss;
     have_final_loss_ = true;
   }
+  earlier_loss_sum_ = last_loss_sum_;
+  earlier_loss_count_ = last_loss_count_;
   last_seconds_ = seconds;
   last_loss_sum_ = loss_sum;
   last_loss_count_ = loss_count;
   if (final_line) return;
   double rate = seconds > 0 ? words / seconds : 0;
-  double fraction = std::min(1.0, static_cast<double>(words) / std::max<std::uint64_t>(options_.total_words, 1));
+  double fraction =
+      std::min(1.0, static_cast<double>(words) / std::max<std::uint64_t>(options_.total_words, 1));
   double eta = rate > 0 ? (options_.total_words - std::min(words, options_.total_words)) / rate : 0;
   double alpha_now = alpha();
   if (!options_.quiet)
@@ -80,8 +87,8 @@ void Progress::report(bool final_line) {
                  100.0 * fraction, rate, alpha_now, final_loss_, clock_text(eta).c_str());
   if (log_) {
     char row[160];
-    std::snprintf(row, sizeof row, "%llu,%.3f,%.8f,%.6f,%.0f\n", static_cast<unsigned long long>(words),
-                  seconds, alpha_now, final_loss_, rate);
+    std::snprintf(row, sizeof row, "%llu,%.3f,%.8f,%.6f,%.0f\n",
+                  static_cast<unsigned long long>(words), seconds, alpha_now, final_loss_, rate);
     log_->write(row);
   }
 }
@@ -120,8 +127,7 @@ TrainStats Progress::summary() {
     log_->commit();
   }
   std::fprintf(options_.out, "trained %llu words in %.2f s: %.0f words/s, final loss %.4f\n",
-               static_cast<unsigned long long>(s.words), s.seconds, s.words_per_sec,
-               s.final_loss);
+               static_cast<unsigned long long>(s.words), s.seconds, s.words_per_sec, s.final_loss);
   return s;
 }
 

@@ -12,7 +12,8 @@ AliasTable::AliasTable(const std::vector<double>& weights) : size_(weights.size(
   const std::size_t n = weights.size();
   if (n == 0 || n > 0xFFFFFFFFull) throw Error("alias table: need 1 to 2^32-1 weights");
   double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
-  if (!(sum > 0) || !std::isfinite(sum)) throw Error("alias table: weights must have a positive sum");
+  if (!(sum > 0) || !std::isfinite(sum))
+    throw Error("alias table: weights must have a positive sum");
   // Vose's method on scaled probabilities p_i * n: slots below 1 borrow from slots above 1.
   std::vector<double> scaled(n);
   std::vector<std::uint32_t> small, large;
@@ -26,7 +27,8 @@ AliasTable::AliasTable(const std::vector<double>& weights) : size_(weights.size(
   while (!small.empty() && !large.empty()) {
     std::uint32_t s = small.back(), l = large.back();
     small.pop_back();
-    threshold_[s] = static_cast<std::uint32_t>(std::clamp(scaled[s] * 4294967296.0, 0.0, 4294967295.0));
+    threshold_[s] =
+        static_cast<std::uint32_t>(std::clamp(scaled[s] * 4294967296.0, 0.0, 4294967295.0));
     alias_[s] = l;
     scaled[l] -= 1.0 - scaled[s];
     if (scaled[l] < 1.0) {

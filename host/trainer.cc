@@ -27,10 +27,9 @@ std::unique_ptr<Trainer> make_trainer(DeviceKind device, std::string& announceme
     throw Error("--device cuda: found " + cuda.description +
                 ", but this build has no GPU trainer yet; use --device cpu or auto");
   }
-  announcement = cuda.available
-                     ? "device: cpu (CUDA device " + cuda.description +
-                           " found; this build has no GPU trainer yet)"
-                     : "device: cpu (no CUDA device: " + cuda.description + ")";
+  announcement = cuda.available ? "device: cpu (CUDA device " + cuda.description +
+                                      " found; this build has no GPU trainer yet)"
+                                : "device: cpu (no CUDA device: " + cuda.description + ")";
   return std::make_unique<CpuTrainer>();
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 
 #include "w2v/error.h"
@@ -30,7 +31,7 @@ VectorFormat resolve_vector_format(const std::string& flag_value, const std::str
 namespace {
 
 // A piece of a possibly binary file, made safe to put in a one-line message.
-std::string quoted(std::string_view s) {
+std::string shown(std::string_view s) {
   constexpr std::size_t kMax = 40;
   std::string out = "'";
   for (unsigned char c : s.substr(0, kMax)) {
@@ -83,7 +84,7 @@ class VectorReader {
       while (pos_ < size_ && is_space(data_[pos_])) ++pos_;
       if (pos_ < size_) {
         fail("header says " + n(count_) +
-             " words, but more data follows: " + quoted({data_ + pos_, size_ - pos_}));
+             " words, but more data follows: " + shown({data_ + pos_, size_ - pos_}));
       }
     }
     return e;
@@ -108,7 +109,7 @@ class VectorReader {
       found += ok;
       i = end;
     }
-    if (!ok || found != 2) fail("expected a 'COUNT DIM' header line, found " + quoted(line));
+    if (!ok || found != 2) fail("expected a 'COUNT DIM' header line, found " + shown(line));
     count_ = values[0];
     dim_ = values[1];
     if (dim_ == 0) fail("header says dimension 0");
@@ -161,7 +162,7 @@ class VectorReader {
     std::string_view line(begin, nl - begin);
     std::size_t w = line.find(' ');
     if (w == 0 || w == std::string_view::npos) {
-      fail(line_no + "expected a word and " + n(dim_) + " values, found " + quoted(line));
+      fail(line_no + "expected a word and " + n(dim_) + " values, found " + shown(line));
     }
     word.assign(line.substr(0, w));
     std::size_t values = 0;
@@ -177,7 +178,7 @@ class VectorReader {
         auto [p, ec] = std::from_chars(line.data() + j, line.data() + end, v);
         if (ec != std::errc() || p != line.data() + end || !std::isfinite(v)) {
           fail(line_no + "value " + n(values + 1) +
-               " is not a finite float32: " + quoted(line.substr(j, end - j)));
+               " is not a finite float32: " + shown(line.substr(j, end - j)));
         }
         out[values] = v;
       }
@@ -205,7 +206,7 @@ class VectorReader {
     if (!sp) truncated(i);
     std::string_view w(begin, sp - begin);
     if (w.empty() || w.find_first_of(std::string_view("\n\0", 2)) != std::string_view::npos) {
-      fail("word " + n(i + 1) + ": bad word " + quoted(w) + " (not a word2vec binary file?)");
+      fail("word " + n(i + 1) + ": bad word " + shown(w) + " (not a word2vec binary file?)");
     }
     pos_ += w.size() + 1;
     if (size_ - pos_ < dim_ * sizeof(float)) truncated(i);
@@ -213,7 +214,7 @@ class VectorReader {
     pos_ += dim_ * sizeof(float);
     for (std::size_t j = 0; j < dim_; ++j) {
       if (!std::isfinite(out[j])) {
-        fail("word " + n(i + 1) + " " + quoted(w) + ": value " + n(j + 1) + " is not finite");
+        fail("word " + n(i + 1) + " " + shown(w) + ": value " + n(j + 1) + " is not finite");
       }
     }
     word.assign(w);
@@ -242,13 +243,13 @@ void write_vectors(const std::string& path, VectorFormat format,
     const std::string& w = words[i];
     if (w.empty() || w.find_first_of(" \n") != std::string::npos) {
       throw_file_error(
-          path, "word " + n(i + 1) + " " + quoted(w) + " is empty or contains a space or newline");
+          path, "word " + n(i + 1) + " " + shown(w) + " is empty or contains a space or newline");
     }
     const float* r = data + i * dim;
     for (std::size_t j = 0; j < dim; ++j) {
       if (!std::isfinite(r[j])) {
         throw_file_error(
-            path, "word " + n(i + 1) + " " + quoted(w) + ": value " + n(j + 1) + " is not finite");
+            path, "word " + n(i + 1) + " " + shown(w) + ": value " + n(j + 1) + " is not finite");
       }
     }
     buf += w;
@@ -275,6 +276,8 @@ void write_vectors(const std::string& path, VectorFormat format,
 }
 
 Embeddings read_vectors(const std::string& path, std::size_t max_words) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw_file_error(path, "is a directory, not a file");
   MappedFile file(path);
   return VectorReader(path, file).read(max_words);
 }

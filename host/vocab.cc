@@ -107,7 +107,8 @@ Vocab Vocab::from_counts(std::vector<std::string> words, std::vector<std::uint64
 }
 
 void Vocab::index(const std::string& source) {
-  if (words_.size() != counts_.size()) throw_file_error(source, "words and counts differ in length");
+  if (words_.size() != counts_.size())
+    throw_file_error(source, "words and counts differ in length");
   if (words_.empty()) throw_file_error(source, "the vocabulary is empty");
   if (words_.size() >= kNotFound) throw_file_error(source, "too many words for 32-bit ids");
   ids_.clear();

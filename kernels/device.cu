@@ -20,8 +20,8 @@ CudaDeviceInfo probe_cuda_device_runtime() {
   err = cudaGetDeviceProperties(&prop, 0);
   if (err != cudaSuccess) return {false, cudaGetErrorString(err)};
   return {true, std::string(prop.name) + " (sm_" + std::to_string(prop.major) +
-                    std::to_string(prop.minor) + ", " +
-                    std::to_string(prop.totalGlobalMem >> 30) + " GiB)"};
+                    std::to_string(prop.minor) + ", " + std::to_string(prop.totalGlobalMem >> 30) +
+                    " GiB)"};
 }
 
 }  // namespace w2v

@@ -69,9 +69,9 @@ class EncodedCorpus {
 // What `w2v train` needs from a corpus argument: the vocabulary and its encoding, built or
 // taken from the cache.
 struct CorpusOptions {
-  std::string corpus_path;       // text, or an already encoded file
-  std::string vocab_path;        // "" = cache file; an existing file is read, else written
-  std::string cache_dir;         // where cached vocabulary/encoding live; "" = "."
+  std::string corpus_path;  // text, or an already encoded file
+  std::string vocab_path;   // "" = cache file; an existing file is read, else written
+  std::string cache_dir;    // where cached vocabulary/encoding live; "" = "."
   TokenizerOptions tokenizer;
   std::uint64_t min_count = 5;
   std::size_t max_vocab = 0;

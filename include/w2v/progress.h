@@ -65,6 +65,10 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   double last_seconds_ = 0, last_loss_sum_ = 0;
   std::uint64_t last_loss_count_ = 0;
+  // Totals at the report before the last one: a short final interval is merged with the
+  // last full one.
+  double earlier_loss_sum_ = 0;
+  std::uint64_t earlier_loss_count_ = 0;
   double final_loss_ = 0;
   bool have_final_loss_ = false;
   std::unique_ptr<AtomicFile> log_;

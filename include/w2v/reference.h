@@ -20,7 +20,7 @@ double ns_loss(const float* v, const float* u, const float* labels, std::size_t 
 
 // Log-softmax + NLL over logits [V], averaged over T targets (T = 1 for CBOW; all context
 // words of a center for skip-gram): loss = -(1/T) sum_t log softmax(logits)[target_t].
-// grad_logits [V] (if not null) = softmax(logits) - (1/T) sum_t onehot(target_t).
+// grad_logits [V] (if not null; may equal logits) = softmax(logits) - (1/T) sum_t onehot(target_t).
 double softmax_nll(const float* logits, std::size_t vocab, const std::uint32_t* targets,
                    std::size_t target_count, float* grad_logits);
 

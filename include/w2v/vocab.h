@@ -12,8 +12,8 @@
 
 namespace w2v {
 
-inline constexpr std::size_t kMaxTokenBytes = 100;         // longer tokens are truncated
-inline constexpr std::size_t kMaxSentenceTokens = 10000;   // longer lines are cut
+inline constexpr std::size_t kMaxTokenBytes = 100;        // longer tokens are truncated
+inline constexpr std::size_t kMaxSentenceTokens = 10000;  // longer lines are cut
 
 struct TokenizerOptions {
   bool lowercase = false;  // ASCII A-Z only; other bytes unchanged
