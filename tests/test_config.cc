@@ -1,0 +1,322 @@
+// The training flags in-process: parse_train_args accepts every spelling it documents,
+// rejects every bad input with a w2v::Error that names the flag, and train_help() lists
+// every flag with its live default.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "w2v/config.h"
+#include "w2v/error.h"
+
+namespace w2v {
+namespace {
+
+using Args = std::vector<std::string>;
+
+// The two required flags plus `extra`.
+Args with_required(const Args& extra) {
+  Args a = {"--corpus", "c.txt", "--output", "v.txt"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+TrainConfig parse(const Args& extra) { return parse_train_args(with_required(extra)); }
+
+// The message of the w2v::Error parse_train_args(args) throws; fails the test if none is.
+std::string parse_error(const Args& args) {
+  try {
+    parse_train_args(args);
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw a non-w2v exception: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "accepted: " << ::testing::PrintToString(args);
+  return "";
+}
+
+TEST(ConfigParse, RequiredFlagsAloneGiveTheDefaults) {
+  TrainConfig c = parse({});
+  TrainConfig d;
+  EXPECT_EQ(c.corpus, "c.txt");
+  EXPECT_EQ(c.output, "v.txt");
+  EXPECT_EQ(c.format, d.format);
+  EXPECT_EQ(c.dim, d.dim);
+  EXPECT_EQ(c.window, d.window);
+  EXPECT_EQ(c.negative, d.negative);
+  EXPECT_EQ(c.min_count, d.min_count);
+  EXPECT_EQ(c.epochs, d.epochs);
+  EXPECT_EQ(c.sample, d.sample);
+  EXPECT_EQ(c.model, ModelKind::kSkipGram);
+  EXPECT_EQ(c.loss, LossKind::kNegativeSampling);
+  EXPECT_EQ(c.device, DeviceKind::kAuto);
+  EXPECT_FALSE(c.tied);
+  EXPECT_FALSE(c.lowercase);
+  EXPECT_FALSE(c.quiet);
+  EXPECT_DOUBLE_EQ(c.start_alpha(), 0.025);
+}
+
+TEST(ConfigParse, SeparateAndInlineValues) {
+  EXPECT_EQ(parse({"--dim", "50"}).dim, 50u);
+  EXPECT_EQ(parse({"--dim=50"}).dim, 50u);
+  EXPECT_EQ(parse_train_args({"--corpus=a b.txt", "--output=out=x.txt"}).output, "out=x.txt");
+  EXPECT_EQ(parse_train_args({"--corpus=a b.txt", "--output=o"}).corpus, "a b.txt");
+}
+
+TEST(ConfigParse, EveryValueFlag) {
+  TrainConfig c = parse({"--format",
+                         "bin",
+                         "--vocab",
+                         "v.vocab",
+                         "--cache-dir",
+                         "cache",
+                         "--loss-log",
+                         "loss.csv",
+                         "--min-count",
+                         "3",
+                         "--max-vocab",
+                         "1000",
+                         "--sample",
+                         "1e-4",
+                         "--ns-exponent",
+                         "0.5",
+                         "--window",
+                         "8",
+                         "--negative",
+                         "12",
+                         "--alpha",
+                         "0.1",
+                         "--min-alpha-fraction",
+                         "0.01",
+                         "--epochs",
+                         "7",
+                         "--threads",
+                         "3",
+                         "--seed",
+                         "42",
+                         "--progress-interval",
+                         "0.25"});
+  EXPECT_EQ(c.format, "bin");
+  EXPECT_EQ(c.vocab, "v.vocab");
+  EXPECT_EQ(c.cache_dir, "cache");
+  EXPECT_EQ(c.loss_log, "loss.csv");
+  EXPECT_EQ(c.min_count, 3u);
+  EXPECT_EQ(c.max_vocab, 1000u);
+  EXPECT_DOUBLE_EQ(c.sample, 1e-4);
+  EXPECT_DOUBLE_EQ(c.ns_exponent, 0.5);
+  EXPECT_EQ(c.window, 8u);
+  EXPECT_EQ(c.negative, 12u);
+  EXPECT_DOUBLE_EQ(c.alpha, 0.1);
+  EXPECT_DOUBLE_EQ(c.start_alpha(), 0.1);
+  EXPECT_DOUBLE_EQ(c.min_alpha_fraction, 0.01);
+  EXPECT_EQ(c.epochs, 7u);
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.thread_count(), 3u);
+  EXPECT_EQ(c.seed, 42u);
+  EXPECT_DOUBLE_EQ(c.progress_interval, 0.25);
+}
+
+TEST(ConfigParse, Switches) {
+  TrainConfig c = parse({"--tied", "--lowercase", "--quiet"});
+  EXPECT_TRUE(c.tied);
+  EXPECT_TRUE(c.lowercase);
+  EXPECT_TRUE(c.quiet);
+  // A switch does not swallow the flag after it.
+  c = parse({"--tied", "--dim", "7"});
+  EXPECT_TRUE(c.tied);
+  EXPECT_EQ(c.dim, 7u);
+}
+
+TEST(ConfigParse, ModelLossAndDeviceNames) {
+  EXPECT_EQ(parse({"--model", "skipgram"}).model, ModelKind::kSkipGram);
+  EXPECT_EQ(parse({"--model", "sg"}).model, ModelKind::kSkipGram);
+  EXPECT_EQ(parse({"--model", "cbow"}).model, ModelKind::kCbow);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.05);
+  EXPECT_EQ(parse({"--loss", "ns"}).loss, LossKind::kNegativeSampling);
+  EXPECT_EQ(parse({"--loss", "softmax"}).loss, LossKind::kSoftmax);
+  EXPECT_EQ(parse({"--device", "auto"}).device, DeviceKind::kAuto);
+  EXPECT_EQ(parse({"--device", "cpu"}).device, DeviceKind::kCpu);
+  EXPECT_EQ(parse({"--device", "cuda"}).device, DeviceKind::kCuda);
+  EXPECT_EQ(parse({"--device", "gpu"}).device, DeviceKind::kCuda);
+  for (const char* f : {"text", "bin", "binary", "auto"})
+    EXPECT_EQ(parse({"--format", f}).format, f);
+  EXPECT_STREQ(to_string(ModelKind::kCbow), "cbow");
+  EXPECT_STREQ(to_string(LossKind::kSoftmax), "softmax");
+  EXPECT_STREQ(to_string(DeviceKind::kCuda), "cuda");
+}
+
+TEST(ConfigParse, NegativeZeroIsFineWithSoftmax) {
+  TrainConfig c = parse({"--loss", "softmax", "--negative", "0"});
+  EXPECT_EQ(c.negative, 0u);
+}
+
+struct BadArgs {
+  const char* label;
+  Args args;
+  std::vector<std::string> needles;  // each must appear in the message
+};
+
+void PrintTo(const BadArgs& b, std::ostream* os) { *os << b.label; }
+
+class ConfigReject : public ::testing::TestWithParam<BadArgs> {};
+
+TEST_P(ConfigReject, ErrorNamesTheFlag) {
+  const BadArgs& b = GetParam();
+  std::string message = parse_error(b.args);
+  for (const std::string& needle : b.needles)
+    EXPECT_NE(message.find(needle), std::string::npos)
+        << "message '" << message << "' does not mention '" << needle << "'";
+  EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
+}
+
+const BadArgs kBadArgs[] = {
+    {"UnknownFlag", with_required({"--dimension", "5"}), {"--dimension", "unknown"}},
+    {"UnknownInlineFlag", with_required({"--bogus=1"}), {"--bogus"}},
+    {"MissingValueAtEnd", with_required({"--dim"}), {"--dim", "missing value"}},
+    {"MissingCorpusValue", {"--output", "v.txt", "--corpus"}, {"--corpus", "missing value"}},
+    {"DimZero", with_required({"--dim", "0"}), {"--dim"}},
+    {"DimInlineEmpty", with_required({"--dim="}), {"--dim"}},
+    {"DimNonNumeric", with_required({"--dim", "abc"}), {"--dim", "abc"}},
+    {"DimTrailingJunk", with_required({"--dim", "5x"}), {"--dim", "5x"}},
+    {"DimFractional", with_required({"--dim", "2.5"}), {"--dim"}},
+    {"DimOverflow", with_required({"--dim", "4294967296"}), {"--dim"}},
+    {"DimTooLarge", with_required({"--dim", "1000000"}), {"--dim"}},
+    {"WindowNegative", with_required({"--window", "-3"}), {"--window", "-3"}},
+    {"WindowZero", with_required({"--window", "0"}), {"--window"}},
+    {"EpochsZero", with_required({"--epochs", "0"}), {"--epochs"}},
+    {"MinCountZero", with_required({"--min-count", "0"}), {"--min-count"}},
+    {"NegativeZeroWithNs", with_required({"--negative", "0"}), {"--negative"}},
+    {"NegativeZeroWithExplicitNs",
+     with_required({"--loss", "ns", "--negative", "0"}),
+     {"--negative"}},
+    {"ThreadsTooMany", with_required({"--threads", "5000"}), {"--threads"}},
+    {"SeedNegative", with_required({"--seed", "-1"}), {"--seed"}},
+    {"AlphaNonNumeric", with_required({"--alpha", "fast"}), {"--alpha", "fast"}},
+    {"AlphaNegative", with_required({"--alpha", "-0.1"}), {"--alpha"}},
+    {"AlphaNaN", with_required({"--alpha", "nan"}), {"--alpha"}},
+    {"AlphaInfinite", with_required({"--alpha", "inf"}), {"--alpha"}},
+    {"SampleNegative", with_required({"--sample", "-1"}), {"--sample"}},
+    {"MinAlphaFractionAboveOne",
+     with_required({"--min-alpha-fraction", "2"}),
+     {"--min-alpha-fraction"}},
+    {"ProgressIntervalZero", with_required({"--progress-interval", "0"}), {"--progress-interval"}},
+    {"BadModel", with_required({"--model", "glove"}), {"--model", "glove"}},
+    {"BadLoss", with_required({"--loss", "hs"}), {"--loss", "hs"}},
+    {"BadDevice", with_required({"--device", "tpu"}), {"--device", "tpu"}},
+    {"BadFormat", with_required({"--format", "xml"}), {"--format", "xml"}},
+    {"SwitchGivenValue", with_required({"--tied=yes"}), {"--tied"}},
+    {"QuietGivenValue", with_required({"--quiet=1"}), {"--quiet"}},
+    {"StrayPositional", with_required({"stray.txt"}), {"stray.txt"}},
+    {"LeadingPositional", {"corpus.txt", "--corpus", "c", "--output", "o"}, {"corpus.txt"}},
+    {"SingleDashFlag", with_required({"-d", "5"}), {"-d"}},
+    {"MissingCorpus", {"--output", "v.txt"}, {"--corpus"}},
+    {"MissingOutput", {"--corpus", "c.txt"}, {"--output"}},
+    {"NothingAtAll", {}, {"--corpus"}},
+};
+
+INSTANTIATE_TEST_SUITE_P(All, ConfigReject, ::testing::ValuesIn(kBadArgs),
+                         [](const ::testing::TestParamInfo<BadArgs>& info) {
+                           return std::string(info.param.label);
+                         });
+
+TEST(ConfigValidate, RejectsABadConfigBuiltInCode) {
+  TrainConfig c;
+  c.corpus = "c";
+  c.output = "o";
+  EXPECT_NO_THROW(validate(c));
+  c.dim = 0;
+  EXPECT_THROW(validate(c), Error);
+  c.dim = 10;
+  c.format = "json";
+  EXPECT_THROW(validate(c), Error);
+}
+
+TEST(ConfigFlags, NamesAreUniqueDashedAndDocumented) {
+  std::set<std::string> seen;
+  for (const Flag& f : train_flags()) {
+    EXPECT_TRUE(seen.insert(f.name).second) << "--" << f.name << " twice";
+    EXPECT_EQ(f.name.find('_'), std::string::npos) << f.name;
+    EXPECT_FALSE(f.help.empty()) << f.name;
+    EXPECT_EQ(f.is_switch, f.metavar.empty()) << f.name;
+    EXPECT_NE(f.apply, nullptr) << f.name;
+    EXPECT_NE(f.value, nullptr) << f.name;
+  }
+  for (const char* name : {"corpus",
+                           "output",
+                           "format",
+                           "vocab",
+                           "cache-dir",
+                           "loss-log",
+                           "min-count",
+                           "max-vocab",
+                           "lowercase",
+                           "sample",
+                           "ns-exponent",
+                           "model",
+                           "loss",
+                           "dim",
+                           "window",
+                           "negative",
+                           "tied",
+                           "alpha",
+                           "min-alpha-fraction",
+                           "epochs",
+                           "threads",
+                           "seed",
+                           "device",
+                           "progress-interval",
+                           "quiet"})
+    EXPECT_EQ(seen.count(name), 1u) << "--" << name << " missing from train_flags()";
+}
+
+// The help line of --name: the line that starts with "  --name" followed by a space.
+std::string help_line(const std::string& help, const std::string& name) {
+  const std::string head = "  --" + name + " ";
+  std::size_t at = 0;
+  while ((at = help.find(head, at)) != std::string::npos) {
+    if (at == 0 || help[at - 1] == '\n') {
+      std::size_t end = help.find('\n', at);
+      return help.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    }
+    ++at;
+  }
+  return "";
+}
+
+TEST(ConfigHelp, ListsEveryFlagWithItsDefault) {
+  const std::string help = train_help();
+  const TrainConfig defaults;
+  for (const Flag& f : train_flags()) {
+    std::string line = help_line(help, f.name);
+    ASSERT_FALSE(line.empty()) << "--" << f.name << " missing from:\n" << help;
+    EXPECT_NE(line.find(f.help), std::string::npos) << line;
+    if (f.required) {
+      EXPECT_NE(line.find("(required)"), std::string::npos) << line;
+    } else {
+      EXPECT_NE(line.find("[default: " + f.value(defaults) + "]"), std::string::npos) << line;
+    }
+    if (!f.metavar.empty()) {
+      EXPECT_NE(line.find("--" + f.name + " " + f.metavar), std::string::npos) << line;
+    }
+  }
+  EXPECT_NE(help_line(help, "dim").find("[default: 100]"), std::string::npos);
+  EXPECT_NE(help_line(help, "window").find("[default: 5]"), std::string::npos);
+  EXPECT_NE(help_line(help, "sample").find("0.001"), std::string::npos);
+  EXPECT_NE(help_line(help, "ns-exponent").find("[default: 0.75]"), std::string::npos);
+  EXPECT_NE(help_line(help, "min-count").find("[default: 5]"), std::string::npos);
+  EXPECT_NE(help_line(help, "epochs").find("[default: 5]"), std::string::npos);
+  EXPECT_NE(help_line(help, "model").find("[default: skipgram]"), std::string::npos);
+  EXPECT_NE(help_line(help, "loss").find("[default: ns]"), std::string::npos);
+  EXPECT_NE(help_line(help, "device").find("[default: auto]"), std::string::npos);
+  EXPECT_NE(help_line(help, "tied").find("[default: off]"), std::string::npos);
+  EXPECT_NE(help_line(help, "format").find("[default: auto]"), std::string::npos);
+  EXPECT_NE(help_line(help, "corpus").find("(required)"), std::string::npos);
+  EXPECT_NE(help_line(help, "output").find("(required)"), std::string::npos);
+  EXPECT_EQ(help.rfind("usage: w2v train", 0), 0u) << help;
+}
+
+}  // namespace
+}  // namespace w2v

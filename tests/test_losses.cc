@@ -1,0 +1,217 @@
+// Gradients of the reference losses against central finite differences, and the fast CPU
+// steps against the reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "w2v/cpu_trainer.h"
+#include "w2v/reference.h"
+
+namespace w2v {
+namespace {
+
+std::vector<float> random_vector(std::size_t n, std::mt19937& gen, float scale) {
+  std::uniform_real_distribution<float> u(-scale, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(gen);
+  return v;
+}
+
+// Central difference of f at x[i], in double around float parameters.
+template <typename F>
+double numeric_grad(std::vector<float>& x, std::size_t i, F f, float h = 1e-2f) {
+  float saved = x[i];
+  x[i] = saved + h;
+  double up = f();
+  x[i] = saved - h;
+  double down = f();
+  x[i] = saved;
+  return (up - down) / (2.0 * h);
+}
+
+// max |a - b| / (atol + rtol |b|): <= 1 passes.
+double scaled_error(double a, double b, double atol, double rtol) {
+  return std::abs(a - b) / (atol + rtol * std::abs(b));
+}
+
+TEST(LossReference, StableSigmoidAndSoftplus) {
+  EXPECT_NEAR(ref::sigmoid(0.0), 0.5, 1e-15);
+  EXPECT_EQ(ref::sigmoid(-800.0), 0.0);
+  EXPECT_EQ(ref::sigmoid(800.0), 1.0);
+  EXPECT_NEAR(ref::softplus(800.0), 800.0, 1e-12);
+  EXPECT_GT(ref::softplus(-800.0), -1e-300);
+  EXPECT_NEAR(ref::softplus(0.0), std::log(2.0), 1e-15);
+  EXPECT_NEAR(ref::softplus(-30.0), std::exp(-30.0), 1e-20);
+}
+
+class NsGradient : public ::testing::TestWithParam<std::tuple<int, int, unsigned>> {};
+
+TEST_P(NsGradient, MatchesFiniteDifferences) {
+  auto [dim, targets, seed] = GetParam();
+  std::mt19937 gen(seed);
+  auto v = random_vector(dim, gen, 1.0f);
+  auto u = random_vector(std::size_t(targets) * dim, gen, 1.0f);
+  std::vector<float> labels(targets, 0.0f);
+  labels[0] = 1.0f;
+  std::vector<float> gv(dim), gu(u.size());
+  ref::ns_loss(v.data(), u.data(), labels.data(), targets, dim, gv.data(), gu.data());
+  auto loss = [&] {
+    return ref::ns_loss(v.data(), u.data(), labels.data(), targets, dim, nullptr, nullptr);
+  };
+  double worst = 0;
+  for (int i = 0; i < dim; ++i)
+    worst = std::max(worst, scaled_error(gv[i], numeric_grad(v, i, loss), 1e-3, 1e-2));
+  for (std::size_t i = 0; i < u.size(); ++i)
+    worst = std::max(worst, scaled_error(gu[i], numeric_grad(u, i, loss), 1e-3, 1e-2));
+  EXPECT_LE(worst, 1.0) << "analytic vs finite-difference gradient, atol 1e-3 rtol 1e-2";
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, NsGradient,
+                         ::testing::Values(std::make_tuple(1, 1, 1u), std::make_tuple(3, 6, 2u),
+                                           std::make_tuple(17, 6, 3u),
+                                           std::make_tuple(64, 11, 4u)));
+
+class SoftmaxGradient : public ::testing::TestWithParam<std::tuple<int, int, int, unsigned>> {};
+
+TEST_P(SoftmaxGradient, MatchesFiniteDifferences) {
+  auto [dim, vocab, targets, seed] = GetParam();
+  std::mt19937 gen(seed);
+  auto h = random_vector(dim, gen, 1.0f);
+  auto u = random_vector(std::size_t(vocab) * dim, gen, 1.0f);
+  std::vector<std::uint32_t> tgt(targets);
+  for (auto& t : tgt) t = gen() % vocab;
+  tgt.back() = tgt.front();  // a repeated target counts twice
+  std::vector<float> gh(dim), gu(u.size());
+  ref::softmax_loss(h.data(), u.data(), vocab, dim, tgt.data(), targets, gh.data(), gu.data());
+  auto loss = [&] {
+    return ref::softmax_loss(h.data(), u.data(), vocab, dim, tgt.data(), targets, nullptr, nullptr);
+  };
+  double worst = 0;
+  for (int i = 0; i < dim; ++i)
+    worst = std::max(worst, scaled_error(gh[i], numeric_grad(h, i, loss), 1e-3, 1e-2));
+  for (std::size_t i = 0; i < u.size(); ++i)
+    worst = std::max(worst, scaled_error(gu[i], numeric_grad(u, i, loss), 1e-3, 1e-2));
+  EXPECT_LE(worst, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxGradient,
+                         ::testing::Values(std::make_tuple(1, 2, 1, 5u),
+                                           std::make_tuple(5, 13, 1, 6u),
+                                           std::make_tuple(8, 37, 4, 7u),
+                                           std::make_tuple(16, 50, 10, 8u)));
+
+TEST(SoftmaxNll, GradientSumsToZeroAndIsStableForHugeLogits) {
+  std::vector<float> logits = {1e4f, -1e4f, 3.0f, 1e4f - 1.0f};
+  std::vector<std::uint32_t> targets = {0, 2};
+  std::vector<float> grad(logits.size());
+  double loss = ref::softmax_nll(logits.data(), logits.size(), targets.data(), 2, grad.data());
+  ASSERT_TRUE(std::isfinite(loss));
+  // Target 2 is ~1e4 below the max: its log-probability is about -1e4.
+  EXPECT_NEAR(loss, 0.5 * (std::log1p(std::exp(-1.0)) + (1e4 - 3.0 + std::log1p(std::exp(-1.0)))),
+              1e-2);
+  double sum = 0;
+  for (float g : grad) sum += g;
+  EXPECT_NEAR(sum, 0.0, 1e-6);
+  // In place (grad == logits) is allowed and gives the same result.
+  std::vector<float> inplace = logits;
+  ref::softmax_nll(inplace.data(), inplace.size(), targets.data(), 2, inplace.data());
+  for (std::size_t i = 0; i < grad.size(); ++i) EXPECT_EQ(inplace[i], grad[i]);
+}
+
+TEST(LogisticTable, CloseToExactFunctions) {
+  LogisticTable table;
+  double worst_sigmoid = 0, worst_softplus = 0;
+  for (double x = -12; x <= 12; x += 0.0137) {
+    worst_sigmoid = std::max(worst_sigmoid, std::abs(table.sigmoid(float(x)) - ref::sigmoid(x)));
+    worst_softplus =
+        std::max(worst_softplus, std::abs(table.softplus(float(x)) - ref::softplus(x)));
+  }
+  // Table step 16/4096: sigmoid' <= 1/4 and softplus' <= 1 bound the nearest-entry error.
+  EXPECT_LT(worst_sigmoid, 1e-3);
+  EXPECT_LT(worst_softplus, 4e-3);
+}
+
+TEST(LogisticTable, NonFiniteInputsPropagate) {
+  LogisticTable table;
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(table.sigmoid(inf), 1.0f);
+  EXPECT_EQ(table.sigmoid(-inf), 0.0f);
+  EXPECT_EQ(table.softplus(inf), inf);
+  EXPECT_EQ(table.softplus(-inf), 0.0f);
+  // A NaN must reach the loss so that divergence is detected, never index the table.
+  EXPECT_TRUE(std::isnan(table.sigmoid(nan)));
+  EXPECT_TRUE(std::isnan(table.softplus(nan)));
+}
+
+// One fast SGD step equals "params -= alpha * reference gradient" up to the table error.
+TEST(NsStep, MatchesReferenceGradientStep) {
+  std::mt19937 gen(11);
+  const std::size_t dim = 37, vocab = 9;
+  const float alpha = 0.1f;
+  auto in = random_vector(dim, gen, 0.8f);
+  auto out = random_vector(vocab * dim, gen, 0.8f);
+  std::vector<std::uint32_t> targets = {4, 1, 7, 2};
+  std::vector<float> labels = {1, 0, 0, 0};
+  std::vector<float> u(targets.size() * dim);
+  for (std::size_t t = 0; t < targets.size(); ++t)
+    std::copy_n(out.begin() + targets[t] * dim, dim, u.begin() + t * dim);
+  std::vector<float> gv(dim), gu(u.size());
+  double ref_loss =
+      ref::ns_loss(in.data(), u.data(), labels.data(), targets.size(), dim, gv.data(), gu.data());
+
+  LogisticTable table;
+  std::vector<float> fast_out = out, in_grad(dim, 0.0f);
+  float loss = ns_step(table, in.data(), fast_out.data(), dim, targets.data(), targets.size(),
+                       alpha, in_grad.data());
+  EXPECT_NEAR(loss, ref_loss, 1e-2);
+  // The fast step updates output rows one after another, so later targets see no change
+  // from earlier ones only because the targets are distinct rows: the gradients match.
+  for (std::size_t k = 0; k < dim; ++k) EXPECT_NEAR(in_grad[k], -alpha * gv[k], 2e-3) << k;
+  for (std::size_t t = 0; t < targets.size(); ++t)
+    for (std::size_t k = 0; k < dim; ++k)
+      EXPECT_NEAR(fast_out[targets[t] * dim + k],
+                  out[targets[t] * dim + k] - alpha * gu[t * dim + k], 2e-3);
+  // Rows that are not targets are untouched.
+  for (std::size_t k = 0; k < dim; ++k) EXPECT_EQ(fast_out[0 * dim + k], out[0 * dim + k]);
+}
+
+TEST(NsStep, SkipsNoiseEqualToThePositive) {
+  std::mt19937 gen(12);
+  const std::size_t dim = 8;
+  auto in = random_vector(dim, gen, 0.5f);
+  auto out = random_vector(3 * dim, gen, 0.5f);
+  LogisticTable table;
+  std::vector<std::uint32_t> with_dup = {1, 1, 2}, without = {1, 2};
+  std::vector<float> out_a = out, out_b = out, grad_a(dim, 0.0f), grad_b(dim, 0.0f);
+  float la = ns_step(table, in.data(), out_a.data(), dim, with_dup.data(), 3, 0.05f, grad_a.data());
+  float lb = ns_step(table, in.data(), out_b.data(), dim, without.data(), 2, 0.05f, grad_b.data());
+  EXPECT_EQ(la, lb);
+  EXPECT_EQ(out_a, out_b);
+  EXPECT_EQ(grad_a, grad_b);
+}
+
+TEST(SoftmaxStep, MatchesReferenceGradientStep) {
+  std::mt19937 gen(13);
+  const std::size_t dim = 19, vocab = 41;
+  const float alpha = 0.05f;
+  auto h = random_vector(dim, gen, 1.0f);
+  auto out = random_vector(vocab * dim, gen, 1.0f);
+  std::vector<std::uint32_t> targets = {3, 40, 3, 17};
+  std::vector<float> gh(dim), gu(out.size());
+  double ref_loss = ref::softmax_loss(h.data(), out.data(), vocab, dim, targets.data(),
+                                      targets.size(), gh.data(), gu.data());
+  std::vector<float> fast_out = out, logits(vocab), h_update(dim);
+  float loss = softmax_step(h.data(), fast_out.data(), vocab, dim, targets.data(), targets.size(),
+                            alpha, logits.data(), h_update.data());
+  EXPECT_NEAR(loss, ref_loss, 1e-5 * std::abs(ref_loss) + 1e-6);
+  for (std::size_t k = 0; k < dim; ++k) EXPECT_NEAR(h_update[k], -alpha * gh[k], 1e-5);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    EXPECT_NEAR(fast_out[i], out[i] - alpha * gu[i], 1e-5);
+}
+
+}  // namespace
+}  // namespace w2v

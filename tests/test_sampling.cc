@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "w2v/error.h"
+#include "w2v/sampling.h"
+
+namespace w2v {
+namespace {
+
+// Pearson's chi-square statistic of observed counts against expected probabilities.
+double chi_square(const std::vector<std::uint64_t>& observed, const std::vector<double>& p,
+                  std::uint64_t draws) {
+  double chi = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    double expected = p[i] * static_cast<double>(draws);
+    double d = static_cast<double>(observed[i]) - expected;
+    chi += d * d / expected;
+  }
+  return chi;
+}
+
+// Upper bound well past the 99.9th percentile of chi-square with k degrees of freedom
+// (Wilson-Hilferty, z = 4.0): a correct sampler fails it about once in 30,000 runs.
+double chi_square_bound(double k) {
+  double z = 4.0, t = 2.0 / (9.0 * k);
+  return k * std::pow(1.0 - t + z * std::sqrt(t), 3.0);
+}
+
+TEST(AliasTable, FrequenciesMatchZipfTargetByChiSquare) {
+  std::vector<double> weights(1000);
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = std::pow(1.0 / (i + 1), 0.75);
+  AliasTable table(weights);
+  double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+  std::vector<double> p(weights.size());
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = weights[i] / sum;
+  // The table encodes the distribution exactly up to 32-bit thresholds.
+  std::vector<double> encoded = table.probabilities();
+  for (std::size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(encoded[i], p[i], 1e-9);
+
+  Rng rng(42);
+  const std::uint64_t draws = 5'000'000;
+  std::vector<std::uint64_t> counts(p.size(), 0);
+  for (std::uint64_t n = 0; n < draws; ++n) ++counts[table.sample(rng)];
+  double chi = chi_square(counts, p, draws);
+  EXPECT_LT(chi, chi_square_bound(p.size() - 1)) << "chi-square " << chi;
+  // And the test can fail: the same counts against a different target are rejected.
+  std::vector<double> flat(p.size(), 1.0 / p.size());
+  EXPECT_GT(chi_square(counts, flat, draws), chi_square_bound(p.size() - 1));
+}
+
+TEST(AliasTable, HandlesDegenerateDistributions) {
+  AliasTable single(std::vector<double>{3.0});
+  Rng rng(1);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(single.sample(rng), 0u);
+  AliasTable with_zero(std::vector<double>{0.0, 1.0, 0.0, 1.0});
+  for (int i = 0; i < 10000; ++i) {
+    std::uint32_t s = with_zero.sample(rng);
+    EXPECT_TRUE(s == 1 || s == 3) << s;
+  }
+  EXPECT_THROW(AliasTable(std::vector<double>{}), Error);
+  EXPECT_THROW(AliasTable(std::vector<double>{0.0, 0.0}), Error);
+}
+
+TEST(Subsampling, KeepProbabilityFollowsWord2vecFormula) {
+  const std::uint64_t total = 1'000'000;
+  const double t = 1e-4;
+  // f = 0.05: sqrt(t/f) + t/f.
+  EXPECT_NEAR(keep_probability(50'000, total, t), std::sqrt(1e-4 / 0.05) + 1e-4 / 0.05, 1e-12);
+  // Rare words (f <= t) are always kept.
+  EXPECT_EQ(keep_probability(100, total, t), 1.0);
+  EXPECT_EQ(keep_probability(1, total, t), 1.0);
+  // Off when t = 0.
+  EXPECT_EQ(keep_probability(500'000, total, 0.0), 1.0);
+  // Monotone: the more frequent, the more often dropped.
+  EXPECT_LT(keep_probability(200'000, total, t), keep_probability(20'000, total, t));
+}
+
+TEST(Subsampling, EmpiricalKeepRateMatchesTable) {
+  Vocab vocab =
+      Vocab::from_counts({"the", "of", "cat", "rare"}, {600'000, 300'000, 99'000, 1'000}, "test");
+  SamplingTables tables = SamplingTables::build(vocab, 1e-3, 0.75);
+  Rng rng(7);
+  for (std::uint32_t w = 0; w < vocab.size(); ++w) {
+    const int n = 200'000;
+    int kept = 0;
+    for (int i = 0; i < n; ++i) kept += rng.uniform() < tables.keep[w];
+    double p = tables.keep[w];
+    double sd = std::sqrt(p * (1 - p) / n);
+    EXPECT_NEAR(static_cast<double>(kept) / n, p, 5 * sd + 1e-12) << vocab.word(w);
+  }
+  EXPECT_LT(tables.keep[0], tables.keep[2]);
+  EXPECT_EQ(tables.keep[3], 1.0f);
+}
+
+TEST(NoiseDistribution, IsUnigramToThePower) {
+  Vocab vocab = Vocab::from_counts({"a", "b", "c"}, {1000, 100, 10}, "test");
+  SamplingTables tables = SamplingTables::build(vocab, 0, 0.75);
+  std::vector<double> p = tables.noise.probabilities();
+  double z = std::pow(1000, 0.75) + std::pow(100, 0.75) + std::pow(10, 0.75);
+  EXPECT_NEAR(p[0], std::pow(1000, 0.75) / z, 1e-9);
+  EXPECT_NEAR(p[2], std::pow(10, 0.75) / z, 1e-9);
+  SamplingTables uniform = SamplingTables::build(vocab, 0, 0.0);
+  for (double q : uniform.noise.probabilities()) EXPECT_NEAR(q, 1.0 / 3, 1e-9);
+}
+
+TEST(DynamicWindow, UniformOverOneToWindow) {
+  Rng rng(3);
+  const std::uint32_t window = 7;
+  const std::uint64_t draws = 700'000;
+  std::vector<std::uint64_t> counts(window, 0);
+  for (std::uint64_t i = 0; i < draws; ++i) {
+    std::uint32_t b = draw_window(rng, window);
+    ASSERT_GE(b, 1u);
+    ASSERT_LE(b, window);
+    ++counts[b - 1];
+  }
+  std::vector<double> p(window, 1.0 / window);
+  EXPECT_LT(chi_square(counts, p, draws), chi_square_bound(window - 1));
+}
+
+TEST(Rng, WorkersGetDistinctReproducibleStreams) {
+  Rng a(worker_seed(1, 0)), b(worker_seed(1, 1)), a2(worker_seed(1, 0)), other(worker_seed(2, 0));
+  std::uint64_t x = a.next();
+  EXPECT_EQ(x, a2.next());
+  EXPECT_NE(x, b.next());
+  EXPECT_NE(x, other.next());
+  Rng u(9);
+  double mean = 0;
+  for (int i = 0; i < 100000; ++i) {
+    float f = u.uniform();
+    ASSERT_GE(f, 0.0f);
+    ASSERT_LT(f, 1.0f);
+    mean += f;
+  }
+  EXPECT_NEAR(mean / 100000, 0.5, 0.005);
+}
+
+}  // namespace
+}  // namespace w2v
