@@ -30,17 +30,36 @@ VectorFormat resolve_vector_format(const std::string& flag_value, const std::str
 
 namespace {
 
-// A piece of a possibly binary file, made safe to put in a one-line message.
+// Length of the well-formed UTF-8 sequence starting at s[i] (2 to 4 bytes), or 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto lead = static_cast<unsigned char>(s[i]);
+  std::size_t len = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
+                    : lead >= 0xf0 && lead <= 0xf4                                ? 4
+                                                                                  : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  return len;
+}
+
+// A piece of a possibly binary file, made safe to put in a one-line message: printable
+// ASCII and well-formed UTF-8 stay, every other byte is written as \xNN.
 std::string shown(std::string_view s) {
   constexpr std::size_t kMax = 40;
+  std::string_view head = s.substr(0, kMax);
   std::string out = "'";
-  for (unsigned char c : s.substr(0, kMax)) {
-    if (c >= 0x20 && c != 0x7f) {
-      out += static_cast<char>(c);
+  for (std::size_t i = 0; i < head.size();) {
+    auto c = static_cast<unsigned char>(head[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += head[i++];
+    } else if (std::size_t len = utf8_sequence(head, i)) {
+      out.append(head.substr(i, len));
+      i += len;
     } else {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", c);
       out += hex;
+      ++i;
     }
   }
   return out + (s.size() > kMax ? "...'" : "'");

@@ -38,6 +38,11 @@ bool Tokenizer::next(std::string_view& token, bool& sentence_end) {
   if (c == -1) return false;
   std::size_t len = 0;
   while (c != -1 && !is_space(c)) {
+    // Text never holds NUL; a file that does is binary (an image, a compressed or UTF-16
+    // file) and would otherwise train on garbage or fail later with a puzzling message.
+    if (c == 0)
+      throw_file_error(in_.path(), "contains a NUL byte: binary data, not text (decompress it, "
+                                   "or convert UTF-16 to UTF-8)");
     if (len < kMaxTokenBytes) {
       if (options_.lowercase && c >= 'A' && c <= 'Z') c += 'a' - 'A';
       token_[len++] = static_cast<char>(c);

@@ -53,10 +53,16 @@ TEST(Tokenizer, Utf8AndOtherBytesPassThroughUntouched) {
   EXPECT_EQ(t[0].text, "caf\xc3\xa9");
   EXPECT_EQ(t[2].text, "\xe6\x97\xa5\xe6\x9c\xac");
   EXPECT_EQ(t[3].text, "\x01\x02\xff");
-  // A NUL byte is an ordinary byte, not a terminator.
-  auto n = tokenize(std::string("a\0b c", 5));
-  ASSERT_EQ(n.size(), 2u);
-  EXPECT_EQ(n[0].text, std::string("a\0b", 3));
+}
+
+TEST(Tokenizer, NulByteMeansBinaryDataAndIsAnError) {
+  try {
+    tokenize(std::string("fine words a\0b c", 17));
+    ADD_FAILURE() << "a NUL byte was accepted as text";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("t.txt: contains a NUL byte"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Tokenizer, LowercaseFoldsAsciiOnly) {

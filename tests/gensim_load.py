@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""gensim reads what `w2v train` writes, in both formats, with the same words and values.
+
+usage: gensim_load.py W2V_BINARY CORPUS WORKDIR
+Exits 77 (a skip for ctest) when gensim is not installed.
+"""
+import os
+import subprocess
+import sys
+
+try:
+    import numpy as np
+    from gensim.models import KeyedVectors
+except ImportError:
+    print("gensim is not installed: skipping (pip install gensim)")
+    sys.exit(77)
+
+w2v, corpus, work = sys.argv[1:4]
+if not os.path.exists(corpus):
+    print(f"no {corpus}: skipping")
+    sys.exit(77)
+os.makedirs(work, exist_ok=True)
+with open(corpus, "rb") as f:
+    text = f.read(300_000)
+small = os.path.join(work, "small.txt")
+with open(small, "wb") as f:
+    f.write(text)
+
+loaded = {}
+for name, binary in (("v.txt", False), ("v.bin", True)):
+    out = os.path.join(work, name)
+    # One thread and a fixed seed: both runs train the same vectors.
+    subprocess.run([w2v, "train", "--corpus", small, "--output", out, "--epochs", "1",
+                    "--dim", "24", "--threads", "1", "--seed", "7", "--quiet"], check=True)
+    loaded[name] = KeyedVectors.load_word2vec_format(out, binary=binary)
+
+text_kv, bin_kv = loaded["v.txt"], loaded["v.bin"]
+assert text_kv.vector_size == 24, text_kv.vector_size
+assert text_kv.index_to_key == bin_kv.index_to_key, "word order differs between formats"
+assert text_kv.index_to_key[0] == "the", text_kv.index_to_key[:5]
+diff = np.abs(text_kv.vectors - bin_kv.vectors).max()
+scale = np.abs(bin_kv.vectors).max()
+assert diff <= 1e-6 * scale + 1e-7, f"text and binary vectors differ by {diff} (scale {scale})"
+print(f"gensim {__import__('gensim').__version__} loaded {len(text_kv)} words x "
+      f"{text_kv.vector_size} from both formats; max |text - binary| = {diff:.2e}")

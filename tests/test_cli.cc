@@ -1,0 +1,265 @@
+// The `w2v` binary as a user runs it: help, training outputs, the corpus cache, and bad
+// input. Every failure must be one error line naming the file or flag, a non-zero exit, and
+// no output file (finished or temporary) left behind.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "w2v/io.h"
+#include "w2v/trainer.h"
+
+namespace w2v {
+namespace {
+
+const std::string kText8 = W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+
+std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& line : test::split_lines(text))
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+bool has_temporary_file(const test::TempDir& dir) {
+  for (const auto& name : test::list_dir(dir.path()))
+    if (name.find(".tmp.") != std::string::npos) return true;
+  return false;
+}
+
+// A small real corpus: 300 kB of text8 (about 50k tokens), or a synthetic one where the
+// shared data is missing.
+std::string write_small_corpus(const test::TempDir& dir, const std::string& name = "c.txt") {
+  std::string text;
+  if (file_exists(kText8)) {
+    text = test::read_file(kText8).substr(0, 300'000);
+  } else {
+    for (int i = 0; i < 20000; ++i) text += "w" + std::to_string(i % 97) + (i % 13 ? " " : "\n");
+  }
+  test::write_file(dir.file(name), text);
+  return dir.file(name);
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  // Runs `w2v args...` expecting failure: exit `status`, exactly one error line that
+  // contains every string of `names`, and no output or temporary file.
+  void expect_clean_failure(const std::vector<std::string>& args,
+                            const std::vector<std::string>& names, int status = 1,
+                            const std::string& output = "") {
+    test::RunResult r = test::run_w2v(args);
+    ASSERT_TRUE(r.exited()) << r.describe();
+    EXPECT_EQ(r.exit_status, status) << r.describe();
+    std::vector<std::string> errors = lines_with(r.err, "error");
+    ASSERT_EQ(errors.size(), 1u) << r.describe();
+    EXPECT_EQ(errors[0].rfind("w2v: error: ", 0), 0u) << errors[0];
+    EXPECT_EQ(test::split_lines(r.err).back(), errors[0]) << "the error is the last line";
+    for (const auto& name : names)
+      EXPECT_NE(errors[0].find(name), std::string::npos) << "names " << name << ": " << errors[0];
+    if (!output.empty()) {
+      EXPECT_FALSE(file_exists(output)) << output << " left behind";
+    }
+    EXPECT_FALSE(has_temporary_file(dir_)) << test::join(test::list_dir(dir_.path()));
+  }
+
+  std::vector<std::string> train_args(const std::string& corpus, const std::string& output) {
+    return {"train", "--corpus", corpus, "--output",  output, "--epochs",
+            "1",     "--dim",    "16",   "--threads", "2",    "--quiet"};
+  }
+
+  test::TempDir dir_;
+};
+
+TEST_F(Cli, HelpListsCommandsAndLiveDefaults) {
+  test::RunResult top = test::run_w2v({"--help"});
+  EXPECT_EQ(top.exit_status, 0) << top.describe();
+  for (const char* command : {"train", "similar", "analogy", "similarity"})
+    EXPECT_NE(top.out.find(command), std::string::npos) << command;
+  test::RunResult train = test::run_w2v({"train", "--help"});
+  EXPECT_EQ(train.exit_status, 0) << train.describe();
+  EXPECT_NE(train.out.find("--dim N"), std::string::npos);
+  EXPECT_NE(train.out.find("[default: 100]"), std::string::npos);
+  for (const char* command : {"similar", "analogy", "similarity"}) {
+    test::RunResult r = test::run_w2v({command, "--help"});
+    EXPECT_EQ(r.exit_status, 0) << r.describe();
+    EXPECT_NE(r.out.find(std::string("usage: w2v ") + command), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(Cli, UnknownCommandsAndFlagsAreErrors) {
+  expect_clean_failure({"fly"}, {"fly"});
+  test::RunResult bare = test::run_w2v({});
+  EXPECT_EQ(bare.exit_status, 2) << bare.describe();
+  EXPECT_NE(bare.err.find("usage: w2v COMMAND"), std::string::npos) << bare.describe();
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args.insert(args.end(), {"--dimension", "50"});
+  expect_clean_failure(args, {"--dimension"}, 1, dir_.file("v.txt"));
+  expect_clean_failure({"similar", "v.txt"}, {"similar"});
+  expect_clean_failure({"analogy", "v.txt", "q.txt", "--restrict", "x"}, {"--restrict"});
+}
+
+TEST_F(Cli, TrainsAndWritesTextAndBinaryVectorsWithoutLeftovers) {
+  std::string corpus = write_small_corpus(dir_);
+  for (const char* name : {"v.txt", "v.bin"}) {
+    auto args = train_args(corpus, dir_.file(name));
+    args.insert(args.end(), {"--loss-log", dir_.file(std::string(name) + ".csv")});
+    test::RunResult r = test::run_w2v(args);
+    ASSERT_EQ(r.exit_status, 0) << r.describe();
+    EXPECT_EQ(lines_with(r.err, "device: cpu").size(), 1u) << "announces the device\n" << r.err;
+    std::vector<std::string> summary = lines_with(r.err, "trained ");
+    ASSERT_EQ(summary.size(), 1u) << r.err;
+    EXPECT_NE(summary[0].find("words/s, final loss"), std::string::npos) << summary[0];
+    std::string vectors = test::read_file(dir_.file(name));
+    std::string header = vectors.substr(0, vectors.find('\n'));
+    EXPECT_EQ(header.substr(header.find(' ')), " 16") << "COUNT DIM header: " << header;
+    std::string csv = test::read_file(dir_.file(std::string(name) + ".csv"));
+    EXPECT_EQ(csv.rfind("words,seconds,alpha,loss,words_per_sec\n", 0), 0u);
+    EXPECT_GE(test::split_lines(csv).size(), 2u);
+  }
+  // The binary format: the same header, then raw float32 rows; its size is exact.
+  std::string text = test::read_file(dir_.file("v.txt"));
+  std::string bin = test::read_file(dir_.file("v.bin"));
+  EXPECT_EQ(text.substr(0, text.find('\n')), bin.substr(0, bin.find('\n')));
+  EXPECT_FALSE(has_temporary_file(dir_));
+  test::RunResult near = test::run_w2v({"similar", dir_.file("v.bin"), "the", "-k", "3"});
+  EXPECT_EQ(near.exit_status, 0) << near.describe();
+  EXPECT_EQ(test::split_lines(near.out).size(), 3u) << near.out;
+}
+
+TEST_F(Cli, ReusesTheCacheAndRebuildsItWhenTheCorpusChanges) {
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args.pop_back();  // not --quiet: the cache messages are wanted
+  test::RunResult first = test::run_w2v(args);
+  ASSERT_EQ(first.exit_status, 0) << first.describe();
+  EXPECT_EQ(lines_with(first.err, "building vocabulary").size(), 1u) << first.err;
+  EXPECT_TRUE(file_exists(dir_.file("c.txt.mc5.vocab")));
+  EXPECT_TRUE(file_exists(dir_.file("c.txt.mc5.tokens")));
+
+  test::RunResult second = test::run_w2v(args);
+  ASSERT_EQ(second.exit_status, 0) << second.describe();
+  EXPECT_EQ(lines_with(second.err, "reusing vocabulary").size(), 1u) << second.err;
+  EXPECT_TRUE(lines_with(second.err, "building vocabulary").empty()) << second.err;
+
+  test::write_file(corpus, test::read_file(corpus) + "\nnew words at the end\n");
+  test::RunResult third = test::run_w2v(args);
+  ASSERT_EQ(third.exit_status, 0) << third.describe();
+  EXPECT_EQ(lines_with(third.err, "building vocabulary").size(), 1u) << "a stale cache is rebuilt";
+}
+
+TEST_F(Cli, MissingCorpus) {
+  expect_clean_failure(train_args(dir_.file("nope.txt"), dir_.file("v.txt")),
+                       {"nope.txt", "no such file"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, CorpusThatIsADirectory) {
+  expect_clean_failure(train_args(dir_.path(), dir_.file("v.txt")), {dir_.path(), "not a regular"},
+                       1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, UnreadableCorpus) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root: file permissions do not stop reads";
+  std::string corpus = write_small_corpus(dir_);
+  ASSERT_EQ(::chmod(corpus.c_str(), 0), 0);
+  expect_clean_failure(train_args(corpus, dir_.file("v.txt")), {"c.txt", "Permission denied"}, 1,
+                       dir_.file("v.txt"));
+}
+
+TEST_F(Cli, EmptyCorpus) {
+  test::write_file(dir_.file("empty.txt"), " \n\n");
+  expect_clean_failure(train_args(dir_.file("empty.txt"), dir_.file("v.txt")),
+                       {"empty.txt", "empty"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, NoWordReachesMinCount) {
+  test::write_file(dir_.file("few.txt"), "a b c d\na b\n");
+  expect_clean_failure(train_args(dir_.file("few.txt"), dir_.file("v.txt")),
+                       {"few.txt", "--min-count"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, BinaryGarbageCorpus) {
+  std::string garbage;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 50000; ++i) garbage += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  test::write_file(dir_.file("garbage.bin"), garbage);
+  expect_clean_failure(train_args(dir_.file("garbage.bin"), dir_.file("v.txt")),
+                       {"garbage.bin", "binary"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, EncodedCorpusNeedsItsOwnVocabulary) {
+  std::string a = write_small_corpus(dir_, "a.txt");
+  test::write_file(dir_.file("b.txt"), test::read_file(a).substr(0, 100'000));
+  for (const char* corpus : {"a.txt", "b.txt"})
+    ASSERT_EQ(test::run_w2v(train_args(dir_.file(corpus), dir_.file("v.txt"))).exit_status, 0);
+  std::remove(dir_.file("v.txt").c_str());
+  const std::string tokens = dir_.file("a.txt.mc5.tokens");
+  auto args = train_args(tokens, dir_.file("v.txt"));
+  args.insert(args.end(), {"--vocab", dir_.file("b.txt.mc5.vocab")});
+  expect_clean_failure(args, {"a.txt.mc5.tokens", "another vocabulary"}, 1, dir_.file("v.txt"));
+  expect_clean_failure(train_args(tokens, dir_.file("v.txt")), {"a.txt.mc5.tokens", "--vocab"}, 1,
+                       dir_.file("v.txt"));
+  // With its own vocabulary it trains.
+  args.back() = dir_.file("a.txt.mc5.vocab");
+  EXPECT_EQ(test::run_w2v(args).exit_status, 0);
+}
+
+TEST_F(Cli, InvalidFlagValuesNameTheFlag) {
+  std::string corpus = write_small_corpus(dir_);
+  const std::string out = dir_.file("v.txt");
+  const std::vector<std::vector<std::string>> cases = {
+      {"--dim", "0"},      {"--window", "-1"},    {"--epochs", "0"},   {"--sample", "-1"},
+      {"--alpha", "abc"},  {"--model", "lstm"},   {"--threads", "1x"}, {"--format", "json"},
+      {"--negative", "0"}, {"--min-count", "-5"}, {"--device", "tpu"},
+  };
+  for (const auto& flag : cases) {
+    SCOPED_TRACE(flag[0] + " " + flag[1]);
+    auto args = train_args(corpus, out);
+    args.insert(args.end(), flag.begin(), flag.end());
+    expect_clean_failure(args, {flag[0]}, 1, out);
+  }
+  expect_clean_failure(train_args(corpus, dir_.file("no/such/dir/v.txt")), {"--output"});
+}
+
+TEST_F(Cli, DivergenceExitsWithStatus3AndWritesNothing) {
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args.insert(args.end(), {"--alpha", "1e30", "--loss-log", dir_.file("loss.csv")});
+  expect_clean_failure(args, {"diverged", "--alpha"}, 3, dir_.file("v.txt"));
+  EXPECT_FALSE(file_exists(dir_.file("loss.csv")));
+}
+
+TEST_F(Cli, CudaDeviceWithoutAGpuIsAnError) {
+  if (probe_cuda_device().available) GTEST_SKIP() << "a CUDA device is present";
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args.insert(args.end(), {"--device", "cuda"});
+  expect_clean_failure(args, {"--device cuda"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, DamagedVectorFilesAreRejected) {
+  std::string corpus = write_small_corpus(dir_);
+  for (const char* name : {"v.txt", "v.bin"})
+    ASSERT_EQ(test::run_w2v(train_args(corpus, dir_.file(name))).exit_status, 0);
+  std::string text = test::read_file(dir_.file("v.txt"));
+  std::string bin = test::read_file(dir_.file("v.bin"));
+  test::write_file(dir_.file("cut.txt"), text.substr(0, text.size() / 2));
+  test::write_file(dir_.file("cut.bin"), bin.substr(0, bin.size() - 7));
+  std::string bad_value = text;
+  bad_value.replace(bad_value.find('\n', bad_value.find('\n') + 1) - 3, 1, "#");
+  test::write_file(dir_.file("bad.txt"), bad_value);
+  test::write_file(dir_.file("noheader.txt"), text.substr(text.find('\n') + 1));
+  for (const char* name : {"cut.txt", "cut.bin", "bad.txt", "noheader.txt"}) {
+    expect_clean_failure({"similar", dir_.file(name), "the"}, {name});
+    expect_clean_failure({"analogy", dir_.file(name), dir_.file("q.txt")}, {name});
+  }
+  expect_clean_failure({"similar", dir_.file("missing.vec"), "the"}, {"missing.vec"});
+  expect_clean_failure({"analogy", dir_.file("v.txt"), dir_.file("q.txt")}, {"q.txt"});
+  expect_clean_failure({"similarity", dir_.file("v.bin"), dir_.file("v.bin")}, {"v.bin"});
+  expect_clean_failure({"similar", dir_.file("v.txt"), "zzzunknownzzz"}, {"zzzunknownzzz"});
+}
+
+}  // namespace
+}  // namespace w2v
