@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# w2v against fastText, side by side on one machine: skip-gram and CBOW with the same
+# settings and learning rate, both tools' vectors scored by w2v's own evaluators.
+#
+#   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X]
+#
+# Environment: W2V (the binary, default build/w2v), W2V_BENCH_CORPUS, W2V_BENCH_THREADS.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+data="$root/../shared/data"
+w2v=${W2V:-$root/build/w2v}
+corpus=${W2V_BENCH_CORPUS:-$data/text8_prefix.txt}
+threads=${W2V_BENCH_THREADS:-2}
+seeds=1
+lr=0.05
+# The fixed settings; fastText's flag for each is beside it below.
+dim=100 window=5 negative=5 sample=1e-4 min_count=5 epochs=5
+
+usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
+while (($#)); do
+  case $1 in
+    --seeds) seeds=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --corpus) corpus=$2; shift 2 ;;
+    --lr) lr=$2; shift 2 ;;
+    -h | --help) usage ;;
+    *) echo "unknown argument: $1" >&2; usage 2 ;;
+  esac
+done
+
+die() { echo "compare_fasttext: $*" >&2; exit 1; }
+[[ -x $w2v ]] || die "no w2v binary at $w2v; build it first:
+  cmake -S $root -B $root/build -G Ninja -DW2V_BUILD_TESTS=OFF -DW2V_BUILD_BENCH=OFF
+  cmake --build $root/build --target w2v"
+command -v fasttext >/dev/null || die "fastText is not installed: apt-get install fasttext"
+command -v python3 >/dev/null || die "python3 is needed for the timing and the table"
+[[ -r $corpus ]] || die "cannot read corpus $corpus (set --corpus or W2V_BENCH_CORPUS)"
+questions="$data/questions-words.txt" pairs="$data/wordsim353.tsv"
+[[ -r $questions && -r $pairs ]] || die "missing $questions or $pairs"
+corpus=$(realpath "$corpus")
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+helper="$root/bench/compare_table.py"
+
+evaluate() {  # VECTORS STEM
+  "$w2v" analogy "$1" "$questions" --restrict 30000 >"$2.analogy"
+  "$w2v" similarity "$1" "$pairs" >"$2.ws"
+}
+
+echo "corpus $corpus; dim $dim, window $window, negative $negative, sample $sample," \
+  "min-count $min_count, epochs $epochs, threads $threads, lr $lr (both tools), seeds $seeds" >&2
+for model in skipgram cbow; do
+  for ((seed = 1; seed <= seeds; seed++)); do
+    stem="$tmp/$model.w2v.$seed"
+    echo "== $model w2v seed $seed" >&2
+    # A fresh cache dir per run: w2v's wall time includes vocabulary and encoding, as fastText's does.
+    python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
+      --cache-dir "$stem.cache" --model "$model" --loss ns --dim $dim --window $window \
+      --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
+      --threads "$threads" --alpha "$lr" --seed "$seed" --quiet ||
+      die "w2v failed:$(echo; tail -5 "$stem.log")"
+    grep "^trained" "$stem.log" >&2
+    evaluate "$stem.txt" "$stem"
+    rm -rf "$stem.txt" "$stem.cache"
+
+    stem="$tmp/$model.fasttext.$seed"
+    echo "== $model fastText seed $seed" >&2
+    python3 "$helper" run "$stem.log" -- fasttext "$model" -input "$corpus" -output "$stem" \
+      -minn 0 -maxn 0 -dim $dim -ws $window -neg $negative -t $sample -minCount $min_count \
+      -epoch $epochs -thread "$threads" -lr "$lr" -seed "$seed" ||
+      die "fastText failed:$(echo; tail -c 500 "$stem.log")"
+    tr '\r' '\n' <"$stem.log" | grep 'Progress:' | tail -1 >&2
+    evaluate "$stem.vec" "$stem"
+    rm -f "$stem.vec" "$stem.bin"
+  done
+done
+
+echo
+ft_version=$(dpkg-query -W -f '${Version}' fasttext 2>/dev/null || echo "version unknown")
+echo "w2v vs fastText ($ft_version) on $(basename "$corpus"), $(nproc) cores: dim $dim, window $window," \
+  "negative $negative, sample $sample, min-count $min_count, epochs $epochs, threads $threads," \
+  "lr $lr for both tools"
+echo
+python3 "$helper" table "$tmp" "$corpus" "$threads" "$epochs"

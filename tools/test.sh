@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds w2v and runs every test twice: a Release build (with the CUDA kernels when nvcc is
+# present; GPU tests skip without a device), then the host code under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Usage: tools/test.sh [--no-sanitize]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+
+run_suite() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" "${generator[@]}" "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs")
+}
+
+echo "== release build and tests (build-test/)"
+run_suite build-test -DCMAKE_BUILD_TYPE=Release
+if [[ "${1:-}" != "--no-sanitize" ]]; then
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests (build-asan/)"
+  # Sanitizers cover the host code; the CUDA runtime does not run under ASan's shadow memory.
+  run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DW2V_SANITIZE=ON \
+    -DW2V_ENABLE_CUDA=OFF -DW2V_BUILD_BENCH=OFF
+fi
