@@ -33,9 +33,10 @@ namespace {
 // Length of the well-formed UTF-8 sequence starting at s[i] (2 to 4 bytes), or 0.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   auto lead = static_cast<unsigned char>(s[i]);
-  std::size_t len = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
-                    : lead >= 0xf0 && lead <= 0xf4                                ? 4
-                                                                                  : 0;
+  std::size_t len = lead >= 0xc2 && lead <= 0xdf   ? 2
+                    : lead >= 0xe0 && lead <= 0xef ? 3
+                    : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                   : 0;
   if (len == 0 || i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
@@ -123,8 +124,12 @@ class VectorReader {
       if (i == line.size()) break;
       std::size_t end = i;
       while (end < line.size() && !is_blank(line[end])) ++end;
+      if (found == 2) {  // a third field
+        ok = false;
+        break;
+      }
       auto [p, ec] = std::from_chars(line.data() + i, line.data() + end, values[found]);
-      ok = found < 2 && ec == std::errc() && p == line.data() + end;
+      ok = ec == std::errc() && p == line.data() + end;
       found += ok;
       i = end;
     }

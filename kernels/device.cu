@@ -13,7 +13,11 @@ CudaDeviceInfo probe_cuda_device_runtime() {
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     cudaGetLastError();  // clear the sticky error so later calls start clean
-    return {false, cudaGetErrorString(err)};
+    // On a machine without a GPU the driver stub answers "insufficient driver", which reads
+    // as if an upgrade would help; say what it means.
+    if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice)
+      return {false, "no NVIDIA GPU or driver found"};
+    return {false, std::string("CUDA runtime: ") + cudaGetErrorString(err)};
   }
   if (count == 0) return {false, "the CUDA runtime reports no device"};
   cudaDeviceProp prop{};
