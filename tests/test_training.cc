@@ -82,21 +82,17 @@ double mean(const std::vector<double>& v, std::size_t from, std::size_t to) {
   return std::accumulate(v.begin() + from, v.begin() + to, 0.0) / static_cast<double>(to - from);
 }
 
-// The loss must end well below its value at initialisation, where the output vectors are
-// zero: every logit is 0, so negative sampling's loss is (1 + negative) ln 2 and the
-// softmax's is ln V. Unless `flat_after_start`, it must also fall during the run. The
-// thresholds are far outside run-to-run noise.
-void expect_loss_fell(const Trained& t, double initial_loss, double final_fraction,
-                      bool flat_after_start = false) {
-  ASSERT_GE(t.losses.size(), 6u);
+// The loss must end well below its value at initialisation, which is known exactly: the
+// output vectors start at zero, so every logit is 0 and negative sampling's loss is
+// (1 + negative) ln 2, the softmax's ln V. The thresholds are far outside run-to-run noise.
+// (Comparing the start and the end of the logged curve would not be sound: the loss is
+// measured online, and it rises a little in the last epoch as alpha decays; see README.)
+void expect_loss_fell(const Trained& t, double initial_loss, double final_fraction) {
+  ASSERT_GE(t.losses.size(), 5u);
   const std::size_t n = t.losses.size(), k = n / 5;
-  double head = mean(t.losses, 0, k), tail = mean(t.losses, n - k, n);
-  if (!flat_after_start) {
-    EXPECT_LT(tail, head) << "loss over the first fifth of the run " << head << ", last fifth "
-                          << tail;
-  }
+  double tail = mean(t.losses, n - k, n);
   EXPECT_LT(tail, final_fraction * initial_loss)
-      << "loss at initialisation " << initial_loss << ", over the last fifth " << tail;
+      << "loss at initialisation " << initial_loss << ", over the last fifth of the run " << tail;
 }
 
 // Mean cosine over all pairs of the number words, and over pairs of frequent words drawn
@@ -104,13 +100,9 @@ void expect_loss_fell(const Trained& t, double initial_loss, double final_fracti
 void expect_learned(const Trained& t, const TrainConfig& c) {
   // Tied vectors cannot give most noise pairs negative dot products (the mean pairwise dot
   // product of n vectors is at least -max|v|^2/(n-1)), so the noise terms stay near ln 2
-  // each: only the positive term, ln 2 at the start, can fall, and it does so within the
-  // first fraction of an epoch.
+  // each and only the positive term, ln 2 at the start, can fall.
   const double initial = (1 + c.negative) * std::log(2.0);
-  if (c.tied)
-    expect_loss_fell(t, initial, 1 - 0.05 / initial, /*flat_after_start=*/true);
-  else
-    expect_loss_fell(t, initial, 0.7);
+  expect_loss_fell(t, initial, c.tied ? 1 - 0.05 / initial : 0.7);
   const std::vector<std::string> numbers = {"one", "two",   "three", "four", "five",
                                             "six", "seven", "eight", "nine"};
   double related = 0;
