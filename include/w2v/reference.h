@@ -30,4 +30,38 @@ double softmax_loss(const float* h, const float* u, std::size_t vocab, std::size
                     const std::uint32_t* targets, std::size_t target_count, float* grad_h,
                     float* grad_u);
 
+// ---- References for the CUDA kernel library (include/w2v/kernels.h): same names, shapes
+// and semantics, host pointers. Sums accumulate in double.
+
+void gather_rows(const float* table, std::int64_t V, int d, const std::int32_t* idx, std::int64_t N,
+                 float* out);
+void batched_dot(const float* v, const float* u, std::int64_t B, int L, int d, float* scores);
+void context_mean(const float* ctx, const std::int32_t* count, std::int64_t B, int C, int d,
+                  float* h);
+void batched_dot_backward(const float* v, const float* u, const float* grad_scores, std::int64_t B,
+                          int L, int d, float* grad_v, float* grad_u);
+void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
+                           int d, float* grad_ctx);
+void sigmoid_bce_masked(const float* logits, const float* labels, const float* mask, std::int64_t B,
+                        int L, float* loss, float* grad);
+// Rows of softmax_nll above with targets [B, T] (-1 padding); grad may equal logits.
+void softmax_nll_rows(const float* logits, std::int64_t B, std::int64_t V,
+                      const std::int32_t* targets, int T, float* loss, float* grad);
+void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
+              int T, float* loss, float* grad);
+// In input order.
+void scatter_add(float* table, std::int64_t V, int d, const std::int32_t* idx, std::int64_t N,
+                 const float* grad, float scale);
+// Returns U; unique [U] ascending, summed [U, d].
+std::int64_t segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
+                              std::int32_t* unique, float* summed);
+void sparse_sgd(float* table, int d, const std::int32_t* rows, std::int64_t num_rows,
+                const float* grad, float lr);
+void sparse_momentum(float* table, float* velocity, int d, const std::int32_t* rows,
+                     std::int64_t num_rows, const float* grad, float lr, float momentum,
+                     bool nesterov);
+void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* rows,
+                 std::int64_t num_rows, const float* grad, float lr, float beta1, float beta2,
+                 float eps, std::int64_t step);
+
 }  // namespace w2v::ref

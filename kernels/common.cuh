@@ -1,0 +1,93 @@
+#pragma once
+// Shared by the kernel files: host-side argument checks for the launchers, and the device
+// math (warp/block reductions, stable sigmoid and softplus) that every loss kernel uses.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "w2v/cuda_check.h"
+#include "w2v/error.h"
+
+namespace w2v::gpu::detail {
+
+// ---- host: launcher argument checks; a failed check is a caller bug, reported by name.
+inline void require(bool ok, const char* op, const std::string& problem) {
+  if (!ok) throw Error(std::string(op) + ": " + problem);
+}
+inline void require_pointer(const void* p, const char* op, const char* name) {
+  require(p != nullptr, op, std::string(name) + " is null");
+}
+inline void require_size(std::int64_t value, std::int64_t min, const char* op, const char* name) {
+  require(value >= min, op,
+          std::string(name) + " = " + std::to_string(value) + ", must be at least " +
+              std::to_string(min));
+}
+inline bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15) == 0; }
+
+// Blocks for a grid-stride loop over `work` items: enough to fill the device, no more.
+inline unsigned grid_for(std::int64_t work, int block) {
+  static int max_blocks = [] {
+    int device = 0, sms = 0;
+    W2V_CUDA_CHECK(cudaGetDevice(&device));
+    W2V_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    return sms * 16;
+  }();
+  std::int64_t blocks = ceil_div(work, block);
+  if (blocks < 1) blocks = 1;
+  return static_cast<unsigned>(blocks < max_blocks ? blocks : max_blocks);
+}
+
+// Indices are checked on the device before an op in builds with W2V_CHECK_INDICES; with
+// allow_padding, -1 is accepted too.
+void check_indices_if_enabled(const std::int32_t* idx, std::int64_t n, std::int64_t bound,
+                              const char* what, cudaStream_t stream, bool allow_padding = false);
+// The check itself: throws naming the first idx[i] outside [lowest, bound).
+void check_index_range(const std::int32_t* idx, std::int64_t n, std::int64_t lowest,
+                       std::int64_t bound, const char* what, cudaStream_t stream);
+
+// ---- device math
+constexpr unsigned kFullMask = 0xffffffffu;
+
+__device__ __forceinline__ float warp_sum(float x) {
+  for (int offset = 16; offset > 0; offset >>= 1) x += __shfl_xor_sync(kFullMask, x, offset);
+  return x;
+}
+__device__ __forceinline__ float warp_max(float x) {
+  for (int offset = 16; offset > 0; offset >>= 1)
+    x = fmaxf(x, __shfl_xor_sync(kFullMask, x, offset));
+  return x;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the
+// result. `scratch` holds 32 floats of shared memory; the call synchronises the block.
+__device__ __forceinline__ float block_sum(float x, float* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  x = warp_sum(x);
+  __syncthreads();  // scratch may still be read by a previous call
+  if (lane == 0) scratch[warp] = x;
+  __syncthreads();
+  x = lane < warps ? scratch[lane] : 0.0f;
+  return warp_sum(x);
+}
+__device__ __forceinline__ float block_max(float x, float* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  x = warp_max(x);
+  __syncthreads();
+  if (lane == 0) scratch[warp] = x;
+  __syncthreads();
+  x = lane < warps ? scratch[lane] : -INFINITY;
+  return warp_max(x);
+}
+
+// Stable for any finite x: no overflow in exp, no log(0).
+__device__ __forceinline__ float softplus(float x) {
+  return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+__device__ __forceinline__ float sigmoid(float x) {
+  float e = expf(-fabsf(x));
+  float s = 1.0f / (1.0f + e);
+  return x >= 0.0f ? s : e * s;
+}
+
+}  // namespace w2v::gpu::detail
