@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Everything that needs a GPU, in one call on the device machine: build for sm_90, run the
+# whole test suite, compute-sanitizer memcheck and racecheck over the kernel tests, the kernel
+# benchmarks and the PyTorch softmax comparison. Logs go to $OUT (default gpu-logs/).
+#
+#   tools/gpu_check.sh [--quick]     (--quick: tests and sanitizers only, no benchmarks)
+#
+# The GPU machine has no GoogleTest, Google Benchmark or ../shared: prepare them here once,
+# then carry .deps in the device call (it is git-ignored):
+#   mkdir -p .deps/data && (cd .deps && apt-get download libgtest-dev libbenchmark-dev \
+#     libbenchmark1debian) && cp ../shared/data/{text8_prefix.txt,questions-words.txt,wordsim353.tsv} .deps/data/
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+out=${OUT:-gpu-logs}
+mkdir -p "$out"
+quick=0
+[[ ${1:-} == --quick ]] && quick=1
+status=0
+step() { printf '\n== %s\n' "$*" | tee -a "$out/summary.txt"; }
+record() {  # NAME EXIT
+  echo "$1: exit $2" | tee -a "$out/summary.txt"
+  ((status |= $2 != 0))
+}
+
+step "device"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem \
+  --format=csv | tee -a "$out/summary.txt"
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" | tee -a "$out/summary.txt"
+
+prefix=$PWD/.deps/root
+if [[ ! -d $prefix/usr ]]; then
+  mkdir -p "$prefix"
+  for deb in .deps/*.deb; do dpkg -x "$deb" "$prefix"; done
+fi
+export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# The tests look for the data beside the repository, as in a developer's checkout.
+if [[ ! -f ../shared/data/text8_prefix.txt && -d .deps/data ]]; then
+  mkdir -p ../shared/data && cp .deps/data/* ../shared/data/
+fi
+
+step "build (Release, sm_90)"
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DW2V_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$prefix/usr" >"$out/build.log" 2>&1 &&
+  cmake --build build-gpu -j "$(nproc)" >>"$out/build.log" 2>&1
+record build $?
+tail -3 "$out/build.log"
+
+step "all tests (ctest)"
+(cd build-gpu && ctest -j 8 --output-on-failure) >"$out/ctest.log" 2>&1
+record ctest $?
+grep -E "tests passed|FAILED|Skipped" "$out/ctest.log" | tail -8
+
+kernel_tests='Dims/*:Shapes/*:*Kernel*:ScatterAdd.*:SparseOptimizers.*'
+for tool in memcheck racecheck; do
+  step "compute-sanitizer $tool over the kernel tests"
+  compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/w2v_tests \
+    --gtest_filter="$kernel_tests" >"$out/$tool.log" 2>&1
+  record "$tool" $?
+  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED" "$out/$tool.log" | tail -4
+done
+
+if ((!quick)); then
+  step "kernel benchmarks"
+  build-gpu/w2v_bench --benchmark_filter=-BM_Ref \
+    --benchmark_out="$out/bench.json" --benchmark_out_format=json >"$out/bench.txt" 2>&1
+  record bench $?
+  step "softmax + NLL against PyTorch cross_entropy"
+  python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
+  record torch $?
+  cat "$out/torch.md"
+fi
+exit "$status"
