@@ -1,6 +1,7 @@
 #include "w2v/cli.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <new>
@@ -12,6 +13,7 @@
 #include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
+#include "w2v/synth.h"
 #include "w2v/trainer.h"
 #include "w2v/vectors.h"
 
@@ -27,7 +29,8 @@ constexpr const char* kOverview =
     "  similar     cosine nearest neighbours of a word    w2v similar VECTORS WORD [-k N]\n"
     "  analogy     Google analogy accuracy (3CosAdd)      w2v analogy VECTORS QUESTIONS "
     "[--restrict N]\n"
-    "  similarity  Spearman correlation on word pairs     w2v similarity VECTORS PAIRS\n\n"
+    "  similarity  Spearman correlation on word pairs     w2v similarity VECTORS PAIRS\n"
+    "  synth       write a synthetic Zipf corpus          w2v synth --output FILE [--tokens N]\n\n"
     "Run 'w2v COMMAND --help' for the flags of each command.\n";
 
 bool wants_help(const std::vector<std::string>& args) {
@@ -187,6 +190,21 @@ int similarity_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int synth_command(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::fputs(synth_help().c_str(), stdout);
+    return 0;
+  }
+  SynthConfig c = parse_synth_args(args);
+  auto start = std::chrono::steady_clock::now();
+  write_synthetic_corpus(c);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "wrote %llu tokens (%llu word types, %u topics) to %s in %.1f s\n",
+               static_cast<unsigned long long>(c.tokens), static_cast<unsigned long long>(c.vocab),
+               c.topics, c.output.c_str(), seconds);
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args) {
@@ -201,6 +219,7 @@ int run_cli(const std::vector<std::string>& args) {
     if (command == "similar") return similar_command(rest);
     if (command == "analogy") return analogy_command(rest);
     if (command == "similarity") return similarity_command(rest);
+    if (command == "synth") return synth_command(rest);
     throw Error("unknown command '" + command + "' (see w2v --help)");
   } catch (const DivergedError& e) {
     std::fprintf(stderr, "w2v: error: %s\n", e.what());

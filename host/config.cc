@@ -30,64 +30,11 @@ const char* to_string(DeviceKind d) {
 
 namespace {
 
-[[noreturn]] void bad_value(const std::string& flag, const std::string& text,
-                            const std::string& expected) {
-  throw Error("--" + flag + ": expected " + expected + ", got '" + text + "'");
-}
-
-template <typename T>
-T parse_integer(const std::string& text, const std::string& flag) {
-  T v{};
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
-    if (!text.empty() && text[0] == '-') bad_value(flag, text, "a non-negative integer");
-    bad_value(flag, text, "an integer");
-  }
-  return v;
-}
-
-double parse_double(const std::string& text, const std::string& flag) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || text.empty() || !std::isfinite(v))
-    bad_value(flag, text, "a finite number");
-  return v;
-}
-
-std::string show(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-#define W2V_STRING_FLAG(field, meta, help)                                                \
-  Flag {                                                                                  \
-#field, meta, help, false, false,                                                       \
-        [](TrainConfig& c, const std::string& t, const std::string&) { c.field = t; },      \
-        [](const TrainConfig& c) { return c.field.empty() ? std::string("\"\"") : c.field; } \
-  }
-#define W2V_INT_FLAG(name, field, type, help)                            \
-  Flag {                                                                 \
-    name, "N", help, false, false,                                       \
-        [](TrainConfig& c, const std::string& t, const std::string& f) { \
-          c.field = parse_integer<type>(t, f);                           \
-        },                                                               \
-        [](const TrainConfig& c) { return std::to_string(c.field); }     \
-  }
-#define W2V_REAL_FLAG(name, field, help)                                 \
-  Flag {                                                                 \
-    name, "X", help, false, false,                                       \
-        [](TrainConfig& c, const std::string& t, const std::string& f) { \
-          c.field = parse_double(t, f);                                  \
-        },                                                               \
-        [](const TrainConfig& c) { return show(c.field); }               \
-  }
-#define W2V_SWITCH(name, field, help)                                                   \
-  Flag {                                                                                \
-    name, "", help, true, false,                                                        \
-        [](TrainConfig& c, const std::string&, const std::string&) { c.field = true; }, \
-        [](const TrainConfig& c) { return std::string(c.field ? "on" : "off"); }        \
-  }
+using FlagConfig = TrainConfig;
+using flags::bad_value;
+using flags::parse_double;
+using flags::parse_integer;
+using flags::show;
 
 std::vector<Flag> make_flags() {
   std::vector<Flag> f = {
@@ -191,30 +138,7 @@ const std::vector<Flag>& train_flags() {
 
 TrainConfig parse_train_args(const std::vector<std::string>& args) {
   TrainConfig c;
-  const auto& flags = train_flags();
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0)
-      throw Error("unexpected argument '" + a + "' (see w2v train --help)");
-    std::string name = a.substr(2), value;
-    bool has_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-      has_value = true;
-    }
-    const Flag* flag = nullptr;
-    for (const Flag& f : flags)
-      if (f.name == name) flag = &f;
-    if (!flag) throw Error("unknown flag --" + name + " (see w2v train --help)");
-    if (flag->is_switch) {
-      if (has_value) throw Error("--" + name + ": takes no value");
-    } else if (!has_value) {
-      if (i + 1 >= args.size()) throw Error("--" + name + ": missing value");
-      value = args[++i];
-    }
-    flag->apply(c, value, name);
-  }
+  parse_flags(train_flags(), args, "train", c);
   validate(c);
   return c;
 }
@@ -246,21 +170,9 @@ void validate(const TrainConfig& c) {
 }
 
 std::string train_help() {
-  TrainConfig defaults;
-  std::ostringstream s;
-  s << "usage: w2v train --corpus FILE --output FILE [flags]\n\n"
-       "Trains word vectors (skip-gram or CBOW; negative sampling or full softmax).\n\nflags:\n";
-  for (const Flag& f : train_flags()) {
-    std::string head = "  --" + f.name + (f.metavar.empty() ? "" : " " + f.metavar);
-    s << head;
-    s << std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') << f.help;
-    if (f.required)
-      s << " (required)";
-    else
-      s << " [default: " << f.value(defaults) << "]";
-    s << "\n";
-  }
-  return s.str();
+  return "usage: w2v train --corpus FILE --output FILE [flags]\n\n"
+         "Trains word vectors (skip-gram or CBOW; negative sampling or full softmax).\n\nflags:\n" +
+         flags_help(train_flags());
 }
 
 }  // namespace w2v

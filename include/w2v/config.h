@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "w2v/flags.h"
+
 namespace w2v {
 
 enum class ModelKind { kSkipGram, kCbow };
@@ -52,17 +54,7 @@ const char* to_string(ModelKind m);
 const char* to_string(LossKind l);
 const char* to_string(DeviceKind d);
 
-// One command-line flag bound to a field. `apply` parses the text (throws w2v::Error naming
-// the flag on a bad value); `value` prints the field's current value.
-struct Flag {
-  std::string name;  // without the leading "--"
-  std::string metavar;
-  std::string help;
-  bool is_switch = false;  // takes no value
-  bool required = false;
-  void (*apply)(TrainConfig&, const std::string& text, const std::string& flag);
-  std::string (*value)(const TrainConfig&);
-};
+using Flag = FlagSpec<TrainConfig>;
 
 const std::vector<Flag>& train_flags();
 

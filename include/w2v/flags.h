@@ -1,0 +1,121 @@
+#pragma once
+// Command-line flags bound to the fields of a config struct: one table per command gives
+// the parser, the checking of each value and the --help text with live defaults, so the three
+// cannot drift apart.
+#include <charconv>
+#include <string>
+#include <vector>
+
+#include "w2v/error.h"
+
+namespace w2v {
+
+// One flag. `apply` parses the text into the config (throws w2v::Error naming the flag on a
+// bad value); `value` prints the field's current value.
+template <class Config>
+struct FlagSpec {
+  std::string name;  // without the leading "--"; dashes between words
+  std::string metavar;
+  std::string help;
+  bool is_switch = false;  // takes no value
+  bool required = false;
+  void (*apply)(Config&, const std::string& text, const std::string& flag);
+  std::string (*value)(const Config&);
+};
+
+namespace flags {
+
+[[noreturn]] void bad_value(const std::string& flag, const std::string& text,
+                            const std::string& expected);
+double parse_double(const std::string& text, const std::string& flag);
+std::string show(double v);  // shortest round-trip form, for --help
+
+template <typename T>
+T parse_integer(const std::string& text, const std::string& flag) {
+  T v{};
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
+    if (!text.empty() && text[0] == '-') bad_value(flag, text, "a non-negative integer");
+    bad_value(flag, text, "an integer");
+  }
+  return v;
+}
+
+}  // namespace flags
+
+// Parses "--name value", "--name=value" and switches into `config`; rejects unknown flags and
+// stray arguments. Checking the whole config (required flags, ranges) is the caller's.
+template <class Config>
+void parse_flags(const std::vector<FlagSpec<Config>>& table, const std::vector<std::string>& args,
+                 const std::string& command, Config& config) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0)
+      throw Error("unexpected argument '" + a + "' (see w2v " + command + " --help)");
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    const FlagSpec<Config>* flag = nullptr;
+    for (const auto& f : table)
+      if (f.name == name) flag = &f;
+    if (!flag) throw Error("unknown flag --" + name + " (see w2v " + command + " --help)");
+    if (flag->is_switch) {
+      if (has_value) throw Error("--" + name + ": takes no value");
+    } else if (!has_value) {
+      if (i + 1 >= args.size()) throw Error("--" + name + ": missing value");
+      value = args[++i];
+    }
+    flag->apply(config, value, name);
+  }
+}
+
+// "  --name META      help [default: value]" for every flag of the table.
+template <class Config>
+std::string flags_help(const std::vector<FlagSpec<Config>>& table) {
+  const Config defaults{};
+  std::string s;
+  for (const auto& f : table) {
+    std::string head = "  --" + f.name + (f.metavar.empty() ? "" : " " + f.metavar);
+    s += head + std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') + f.help;
+    s += f.required ? " (required)" : " [default: " + f.value(defaults) + "]";
+    s += "\n";
+  }
+  return s;
+}
+
+// Table-building macros for a config type named FlagConfig in the including file: each binds
+// a flag to a field of the same name (underscores become dashes on the command line).
+#define W2V_STRING_FLAG(field, meta, help)                                                 \
+  ::w2v::FlagSpec<FlagConfig> {                                                            \
+#field, meta, help, false, false,                                                        \
+        [](FlagConfig& c, const std::string& t, const std::string&) { c.field = t; },        \
+        [](const FlagConfig& c) { return c.field.empty() ? std::string("\"\"") : c.field; } \
+  }
+#define W2V_INT_FLAG(name, field, type, help)                           \
+  ::w2v::FlagSpec<FlagConfig> {                                         \
+    name, "N", help, false, false,                                      \
+        [](FlagConfig& c, const std::string& t, const std::string& f) { \
+          c.field = ::w2v::flags::parse_integer<type>(t, f);            \
+        },                                                              \
+        [](const FlagConfig& c) { return std::to_string(c.field); }     \
+  }
+#define W2V_REAL_FLAG(name, field, help)                                \
+  ::w2v::FlagSpec<FlagConfig> {                                         \
+    name, "X", help, false, false,                                      \
+        [](FlagConfig& c, const std::string& t, const std::string& f) { \
+          c.field = ::w2v::flags::parse_double(t, f);                   \
+        },                                                              \
+        [](const FlagConfig& c) { return ::w2v::flags::show(c.field); } \
+  }
+#define W2V_SWITCH(name, field, help)                                                  \
+  ::w2v::FlagSpec<FlagConfig> {                                                        \
+    name, "", help, true, false,                                                       \
+        [](FlagConfig& c, const std::string&, const std::string&) { c.field = true; }, \
+        [](const FlagConfig& c) { return std::string(c.field ? "on" : "off"); }        \
+  }
+
+}  // namespace w2v

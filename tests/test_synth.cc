@@ -1,0 +1,152 @@
+// `w2v synth`: exact size, Zipf frequencies, topic co-occurrence, determinism.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "test_util.h"
+#include "w2v/error.h"
+#include "w2v/io.h"
+#include "w2v/synth.h"
+
+namespace w2v {
+namespace {
+
+struct Corpus {
+  std::vector<std::vector<std::string>> sentences;
+  std::unordered_map<std::string, std::uint64_t> counts;
+  std::uint64_t tokens = 0;
+};
+
+Corpus read_corpus(const std::string& path) {
+  Corpus c;
+  for (const auto& line : test::split_lines(test::read_file(path))) {
+    std::istringstream in(line);
+    std::vector<std::string> sentence;
+    for (std::string w; in >> w;) {
+      ++c.counts[w];
+      sentence.push_back(w);
+    }
+    c.tokens += sentence.size();
+    c.sentences.push_back(std::move(sentence));
+  }
+  return c;
+}
+
+SynthConfig small_config(const test::TempDir& dir) {
+  SynthConfig c;
+  c.output = dir.file("synth.txt");
+  c.tokens = 3'000'001;  // three chunks and one token more
+  c.vocab = 5000;
+  c.topics = 20;
+  c.threads = 2;
+  return c;
+}
+
+TEST(Synth, WordsAreDistinctBase26) {
+  EXPECT_EQ(synth_word(0), "a");
+  EXPECT_EQ(synth_word(25), "z");
+  EXPECT_EQ(synth_word(26), "ba");
+  std::set<std::string> seen;
+  for (std::uint64_t id = 0; id < 20000; ++id) EXPECT_TRUE(seen.insert(synth_word(id)).second);
+}
+
+TEST(Synth, ExactSizeZipfFrequenciesAndSentenceLengths) {
+  test::TempDir dir;
+  SynthConfig config = small_config(dir);
+  write_synthetic_corpus(config);
+  Corpus c = read_corpus(config.output);
+  EXPECT_EQ(c.tokens, config.tokens);
+  EXPECT_LE(c.counts.size(), config.vocab);
+  std::size_t short_sentences = 0;
+  for (const auto& s : c.sentences) {
+    EXPECT_LE(s.size(), config.max_sentence);
+    short_sentences += s.size() < config.min_sentence;
+  }
+  EXPECT_LE(short_sentences, 4u) << "only a chunk's last sentence is cut short";
+
+  // Least-squares slope of log(count) against log(rank) over ranks 10..1000: about
+  // -exponent (the topic mixture flattens it a little).
+  std::vector<std::uint64_t> sorted;
+  for (const auto& [w, n] : c.counts) sorted.push_back(n);
+  std::sort(sorted.rbegin(), sorted.rend());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  int m = 0;
+  for (std::size_t r = 10; r <= 1000; ++r, ++m) {
+    double x = std::log(double(r)), y = std::log(double(sorted[r - 1]));
+    sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+  EXPECT_GT(slope, -1.2);
+  EXPECT_LT(slope, -0.7);
+}
+
+// Two head words of one topic share sentences far more often than independence predicts;
+// head words of different topics do not.
+TEST(Synth, WordsOfOneTopicCoOccur) {
+  test::TempDir dir;
+  SynthConfig config = small_config(dir);
+  write_synthetic_corpus(config);
+  Corpus c = read_corpus(config.output);
+  auto lift = [&](const std::string& a, const std::string& b) {
+    double na = 0, nb = 0, both = 0;
+    for (const auto& s : c.sentences) {
+      bool ha = std::find(s.begin(), s.end(), a) != s.end();
+      bool hb = std::find(s.begin(), s.end(), b) != s.end();
+      na += ha, nb += hb, both += ha && hb;
+    }
+    double n = double(c.sentences.size());
+    return (both / n) / ((na / n) * (nb / n));
+  };
+  // Ranks 20 and 21 of a topic: frequent within it, rare enough globally to show the lift.
+  const std::string a = synth_word(synth_topic_word(config, 3, 20));
+  const std::string b = synth_word(synth_topic_word(config, 3, 21));
+  const std::string other = synth_word(synth_topic_word(config, 11, 20));
+  double same = lift(a, b), different = lift(a, other);
+  EXPECT_GT(same, 3.0) << a << " " << b;
+  EXPECT_LT(different, 1.5) << a << " " << other;
+}
+
+TEST(Synth, SameSeedSameBytesWhateverTheThreads) {
+  test::TempDir dir;
+  SynthConfig config = small_config(dir);
+  config.tokens = 2'500'000;
+  write_synthetic_corpus(config);
+  std::string first = test::read_file(config.output);
+  config.threads = 1;
+  write_synthetic_corpus(config);
+  EXPECT_EQ(test::read_file(config.output), first);
+  config.seed = 2;
+  write_synthetic_corpus(config);
+  EXPECT_NE(test::read_file(config.output), first);
+}
+
+TEST(Synth, CommandLineChecksItsFlags) {
+  test::TempDir dir;
+  test::RunResult ok =
+      test::run_w2v({"synth", "--output", dir.file("s.txt"), "--tokens", "1000", "--vocab", "50"});
+  ASSERT_EQ(ok.exit_status, 0) << ok.describe();
+  EXPECT_EQ(read_corpus(dir.file("s.txt")).tokens, 1000u);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"synth", "--tokens", "10"},
+        {"synth", "--output", dir.file("t.txt"), "--tokens", "0"},
+        {"synth", "--output", dir.file("t.txt"), "--min-sentence", "9", "--max-sentence", "3"},
+        {"synth", "--output", dir.file("t.txt"), "--topic-share", "2"},
+        {"synth", "--output", dir.file("t.txt"), "--words", "5"}}) {
+    test::RunResult r = test::run_w2v(bad);
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_EQ(test::split_lines(r.err).size(), 1u) << r.describe();
+    EXPECT_FALSE(file_exists(dir.file("t.txt")));
+  }
+  test::RunResult help = test::run_w2v({"synth", "--help"});
+  EXPECT_NE(help.out.find("--tokens N"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("[default: 1000000]"), std::string::npos) << help.out;
+}
+
+}  // namespace
+}  // namespace w2v
