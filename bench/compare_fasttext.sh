@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# w2v against fastText, side by side on one machine: skip-gram and CBOW with the same
-# settings and learning rate, both tools' vectors scored by w2v's own evaluators.
+# w2v against fastText (and gensim with --gensim), side by side on one machine: skip-gram
+# and CBOW with the same settings and learning rate, every tool's vectors scored by w2v's own
+# evaluators.
 #
-#   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X]
+#   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X] [--gensim]
 #
 # Environment: W2V (the binary, default build/w2v), W2V_BENCH_CORPUS, W2V_BENCH_THREADS.
 set -euo pipefail
@@ -14,16 +15,18 @@ corpus=${W2V_BENCH_CORPUS:-$data/text8_prefix.txt}
 threads=${W2V_BENCH_THREADS:-2}
 seeds=1
 lr=0.05
+gensim=0
 # The fixed settings; fastText's flag for each is beside it below.
 dim=100 window=5 negative=5 sample=1e-4 min_count=5 epochs=5
 
-usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --corpus) corpus=$2; shift 2 ;;
     --lr) lr=$2; shift 2 ;;
+    --gensim) gensim=1; shift ;;
     -h | --help) usage ;;
     *) echo "unknown argument: $1" >&2; usage 2 ;;
   esac
@@ -35,6 +38,8 @@ die() { echo "compare_fasttext: $*" >&2; exit 1; }
   cmake --build $root/build --target w2v"
 command -v fasttext >/dev/null || die "fastText is not installed: apt-get install fasttext"
 command -v python3 >/dev/null || die "python3 is needed for the timing and the table"
+((gensim == 0)) || python3 -c 'import gensim' 2>/dev/null ||
+  die "gensim is not installed (pip install gensim, or apt-get install python3-gensim)"
 [[ -r $corpus ]] || die "cannot read corpus $corpus (set --corpus or W2V_BENCH_CORPUS)"
 questions="$data/questions-words.txt" pairs="$data/wordsim353.tsv"
 [[ -r $questions && -r $pairs ]] || die "missing $questions or $pairs"
@@ -74,12 +79,23 @@ for model in skipgram cbow; do
     tr '\r' '\n' <"$stem.log" | grep 'Progress:' | tail -1 >&2
     evaluate "$stem.vec" "$stem"
     rm -f "$stem.vec" "$stem.bin"
+
+    ((gensim)) || continue
+    stem="$tmp/$model.gensim.$seed"
+    echo "== $model gensim seed $seed" >&2
+    python3 "$helper" run "$stem.log" -- python3 "$root/bench/gensim_train.py" "$corpus" \
+      "$stem.txt" "$model" $dim $window $negative $sample $min_count $epochs "$threads" "$lr" \
+      "$seed" || die "gensim failed:$(echo; tail -5 "$stem.log")"
+    grep "trained" "$stem.log" >&2
+    evaluate "$stem.txt" "$stem"
+    rm -f "$stem.txt"
   done
 done
 
 echo
 ft_version=$(dpkg-query -W -f '${Version}' fasttext 2>/dev/null || echo "version unknown")
-echo "w2v vs fastText ($ft_version) on $(basename "$corpus"), $(nproc) cores: dim $dim, window $window," \
+gensim_version=$( ((gensim)) && python3 -c 'import gensim; print(", gensim", gensim.__version__)' || true)
+echo "w2v vs fastText ($ft_version$gensim_version) on $(basename "$corpus"), $(nproc) cores: dim $dim, window $window," \
   "negative $negative, sample $sample, min-count $min_count, epochs $epochs, threads $threads," \
   "lr $lr for both tools"
 echo

@@ -62,7 +62,12 @@ def read_run(stem, threads):
         "ws_pairs": find(r"pairs (\d+)", ws, "pairs", stem),
         "wall_s": timing["wall_s"],
     }
-    if Path(stem).name.split(".")[1] == "w2v":
+    tool = Path(stem).name.split(".")[1]
+    if tool == "gensim":
+        r.update(train_s=float(find(r"gensim trained in ([\d.]+) s", log, "training time", stem)),
+                 own_wps=None)
+        r["vocab"] = int(find(r"gensim vocabulary (\d+) words", log, "vocabulary size", stem))
+    elif tool == "w2v":
         words, secs, wps = find(r"trained (\d+) words in ([\d.]+) s: (\d+) words/s", log, "summary", stem)
         r.update(words=int(words), train_s=float(secs), wps=float(wps), own_wps=None)
         r["vocab"] = int(find(r"vocabulary (\d+) words", log, "vocabulary line", stem))
@@ -84,9 +89,9 @@ def mean_sd(values, fmt):
 def table(folder, corpus, threads, epochs):
     runs = defaultdict(list)  # (model, tool) -> [run]
 
-    def order(path):  # skip-gram before CBOW, w2v before fastText, seeds in order
+    def order(path):  # skip-gram before CBOW; w2v, fastText, gensim; seeds in order
         model, tool, seed = path.name.split(".")[:3]
-        return (model != "skipgram", model, tool != "w2v", int(seed))
+        return (model != "skipgram", model, ["w2v", "fasttext", "gensim"].index(tool), int(seed))
 
     for time_file in sorted(Path(folder).glob("*.log.time"), key=order):
         stem = str(time_file)[: -len(".log.time")]
@@ -97,16 +102,20 @@ def table(folder, corpus, threads, epochs):
 
     warnings = []
     for model in dict.fromkeys(m for m, _ in runs):
-        w2v, ft = runs.get((model, "w2v")), runs.get((model, "fasttext"))
-        if not w2v or not ft:
+        w2v = runs.get((model, "w2v"))
+        if not w2v:
             continue
-        # Same definition for both tools: in-vocabulary tokens x epochs / training seconds.
-        for r in ft:
-            r["words"] = w2v[0]["words"]
-            r["wps"] = r["words"] / r["train_s"]
-        if (w2v[0]["vocab"], w2v[0]["seen"]) != (ft[0]["vocab"], ft[0]["seen"]):
-            warnings.append(f"{model}: vocabularies differ (w2v {w2v[0]['vocab']} words, "
-                            f"analogy {w2v[0]['seen']}; fastText {ft[0]['vocab']}, {ft[0]['seen']})")
+        for other in ("fasttext", "gensim"):
+            rs = runs.get((model, other))
+            if not rs:
+                continue
+            # Same definition for every tool: in-vocabulary tokens x epochs / training seconds.
+            for r in rs:
+                r["words"] = w2v[0]["words"]
+                r["wps"] = r["words"] / r["train_s"]
+            if (w2v[0]["vocab"], w2v[0]["seen"]) != (rs[0]["vocab"], rs[0]["seen"]):
+                warnings.append(f"{model}: vocabularies differ (w2v {w2v[0]['vocab']} words, "
+                                f"analogy {w2v[0]['seen']}; {other} {rs[0]['vocab']}, {rs[0]['seen']})")
 
     print("| model | tool | analogy % (restrict 30k) | WS-353 ρ | words/s | train s | total wall s |")
     print("|---|---|---|---|---|---|---|")
@@ -124,9 +133,9 @@ def table(folder, corpus, threads, epochs):
     if len(first) > 1:
         print(f"Mean ± sd over {len(first)} seeds.")
     print(f"Analogy questions seen {first[0]['seen']}; WS-353 pairs {first[0]['ws_pairs']}.")
-    print("words/s: in-vocabulary corpus tokens x epochs / train s, for both tools. fastText's train s "
+    print("words/s: in-vocabulary corpus tokens x epochs / train s, for every tool. fastText's train s "
           "runs from its dictionary being built to its last progress line; (own: ...) is its last "
-          "words/sec/thread x threads.")
+          "words/sec/thread x threads. gensim's is the time of its train() call (corpus_file mode).")
     w2v_words = next((rs[0]["words"] for (_, tool), rs in runs.items() if tool == "w2v"), 0)
     if w2v_words:
         all_tokens = len(Path(corpus).read_bytes().split())
