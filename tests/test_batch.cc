@@ -1,0 +1,197 @@
+// Batch packing for the GPU trainer: row structure, windows, noise masking, resumption
+// across calls, and the word count that drives progress and the learning rate.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "w2v/batch.h"
+#include "w2v/corpus.h"
+#include "w2v/vocab.h"
+
+namespace w2v {
+namespace {
+
+// Sentences of distinct-enough words; "solo" makes a one-word sentence (no example).
+const char* kText =
+    "a b c d e f g h\n"
+    "solo\n"
+    "b c a d a e f\n"
+    "h g f e d c b a a b\n"
+    "c d\n";
+
+struct Fixture {
+  test::TempDir dir;
+  Vocab vocab;
+  std::unique_ptr<EncodedCorpus> corpus;
+  SamplingTables tables;
+  TrainConfig config;
+  std::vector<std::vector<std::uint32_t>> sentences;  // in ids, as encoded
+
+  explicit Fixture(std::uint32_t epochs = 1) {
+    test::write_file(dir.file("t.txt"), kText);
+    vocab = Vocab::build(dir.file("t.txt"), {}, 1, 0);
+    EncodedCorpus::encode(dir.file("t.txt"), vocab, {}, dir.file("t.tokens"));
+    corpus = std::make_unique<EncodedCorpus>(dir.file("t.tokens"), vocab);
+    config.window = 2;
+    config.negative = 3;
+    config.sample = 0;
+    config.epochs = epochs;
+    tables = SamplingTables::build(vocab, config.sample, config.ns_exponent);
+    std::vector<std::uint32_t> s;
+    for (std::size_t p = 0; p < corpus->entry_count(); ++p) {
+      std::uint32_t id = corpus->entries()[p];
+      if (id == kSentenceEnd) {
+        sentences.push_back(s);
+        s.clear();
+      } else {
+        s.push_back(id);
+      }
+    }
+  }
+  BatchPacker packer(std::uint64_t seed = 7) const {
+    return BatchPacker(config, *corpus, tables, {0, corpus->entry_count()}, seed);
+  }
+};
+
+struct SkipGramRows {
+  std::vector<std::int32_t> centers, targets;
+  std::vector<float> labels, mask;
+  std::uint64_t words = 0;
+};
+
+SkipGramRows pack_all_skipgram(BatchPacker packer, std::size_t capacity) {
+  const std::size_t L = packer.skipgram_slots();
+  SkipGramRows all;
+  std::vector<std::int32_t> centers(capacity), targets(capacity * L);
+  std::vector<float> labels(capacity * L), mask(capacity * L);
+  SkipGramBatch batch{capacity, centers.data(), targets.data(), labels.data(), mask.data()};
+  while (true) {
+    PackResult r = packer.fill(batch);
+    all.words += r.words;
+    all.centers.insert(all.centers.end(), centers.begin(), centers.begin() + r.rows);
+    all.targets.insert(all.targets.end(), targets.begin(), targets.begin() + r.rows * L);
+    all.labels.insert(all.labels.end(), labels.begin(), labels.begin() + r.rows * L);
+    all.mask.insert(all.mask.end(), mask.begin(), mask.begin() + r.rows * L);
+    if (r.finished) break;
+    EXPECT_EQ(r.rows, capacity) << "only the last batch is partial";
+  }
+  return all;
+}
+
+TEST(BatchPacker, SkipGramRowsFollowTheSentencesAndTheirWindows) {
+  Fixture f;
+  BatchPacker packer = f.packer();
+  const std::size_t L = packer.skipgram_slots();
+  ASSERT_EQ(L, 2u * 2 * (1 + 3));
+  SkipGramRows rows = pack_all_skipgram(f.packer(), 5);
+  EXPECT_EQ(rows.words, f.corpus->token_count()) << "every token counted once";
+
+  // One row per word of every sentence with at least two words, in corpus order.
+  std::vector<std::int32_t> want_centers;
+  for (const auto& s : f.sentences)
+    if (s.size() >= 2)
+      for (auto id : s) want_centers.push_back(static_cast<std::int32_t>(id));
+  ASSERT_EQ(rows.centers, want_centers);
+
+  std::size_t row = 0;
+  std::map<std::size_t, int> window_sizes;
+  for (const auto& s : f.sentences) {
+    if (s.size() < 2) continue;
+    for (std::size_t i = 0; i < s.size(); ++i, ++row) {
+      const std::int32_t* t = rows.targets.data() + row * L;
+      const float* y = rows.labels.data() + row * L;
+      const float* m = rows.mask.data() + row * L;
+      std::size_t c = 0;
+      while (c < L && y[c] == 1.0f) ++c;
+      // The contexts are the neighbours within some b in 1..window, in sentence order.
+      bool matched = false;
+      for (std::size_t b = 1; b <= 2 && !matched; ++b) {
+        std::vector<std::int32_t> neighbours;
+        for (std::size_t j = i >= b ? i - b : 0; j <= std::min(s.size() - 1, i + b); ++j)
+          if (j != i) neighbours.push_back(static_cast<std::int32_t>(s[j]));
+        if (neighbours == std::vector<std::int32_t>(t, t + c)) {
+          matched = true;
+          ++window_sizes[b];
+        }
+      }
+      EXPECT_TRUE(matched) << "row " << row << ": contexts are not a window of the sentence";
+      for (std::size_t k = 0; k < c; ++k) EXPECT_EQ(m[k], 1.0f);
+      // Then negative noise words per context, masked where equal to that context.
+      for (std::size_t k = 0; k < c; ++k)
+        for (std::size_t n = 0; n < 3; ++n) {
+          const std::size_t slot = c + k * 3 + n;
+          EXPECT_EQ(y[slot], 0.0f);
+          EXPECT_EQ(m[slot], t[slot] == t[k] ? 0.0f : 1.0f);
+          EXPECT_LT(t[slot], static_cast<std::int32_t>(f.vocab.size()));
+        }
+      for (std::size_t slot = 4 * c; slot < L; ++slot) {
+        EXPECT_EQ(m[slot], 0.0f);
+        EXPECT_EQ(t[slot], 0) << "padding must stay a valid index";
+      }
+    }
+  }
+  EXPECT_GT(window_sizes[1], 0);
+  EXPECT_GT(window_sizes[2], 0);
+}
+
+TEST(BatchPacker, BatchSizeDoesNotChangeTheRows) {
+  Fixture f(3);
+  SkipGramRows one = pack_all_skipgram(f.packer(), 1);
+  SkipGramRows many = pack_all_skipgram(f.packer(), 1000);
+  EXPECT_EQ(one.centers, many.centers);
+  EXPECT_EQ(one.targets, many.targets);
+  EXPECT_EQ(one.mask, many.mask);
+  EXPECT_EQ(one.words, 3 * f.corpus->token_count());
+  EXPECT_EQ(many.words, one.words);
+  SkipGramRows other_seed = pack_all_skipgram(f.packer(8), 1000);
+  EXPECT_NE(other_seed.targets, many.targets);
+}
+
+TEST(BatchPacker, CbowRowsHoldTheContextAndTheCenterFirst) {
+  Fixture f;
+  BatchPacker packer = f.packer();
+  const std::size_t C = packer.cbow_context_slots(), T = packer.cbow_target_slots();
+  const std::size_t B = 64;
+  std::vector<std::int32_t> contexts(B * C), counts(B), targets(B * T);
+  std::vector<float> labels(B * T), mask(B * T);
+  CbowBatch batch{B, contexts.data(), counts.data(), targets.data(), labels.data(), mask.data()};
+  PackResult r = packer.fill(batch);
+  EXPECT_TRUE(r.finished);
+  std::size_t row = 0;
+  for (const auto& s : f.sentences) {
+    if (s.size() < 2) continue;
+    for (std::size_t i = 0; i < s.size(); ++i, ++row) {
+      ASSERT_LT(row, r.rows);
+      EXPECT_EQ(targets[row * T], static_cast<std::int32_t>(s[i]));
+      EXPECT_EQ(labels[row * T], 1.0f);
+      const int n = counts[row];
+      EXPECT_GE(n, 1);
+      EXPECT_LE(n, 4);
+      for (std::size_t k = n; k < C; ++k) EXPECT_EQ(contexts[row * C + k], 0);
+      for (std::size_t k = 1; k < T; ++k) {
+        EXPECT_EQ(labels[row * T + k], 0.0f);
+        EXPECT_EQ(mask[row * T + k], targets[row * T + k] == targets[row * T] ? 0.0f : 1.0f);
+      }
+    }
+  }
+  EXPECT_EQ(row, r.rows);
+}
+
+TEST(BatchPacker, SubsamplingDropsFrequentWordsButCountsThem) {
+  Fixture f;
+  f.config.sample = 1e-3;  // on a 38-token corpus every word is "frequent"
+  f.tables = SamplingTables::build(f.vocab, f.config.sample, f.config.ns_exponent);
+  f.config.epochs = 200;
+  SkipGramRows rows = pack_all_skipgram(f.packer(), 256);
+  EXPECT_EQ(rows.words, 200 * f.corpus->token_count());
+  const double kept = double(rows.centers.size()) / double(rows.words);
+  EXPECT_LT(kept, 0.5) << "keep probabilities here are all below 0.3";
+  EXPECT_GT(kept, 0.01);
+}
+
+}  // namespace
+}  // namespace w2v
