@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# w2v against fastText (and gensim with --gensim), side by side on one machine: skip-gram
-# and CBOW with the same settings and learning rate, every tool's vectors scored by w2v's own
-# evaluators.
+# w2v against fastText (and gensim with --gensim, Mikolov's word2vec.c with --word2vec-c
+# BINARY), side by side on one machine: skip-gram and CBOW with the same settings and
+# learning rate, every tool's vectors scored by w2v's own evaluators.
 #
 #   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X] [--gensim]
+#                             [--word2vec-c BINARY]
 #
 # Environment: W2V (the binary, default build/w2v), W2V_BENCH_CORPUS, W2V_BENCH_THREADS.
 set -euo pipefail
@@ -16,10 +17,11 @@ threads=${W2V_BENCH_THREADS:-2}
 seeds=1
 lr=0.05
 gensim=0
+word2vec_c=
 # The fixed settings; fastText's flag for each is beside it below.
 dim=100 window=5 negative=5 sample=1e-4 min_count=5 epochs=5
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
@@ -27,6 +29,7 @@ while (($#)); do
     --corpus) corpus=$2; shift 2 ;;
     --lr) lr=$2; shift 2 ;;
     --gensim) gensim=1; shift ;;
+    --word2vec-c) word2vec_c=$2; shift 2 ;;
     -h | --help) usage ;;
     *) echo "unknown argument: $1" >&2; usage 2 ;;
   esac
@@ -38,6 +41,7 @@ die() { echo "compare_fasttext: $*" >&2; exit 1; }
   cmake --build $root/build --target w2v"
 command -v fasttext >/dev/null || die "fastText is not installed: apt-get install fasttext"
 command -v python3 >/dev/null || die "python3 is needed for the timing and the table"
+[[ -z $word2vec_c || -x $word2vec_c ]] || die "no word2vec.c binary at $word2vec_c"
 ((gensim == 0)) || python3 -c 'import gensim' 2>/dev/null ||
   die "gensim is not installed (pip install gensim, or apt-get install python3-gensim)"
 [[ -r $corpus ]] || die "cannot read corpus $corpus (set --corpus or W2V_BENCH_CORPUS)"
@@ -79,6 +83,18 @@ for model in skipgram cbow; do
     tr '\r' '\n' <"$stem.log" | grep 'Progress:' | tail -1 >&2
     evaluate "$stem.vec" "$stem"
     rm -f "$stem.vec" "$stem.bin"
+
+    if [[ -n $word2vec_c ]]; then
+      stem="$tmp/$model.word2vec_c.$seed"
+      echo "== $model word2vec.c seed $seed" >&2
+      # word2vec.c has no seed flag: its threads seed their generators with their ids.
+      python3 "$helper" run "$stem.log" -- "$word2vec_c" -train "$corpus" -output "$stem.txt" \
+        -cbow $([[ $model == cbow ]] && echo 1 || echo 0) -size $dim -window $window \
+        -negative $negative -hs 0 -sample $sample -min-count $min_count -iter $epochs \
+        -threads "$threads" -alpha "$lr" -binary 0 || die "word2vec.c failed:$(echo; tail -c 500 "$stem.log")"
+      evaluate "$stem.txt" "$stem"
+      rm -f "$stem.txt"
+    fi
 
     ((gensim)) || continue
     stem="$tmp/$model.gensim.$seed"

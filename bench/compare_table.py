@@ -33,7 +33,10 @@ def run(log, cmd):
             now = time.monotonic() - t0
             out.write(chunk)
             seen = tail + chunk  # a marker may straddle two reads
-            if "train_start_s" not in marks and b"Number of labels" in seen:
+            # fastText's dictionary is done at "Number of labels", word2vec.c's at "Words in
+            # train file"; word2vec.c's training ends with the process.
+            if "train_start_s" not in marks and (b"Number of labels" in seen
+                                                 or b"Words in train file" in seen):
                 marks["train_start_s"] = now
             if b"Progress:" in seen:
                 marks["train_end_s"] = now
@@ -67,6 +70,11 @@ def read_run(stem, threads):
         r.update(train_s=float(find(r"gensim trained in ([\d.]+) s", log, "training time", stem)),
                  own_wps=None)
         r["vocab"] = int(find(r"gensim vocabulary (\d+) words", log, "vocabulary size", stem))
+    elif tool == "word2vec_c":
+        if "train_start_s" not in timing:
+            sys.exit(f"compare_table: word2vec.c's vocabulary line not found in {stem}.log")
+        r.update(train_s=timing["wall_s"] - timing["train_start_s"], own_wps=None)
+        r["vocab"] = int(find(r"Vocab size: (\d+)", log, "vocabulary size", stem)) - 1  # </s>
     elif tool == "w2v":
         words, secs, wps = find(r"trained (\d+) words in ([\d.]+) s: (\d+) words/s", log, "summary", stem)
         r.update(words=int(words), train_s=float(secs), wps=float(wps), own_wps=None)
@@ -91,7 +99,8 @@ def table(folder, corpus, threads, epochs):
 
     def order(path):  # skip-gram before CBOW; w2v, fastText, gensim; seeds in order
         model, tool, seed = path.name.split(".")[:3]
-        return (model != "skipgram", model, ["w2v", "fasttext", "gensim"].index(tool), int(seed))
+        tools = ["w2v", "word2vec_c", "fasttext", "gensim"]
+        return (model != "skipgram", model, tools.index(tool), int(seed))
 
     for time_file in sorted(Path(folder).glob("*.log.time"), key=order):
         stem = str(time_file)[: -len(".log.time")]
@@ -105,7 +114,7 @@ def table(folder, corpus, threads, epochs):
         w2v = runs.get((model, "w2v"))
         if not w2v:
             continue
-        for other in ("fasttext", "gensim"):
+        for other in ("fasttext", "gensim", "word2vec_c"):
             rs = runs.get((model, other))
             if not rs:
                 continue
@@ -135,7 +144,9 @@ def table(folder, corpus, threads, epochs):
     print(f"Analogy questions seen {first[0]['seen']}; WS-353 pairs {first[0]['ws_pairs']}.")
     print("words/s: in-vocabulary corpus tokens x epochs / train s, for every tool. fastText's train s "
           "runs from its dictionary being built to its last progress line; (own: ...) is its last "
-          "words/sec/thread x threads. gensim's is the time of its train() call (corpus_file mode).")
+          "words/sec/thread x threads. gensim's is the time of its train() call (corpus_file mode). "
+          "word2vec.c's runs from its vocabulary line to the process end (writing the vectors "
+          "included).")
     w2v_words = next((rs[0]["words"] for (_, tool), rs in runs.items() if tool == "w2v"), 0)
     if w2v_words:
         all_tokens = len(Path(corpus).read_bytes().split())
