@@ -1,7 +1,8 @@
 #pragma once
 // CPU reference ops: exact (double-accumulated, std::exp-based) versions of the losses that
-// the trainers optimise. The tests check gradients against finite differences of these, the
-// fast CPU trainer against them, and the GPU kernels will be checked against them too.
+// the trainers optimise and of every CUDA kernel (include/w2v/kernels.h, same names). The
+// tests check their gradients against finite differences, then the fast CPU trainer's steps
+// and the kernels against them; the benchmarks time them beside the kernels.
 #include <cstddef>
 #include <cstdint>
 
