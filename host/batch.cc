@@ -26,14 +26,7 @@ bool BatchPacker::next_sentence(std::uint64_t& words) {
       if (++epoch_ >= epochs_) return false;
       position_ = range_.begin;
     }
-    // The same walk as the CPU trainer's: words counted before subsampling.
-    while (position_ < range_.end) {
-      std::uint32_t id = entries_[position_++];
-      if (id == kSentenceEnd) break;
-      ++words;
-      if (keep_[id] < 1.0f && rng_.uniform() >= keep_[id]) continue;
-      sentence_.push_back(id);
-    }
+    position_ = read_sentence(entries_, position_, range_.end, keep_, rng_, sentence_, words);
     if (sentence_.size() < 2) sentence_.clear();  // no context: no example
   }
   return true;

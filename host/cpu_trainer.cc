@@ -119,14 +119,7 @@ class Worker {
       std::size_t p = range.begin;
       while (p < range.end) {
         if (progress_.stopped()) return;
-        sentence_.clear();
-        while (p < range.end) {
-          std::uint32_t id = data[p++];
-          if (id == kSentenceEnd) break;
-          ++words_;
-          if (keep[id] < 1.0f && rng_.uniform() >= keep[id]) continue;
-          sentence_.push_back(id);
-        }
+        p = read_sentence(data, p, range.end, keep, rng_, sentence_, words_);
         train_sentence();
         if (words_ >= kReportWords) flush();
       }

@@ -23,6 +23,25 @@ inline void require_size(std::int64_t value, std::int64_t min, const char* op, c
           std::string(name) + " = " + std::to_string(value) + ", must be at least " +
               std::to_string(min));
 }
+inline void require_workspace(const void* workspace, std::size_t have, std::size_t need,
+                              const char* op) {
+  require_pointer(workspace, op, "workspace");
+  require(have >= need, op,
+          "workspace of " + std::to_string(have) + " bytes, needs " + std::to_string(need));
+}
+// The shared arguments of the losses over the vocabulary: logits [B, V], targets [B, T].
+inline void require_vocab_loss(const char* op, const float* logits, std::int64_t B, std::int64_t V,
+                               const std::int32_t* targets, int T, const float* loss,
+                               const float* grad) {
+  require_size(B, 0, op, "B");
+  require_size(V, 1, op, "V");
+  require_size(T, 1, op, "T");
+  if (B == 0) return;
+  require_pointer(logits, op, "logits");
+  require_pointer(targets, op, "targets");
+  require_pointer(loss, op, "loss");
+  require_pointer(grad, op, "grad");
+}
 inline bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15) == 0; }
 
 // Blocks for a grid-stride loop over `work` items: enough to fill the device, no more.

@@ -75,14 +75,8 @@ __global__ void full_bce_subtract_kernel(std::int64_t B, std::int64_t V,
 void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
               int T, float* loss, float* grad, cudaStream_t stream) {
   constexpr const char* kOp = "full_bce";
-  detail::require_size(B, 0, kOp, "B");
-  detail::require_size(V, 1, kOp, "V");
-  detail::require_size(T, 1, kOp, "T");
+  detail::require_vocab_loss(kOp, logits, B, V, targets, T, loss, grad);
   if (B == 0) return;
-  detail::require_pointer(logits, kOp, "logits");
-  detail::require_pointer(targets, kOp, "targets");
-  detail::require_pointer(loss, kOp, "loss");
-  detail::require_pointer(grad, kOp, "grad");
   detail::check_indices_if_enabled(targets, B * T, V, "full_bce targets", stream,
                                    /*allow_padding=*/true);
   NvtxRange range(kOp);

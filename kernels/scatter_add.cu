@@ -210,11 +210,8 @@ void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad
   detail::require_pointer(grad, kOp, "grad");
   detail::require_pointer(unique, kOp, "unique");
   detail::require_pointer(summed, kOp, "summed");
-  detail::require_pointer(workspace, kOp, "workspace");
   SegmentWorkspace w = carve(workspace, N);
-  detail::require(workspace_bytes >= w.total, kOp,
-                  "workspace of " + std::to_string(workspace_bytes) + " bytes, needs " +
-                      std::to_string(w.total));
+  detail::require_workspace(workspace, workspace_bytes, w.total, kOp);
   detail::check_indices_if_enabled(idx, N, std::int64_t(1) << 31, "segment_sum_rows idx", stream);
   NvtxRange range(kOp);
   const int n = int(N);
@@ -256,11 +253,8 @@ void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t*
   check_rows(kOp, N, d);
   if (N == 0) return;
   detail::require_pointer(table, kOp, "table");
-  detail::require_pointer(workspace, kOp, "workspace");
-  const std::size_t need = scatter_add_sorted_workspace_bytes(N, d);
-  detail::require(
-      workspace_bytes >= need, kOp,
-      "workspace of " + std::to_string(workspace_bytes) + " bytes, needs " + std::to_string(need));
+  detail::require_workspace(workspace, workspace_bytes, scatter_add_sorted_workspace_bytes(N, d),
+                            kOp);
   detail::check_indices_if_enabled(idx, N, V, "scatter_add_sorted idx", stream);
   NvtxRange range(kOp);
   const std::size_t segment_bytes = segment_sum_workspace_bytes(N, d);

@@ -133,18 +133,9 @@ void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std:
                  int T, float* loss, float* grad, void* workspace, std::size_t workspace_bytes,
                  cudaStream_t stream) {
   constexpr const char* kOp = "softmax_nll";
-  detail::require_size(B, 0, kOp, "B");
-  detail::require_size(V, 1, kOp, "V");
-  detail::require_size(T, 1, kOp, "T");
+  detail::require_vocab_loss(kOp, logits, B, V, targets, T, loss, grad);
   if (B == 0) return;
-  detail::require_pointer(logits, kOp, "logits");
-  detail::require_pointer(targets, kOp, "targets");
-  detail::require_pointer(loss, kOp, "loss");
-  detail::require_pointer(grad, kOp, "grad");
-  detail::require_pointer(workspace, kOp, "workspace");
-  detail::require(workspace_bytes >= softmax_nll_workspace_bytes(B, V), kOp,
-                  "workspace of " + std::to_string(workspace_bytes) + " bytes, needs " +
-                      std::to_string(softmax_nll_workspace_bytes(B, V)));
+  detail::require_workspace(workspace, workspace_bytes, softmax_nll_workspace_bytes(B, V), kOp);
   detail::require(detail::aligned16(workspace), kOp, "workspace is not 16-byte aligned");
   detail::check_indices_if_enabled(targets, B * T, V, "softmax_nll targets", stream,
                                    /*allow_padding=*/true);

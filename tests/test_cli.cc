@@ -36,7 +36,11 @@ std::string write_small_corpus(const test::TempDir& dir, const std::string& name
   if (file_exists(kText8)) {
     text = test::read_file(kText8).substr(0, 300'000);
   } else {
-    for (int i = 0; i < 20000; ++i) text += "w" + std::to_string(i % 97) + (i % 13 ? " " : "\n");
+    for (int i = 0; i < 20000; ++i) {
+      text += 'w';
+      text += std::to_string(i % 97);
+      text += i % 13 ? ' ' : '\n';
+    }
   }
   test::write_file(dir.file(name), text);
   return dir.file(name);

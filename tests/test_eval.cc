@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "w2v/error.h"
 #include "w2v/eval.h"
 
@@ -45,18 +46,11 @@ std::vector<float> answer(const std::vector<float>& a, const std::vector<float>&
 
 class EvalFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "w2v_eval_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text) const {
-    std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
+    test::write_file(dir_.file(name), text);
+    return dir_.file(name);
   }
-  fs::path dir_;
+  test::TempDir dir_{"w2v_eval"};
 };
 
 using AnalogyTest = EvalFiles;
@@ -155,7 +149,7 @@ TEST_F(AnalogyTest, Errors) {
   }
   p = write("bad2.txt", ": s\na b c d e\n");
   EXPECT_THROW(evaluate_analogy(e, p, 0), Error);
-  std::string missing = (dir_ / "missing.txt").string();
+  std::string missing = dir_.file("missing.txt");
   try {
     evaluate_analogy(e, missing, 0);
     ADD_FAILURE() << "no error";
@@ -333,7 +327,7 @@ TEST_F(SimilarityTest, MalformedLines) {
       EXPECT_EQ(std::string(err.what()), p + ": " + cases[i].second);
     }
   }
-  EXPECT_THROW(evaluate_similarity(angles(), (dir_ / "missing").string()), Error);
+  EXPECT_THROW(evaluate_similarity(angles(), dir_.file("missing")), Error);
 }
 
 }  // namespace

@@ -127,7 +127,8 @@ inline std::string temp_capture_file() {
 // than timeout_seconds is killed and reported as timed_out.
 inline RunResult run_w2v(const std::vector<std::string>& args, double timeout_seconds = 120) {
   RunResult r;
-  r.command = std::string(W2V_BINARY) + (args.empty() ? "" : " " + join(args));
+  r.command = W2V_BINARY;
+  for (const auto& a : args) r.command.append(1, ' ').append(a);
   const std::string out_path = detail::temp_capture_file(), err_path = detail::temp_capture_file();
   // Everything the child needs is built before fork(): after it, only async-signal-safe calls.
   std::vector<std::string> argv_storage;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "w2v/error.h"
 #include "w2v/vectors.h"
 
@@ -19,23 +20,12 @@ namespace fs = std::filesystem;
 
 class VectorsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "w2v_vectors_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
   std::string write_raw(const std::string& name, const std::string& bytes) const {
-    std::string p = path(name);
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
+    test::write_file(path(name), bytes);
+    return path(name);
   }
-  static std::string read_raw(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
+  static std::string read_raw(const std::string& p) { return test::read_file(p); }
   // The message of the w2v::Error that reading p throws; fails the test when none is thrown.
   static std::string read_error(const std::string& p) {
     try {
@@ -47,7 +37,7 @@ class VectorsTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
+  test::TempDir dir_{"w2v_vectors"};
 };
 
 struct Sample {
@@ -269,7 +259,7 @@ TEST_F(VectorsTest, RandomGarbageThrows) {
 
 TEST_F(VectorsTest, MissingFileAndDirectory) {
   EXPECT_NE(read_error(path("nope.txt")).find("nope.txt: cannot open"), std::string::npos);
-  EXPECT_NE(read_error(dir_.string()).find("is a directory"), std::string::npos);
+  EXPECT_NE(read_error(dir_.path()).find("is a directory"), std::string::npos);
 }
 
 TEST_F(VectorsTest, FailedWriteLeavesNothing) {
@@ -283,7 +273,7 @@ TEST_F(VectorsTest, FailedWriteLeavesNothing) {
     } catch (const Error& e) {
       EXPECT_EQ(std::string(e.what()), p + ": word 3 'c': value 2 is not finite");
     }
-    EXPECT_TRUE(fs::is_empty(dir_)) << "left a file behind";
+    EXPECT_TRUE(fs::is_empty(dir_.path())) << "left a file behind";
   }
   // A failed rewrite keeps the old file.
   write_vectors(path("v.out"), VectorFormat::kText, words, data.data(), 1);
@@ -291,7 +281,7 @@ TEST_F(VectorsTest, FailedWriteLeavesNothing) {
   std::vector<std::string> bad_words = {"a b", "c", "d"};
   EXPECT_THROW(write_vectors(path("v.out"), VectorFormat::kText, bad_words, data.data(), 1), Error);
   EXPECT_EQ(read_raw(path("v.out")), before);
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_.path()), fs::directory_iterator()), 1);
 
   std::string unwritable = path("no/such/dir/v.txt");
   EXPECT_THROW(write_vectors(unwritable, VectorFormat::kText, words, data.data(), 1), Error);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "w2v/corpus.h"
 #include "w2v/vocab.h"
 
 namespace w2v {
@@ -67,6 +68,24 @@ struct SamplingTables {
   AliasTable noise;         // unigram^exponent
   static SamplingTables build(const Vocab& vocab, double sample, double ns_exponent);
 };
+
+// Reads one sentence of the encoded corpus from entries[position] up to its end marker or
+// `end`, adds every token to `words` (word2vec.c's count, before subsampling) and keeps each
+// in `sentence` with probability keep[id]. Returns the position after the sentence. Every
+// trainer reads the corpus through this, so all of them see the same examples.
+inline std::size_t read_sentence(const std::uint32_t* entries, std::size_t position,
+                                 std::size_t end, const float* keep, Rng& rng,
+                                 std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
+  sentence.clear();
+  while (position < end) {
+    std::uint32_t id = entries[position++];
+    if (id == kSentenceEnd) break;
+    ++words;
+    if (keep[id] < 1.0f && rng.uniform() >= keep[id]) continue;
+    sentence.push_back(id);
+  }
+  return position;
+}
 
 // The effective window of one center: uniform in 1..window.
 inline std::uint32_t draw_window(Rng& rng, std::uint32_t window) { return 1 + rng.below(window); }
