@@ -6,7 +6,7 @@
 //   per output element, looping over the slots.
 // batched_dot_backward: one thread per (b, k) loops over j: it reads u[b, j, k] once, adds
 //   g[b, j] u[b, j, k] to grad_v[b, k] and writes grad_u[b, j, k] = g[b, j] v[b, k].
-// context_mean_backward: one thread per grad_ctx element.
+// context_mean_backward: one thread per grad_ctx element (kSum: grad_h undivided).
 #include "common.cuh"
 #include "w2v/kernels.h"
 
@@ -66,13 +66,13 @@ __global__ void batched_dot_backward_kernel(const float* __restrict__ v,
 
 __global__ void context_mean_backward_kernel(const float* __restrict__ grad_h,
                                              const std::int32_t* __restrict__ count,
-                                             std::int64_t total, int C, int d,
+                                             std::int64_t total, int C, int d, bool sum,
                                              float* __restrict__ grad_ctx) {
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const std::int64_t k = i % d, slot = i / d, b = slot / C, c = slot - b * C;
     const int n = count[b];
-    grad_ctx[i] = c < n ? grad_h[b * d + k] / float(n) : 0.0f;
+    grad_ctx[i] = c < n ? (sum ? grad_h[b * d + k] : grad_h[b * d + k] / float(n)) : 0.0f;
   }
 }
 
@@ -129,7 +129,7 @@ void batched_dot_backward(const float* v, const float* u, const float* grad_scor
 }
 
 void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
-                           int d, float* grad_ctx, cudaStream_t stream) {
+                           int d, float* grad_ctx, cudaStream_t stream, Reduction reduction) {
   constexpr const char* kOp = "context_mean_backward";
   check_shape(kOp, B, C, d);
   if (B == 0) return;
@@ -140,7 +140,7 @@ void context_mean_backward(const float* grad_h, const std::int32_t* count, std::
   NvtxRange range(kOp);
   const std::int64_t total = B * C * d;
   context_mean_backward_kernel<<<detail::grid_for(total, kBlock), kBlock, 0, stream>>>(
-      grad_h, count, total, C, d, grad_ctx);
+      grad_h, count, total, C, d, reduction == Reduction::kSum, grad_ctx);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

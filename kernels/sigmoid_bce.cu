@@ -4,7 +4,7 @@
 // One warp per row (L is the context + noise width, tens of slots): the lanes first sum the
 // mask to get the row's valid count n, then each lane handles slots lane, lane + 32, ...:
 // grad = mask (sigmoid(x) - label) / n, and the softplus terms reduce to the row's loss.
-// A row with n = 0 writes loss 0 and zero gradients.
+// A row with n = 0 writes loss 0 and zero gradients. Reduction::kSum does not divide by n.
 #include "common.cuh"
 #include "w2v/kernels.h"
 
@@ -14,7 +14,8 @@ namespace {
 __global__ void sigmoid_bce_masked_kernel(const float* __restrict__ logits,
                                           const float* __restrict__ labels,
                                           const float* __restrict__ mask, std::int64_t B, int L,
-                                          float* __restrict__ loss, float* __restrict__ grad) {
+                                          bool sum, float* __restrict__ loss,
+                                          float* __restrict__ grad) {
   const int lane = threadIdx.x & 31;
   const std::int64_t warps = std::int64_t(gridDim.x) * (blockDim.x >> 5);
   for (std::int64_t b = (blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x) >> 5; b < B;
@@ -23,7 +24,7 @@ __global__ void sigmoid_bce_masked_kernel(const float* __restrict__ logits,
     float n = 0.0f;
     for (int j = lane; j < L; j += 32) n += mask[base + j];
     n = detail::warp_sum(n);
-    const float inv = n > 0.0f ? 1.0f / n : 0.0f;
+    const float inv = n > 0.0f ? (sum ? 1.0f : 1.0f / n) : 0.0f;
     float row_loss = 0.0f;
     for (int j = lane; j < L; j += 32) {
       const float m = mask[base + j], x = logits[base + j];
@@ -39,7 +40,8 @@ __global__ void sigmoid_bce_masked_kernel(const float* __restrict__ logits,
 }  // namespace
 
 void sigmoid_bce_masked(const float* logits, const float* labels, const float* mask, std::int64_t B,
-                        int L, float* loss, float* grad, cudaStream_t stream) {
+                        int L, float* loss, float* grad, cudaStream_t stream,
+                        Reduction reduction) {
   constexpr const char* kOp = "sigmoid_bce_masked";
   detail::require_size(B, 0, kOp, "B");
   detail::require_size(L, 1, kOp, "L");
@@ -52,7 +54,7 @@ void sigmoid_bce_masked(const float* logits, const float* labels, const float* m
   NvtxRange range(kOp);
   constexpr int kBlock = 256;
   sigmoid_bce_masked_kernel<<<detail::grid_for(B * 32, kBlock), kBlock, 0, stream>>>(
-      logits, labels, mask, B, L, loss, grad);
+      logits, labels, mask, B, L, reduction == Reduction::kSum, loss, grad);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

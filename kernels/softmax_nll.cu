@@ -10,6 +10,7 @@
 //      softmax for its chunk (zeros for a row without targets); chunk 0 writes the loss.
 //   3. softmax_targets_kernel: subtracts 1/T_b at each valid target (atomics: a repeated
 //      target subtracts twice, as the formula says).
+// Reduction::kSum scales row b by T_b: softmax times T_b in 2, 1 instead of 1/T_b in 3.
 // Workspace: float2 [B * chunks] partials, then float [B] target sums and int [B] counts.
 #include <cfloat>
 
@@ -95,7 +96,8 @@ __global__ void softmax_partials_kernel(const float* __restrict__ logits, std::i
 }
 
 __global__ void softmax_grad_kernel(const float* logits, std::int64_t V, std::int64_t chunks,
-                                    Workspace ws, float* __restrict__ loss, float* grad) {
+                                    Workspace ws, bool sum, float* __restrict__ loss,
+                                    float* grad) {
   __shared__ float scratch[32];
   const std::int64_t b = blockIdx.x / chunks, c = blockIdx.x - b * chunks;
   float2 mine = make_float2(-INFINITY, 0.0f);
@@ -105,21 +107,25 @@ __global__ void softmax_grad_kernel(const float* logits, std::int64_t V, std::in
   const float lse = total.x + logf(total.y);
   const int count = ws.target_count[b];
   if (c == 0 && threadIdx.x == 0)
-    loss[b] = count > 0 ? lse - ws.target_sum[b] / float(count) : 0.0f;
+    loss[b] = count == 0 ? 0.0f
+              : sum      ? float(count) * lse - ws.target_sum[b]
+                         : lse - ws.target_sum[b] / float(count);
+  const float scale = count == 0 ? 0.0f : sum ? float(count) : 1.0f;
   const std::int64_t begin = c * kChunk, end = min(begin + kChunk, V);
   // logits and grad may be the same buffer: each element is read, then written, by one thread.
   for (std::int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
-    grad[b * V + i] = count > 0 ? expf(logits[b * V + i] - lse) : 0.0f;
+    grad[b * V + i] = scale * expf(logits[b * V + i] - lse);
 }
 
 __global__ void softmax_targets_kernel(std::int64_t B, std::int64_t V,
-                                       const std::int32_t* __restrict__ targets, int T,
+                                       const std::int32_t* __restrict__ targets, int T, bool sum,
                                        const int* __restrict__ target_count, float* grad) {
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < B * T;
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const std::int64_t b = i / T;
     const std::int32_t target = targets[i];
-    if (target >= 0) atomicAdd(&grad[b * V + target], -1.0f / float(target_count[b]));
+    if (target >= 0)
+      atomicAdd(&grad[b * V + target], sum ? -1.0f : -1.0f / float(target_count[b]));
   }
 }
 
@@ -131,7 +137,7 @@ std::size_t softmax_nll_workspace_bytes(std::int64_t B, std::int64_t V) {
 
 void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
                  int T, float* loss, float* grad, void* workspace, std::size_t workspace_bytes,
-                 cudaStream_t stream) {
+                 cudaStream_t stream, Reduction reduction) {
   constexpr const char* kOp = "softmax_nll";
   detail::require_vocab_loss(kOp, logits, B, V, targets, T, loss, grad);
   if (B == 0) return;
@@ -146,11 +152,12 @@ void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std:
   softmax_partials_kernel<<<unsigned(B * chunks), kBlock, 0, stream>>>(logits, V, chunks, targets,
                                                                        T, ws);
   W2V_CHECK_LAUNCH(kOp, stream);
-  softmax_grad_kernel<<<unsigned(B * chunks), kBlock, 0, stream>>>(logits, V, chunks, ws, loss,
-                                                                   grad);
+  const bool sum = reduction == Reduction::kSum;
+  softmax_grad_kernel<<<unsigned(B * chunks), kBlock, 0, stream>>>(logits, V, chunks, ws, sum,
+                                                                   loss, grad);
   W2V_CHECK_LAUNCH(kOp, stream);
   softmax_targets_kernel<<<detail::grid_for(B * T, kBlock), kBlock, 0, stream>>>(
-      B, V, targets, T, ws.target_count, grad);
+      B, V, targets, T, sum, ws.target_count, grad);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

@@ -297,7 +297,11 @@ void check_multi_target_loss(const LossCase& c, MultiTargetLoss op, bool softmax
 class RefSoftmaxNll : public ::testing::TestWithParam<LossCase> {};
 TEST_P(RefSoftmaxNll, MatchesDefinitionAndFiniteDifferences) {
   // Row 0 has no valid target: loss 0, zero gradient; row 1's repeated target counts twice.
-  check_multi_target_loss(GetParam(), ref::softmax_nll_rows, true);
+  check_multi_target_loss(
+      GetParam(),
+      [](const float* x, std::int64_t B, std::int64_t V, const std::int32_t* t, int T, float* loss,
+         float* grad) { ref::softmax_nll_rows(x, B, V, t, T, loss, grad); },
+      true);
 }
 INSTANTIATE_TEST_SUITE_P(, RefSoftmaxNll, ::testing::ValuesIn(kLossCases));
 
@@ -308,6 +312,48 @@ TEST_P(RefFullBce, MatchesDefinitionAndFiniteDifferences) {
   check_multi_target_loss(GetParam(), ref::full_bce, false);
 }
 INSTANTIATE_TEST_SUITE_P(, RefFullBce, ::testing::ValuesIn(kLossCases));
+
+// kSum is kMean times the row's valid count (slots, targets), and CBOW's kSum backward is the
+// hidden gradient undivided.
+TEST(RefReduction, SumIsMeanTimesValidCount) {
+  std::mt19937 gen(31);
+  const int B = 4, L = 9, V = 50, T = 3, C = 4, d = 3;
+  const auto x = random_floats(B * std::max(L, V), gen, 4.0f);
+  std::vector<float> labels(B * L), mask(B * L);
+  for (int i = 0; i < B * L; ++i) {
+    labels[i] = float(gen() % 2);
+    mask[i] = i < L ? 0.0f : float(gen() % 4 != 0);
+  }
+  std::vector<float> loss_mean(B), loss_sum(B), grad_mean(B * L), grad_sum(B * L);
+  ref::sigmoid_bce_masked(x.data(), labels.data(), mask.data(), B, L, loss_mean.data(),
+                          grad_mean.data(), Reduction::kMean);
+  ref::sigmoid_bce_masked(x.data(), labels.data(), mask.data(), B, L, loss_sum.data(),
+                          grad_sum.data(), Reduction::kSum);
+  for (int b = 0; b < B; ++b) {
+    const double n = std::accumulate(mask.begin() + b * L, mask.begin() + (b + 1) * L, 0.0);
+    EXPECT_NEAR(loss_sum[b], n * loss_mean[b], 1e-5 * (1 + loss_sum[b])) << b;
+    for (int j = b * L; j < (b + 1) * L; ++j) EXPECT_NEAR(grad_sum[j], n * grad_mean[j], 1e-6);
+  }
+  std::vector<std::int32_t> targets = {-1, -1, -1, 7, 7, 2, 5, -1, 9, 1, 2, 3};
+  std::vector<float> sm_loss_mean(B), sm_loss_sum(B), sm_mean(B * V), sm_sum(B * V);
+  ref::softmax_nll_rows(x.data(), B, V, targets.data(), T, sm_loss_mean.data(), sm_mean.data(),
+                        Reduction::kMean);
+  ref::softmax_nll_rows(x.data(), B, V, targets.data(), T, sm_loss_sum.data(), sm_sum.data(),
+                        Reduction::kSum);
+  const int valid[] = {0, 3, 2, 3};
+  for (int b = 0; b < B; ++b) {
+    EXPECT_NEAR(sm_loss_sum[b], valid[b] * sm_loss_mean[b], 1e-5 * (1 + sm_loss_sum[b])) << b;
+    for (int v = b * V; v < (b + 1) * V; ++v) EXPECT_NEAR(sm_sum[v], valid[b] * sm_mean[v], 1e-6);
+  }
+  const std::vector<std::int32_t> count = {0, 1, 3, 4};
+  const auto gh = random_floats(B * d, gen, 1.0f);
+  std::vector<float> g_sum(B * C * d, kPoison);
+  ref::context_mean_backward(gh.data(), count.data(), B, C, d, g_sum.data(), Reduction::kSum);
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < C; ++c)
+      for (int k = 0; k < d; ++k)
+        EXPECT_EQ(g_sum[(b * C + c) * d + k], c < count[b] ? gh[b * d + k] : 0.0f);
+}
 
 TEST(RefScatter, MatchesDenseAccumulation) {
   std::mt19937 gen(12);

@@ -176,19 +176,22 @@ TEST_P(BatchedDotTest, ContextMeanAndBackwardMatchReference) {
   for (auto& c : count) c = n(gen);
   count[0] = 0;  // a row without context
   if (B > 1) count[1] = C;
-  std::vector<float> h(B * d), grad_ctx(B * C * d);
+  std::vector<float> h(B * d);
   ref::context_mean(ctx.data(), count.data(), B, C, d, h.data());
-  ref::context_mean_backward(gh.data(), count.data(), B, C, d, grad_ctx.data());
   Device<float> dctx(ctx), dgh(gh), dh(B * d), dgc(B * C * d);
   Device<std::int32_t> dcount(count);
   gpu::context_mean(dctx.get(), dcount.get(), B, C, d, dh.get(), nullptr);
-  gpu::context_mean_backward(dgh.get(), dcount.get(), B, C, d, dgc.get(), nullptr);
   std::vector<double> scale(B * d);
   for (std::int64_t b = 0; b < B; ++b)
     for (int c = 0; c < count[b]; ++c)
       for (int k = 0; k < d; ++k) scale[b * d + k] += std::abs(ctx[(b * C + c) * d + k]) / count[b];
   expect_close(dh.download(), h, 1e-5, 1e-7, "context mean", scale);
-  expect_close(dgc.download(), grad_ctx, 1e-5, 0, "grad ctx");
+  for (Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
+    std::vector<float> grad_ctx(B * C * d);
+    ref::context_mean_backward(gh.data(), count.data(), B, C, d, grad_ctx.data(), reduction);
+    gpu::context_mean_backward(dgh.get(), dcount.get(), B, C, d, dgc.get(), nullptr, reduction);
+    expect_close(dgc.download(), grad_ctx, 1e-5, 0, "grad ctx");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchedDotTest,
@@ -216,16 +219,19 @@ TEST_P(SigmoidBceTest, MatchesReferenceWithMaskedRowsAndExtremeLogits) {
     for (int j = 0; j < L; ++j) logits[L + j] = (j % 2 ? 50.0f : -50.0f) * (j % 3 ? 1 : -1);
     for (int j = 0; j < L; ++j) logits[2 * L + j] *= 1e-6f;
   }
-  std::vector<float> loss(B), grad(B * L);
-  ref::sigmoid_bce_masked(logits.data(), labels.data(), mask.data(), B, L, loss.data(),
-                          grad.data());
-  Device<float> dl(logits), dy(labels), dm(mask), dloss(B), dgrad(B * L);
-  gpu::sigmoid_bce_masked(dl.get(), dy.get(), dm.get(), B, L, dloss.get(), dgrad.get(), nullptr);
-  auto got_loss = dloss.download(), got_grad = dgrad.download();
-  EXPECT_EQ(got_loss[0], 0.0f);
-  for (int j = 0; j < L; ++j) EXPECT_EQ(got_grad[j], 0.0f);
-  expect_close(got_loss, loss, 1e-5, 1e-7, "loss");
-  expect_close(got_grad, grad, 1e-5, 1e-8, "grad");
+  for (Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
+    std::vector<float> loss(B), grad(B * L);
+    ref::sigmoid_bce_masked(logits.data(), labels.data(), mask.data(), B, L, loss.data(),
+                            grad.data(), reduction);
+    Device<float> dl(logits), dy(labels), dm(mask), dloss(B), dgrad(B * L);
+    gpu::sigmoid_bce_masked(dl.get(), dy.get(), dm.get(), B, L, dloss.get(), dgrad.get(), nullptr,
+                            reduction);
+    auto got_loss = dloss.download(), got_grad = dgrad.download();
+    EXPECT_EQ(got_loss[0], 0.0f);
+    for (int j = 0; j < L; ++j) EXPECT_EQ(got_grad[j], 0.0f);
+    expect_close(got_loss, loss, 1e-5, 1e-7, "loss");
+    expect_close(got_grad, grad, 1e-5, 1e-8, "grad");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, SigmoidBceTest,
@@ -260,17 +266,20 @@ class VocabLossTest : public ::testing::TestWithParam<VocabShape> {
 TEST_P(VocabLossTest, SoftmaxNllMatchesReferenceAlsoInPlace) {
   REQUIRE_GPU();
   const auto [B, V, T] = GetParam();
-  std::vector<float> loss(B), grad(B * V);
-  ref::softmax_nll_rows(logits.data(), B, V, targets.data(), T, loss.data(), grad.data());
   Device<std::int32_t> dt(targets);
   Device<char> ws(gpu::softmax_nll_workspace_bytes(B, V));
-  for (bool in_place : {false, true}) {
-    Device<float> dl(logits), dloss(B), dgrad(B * V);
-    float* out = in_place ? dl.get() : dgrad.get();
-    gpu::softmax_nll(dl.get(), B, V, dt.get(), T, dloss.get(), out, ws.get(),
-                     gpu::softmax_nll_workspace_bytes(B, V), nullptr);
-    expect_close(dloss.download(), loss, 1e-4, 1e-6, "loss");
-    expect_close(in_place ? dl.download() : dgrad.download(), grad, 1e-4, 1e-9, "grad");
+  for (Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
+    std::vector<float> loss(B), grad(B * V);
+    ref::softmax_nll_rows(logits.data(), B, V, targets.data(), T, loss.data(), grad.data(),
+                          reduction);
+    for (bool in_place : {false, true}) {
+      Device<float> dl(logits), dloss(B), dgrad(B * V);
+      float* out = in_place ? dl.get() : dgrad.get();
+      gpu::softmax_nll(dl.get(), B, V, dt.get(), T, dloss.get(), out, ws.get(),
+                       gpu::softmax_nll_workspace_bytes(B, V), nullptr, reduction);
+      expect_close(dloss.download(), loss, 1e-4, 1e-6, "loss");
+      expect_close(in_place ? dl.download() : dgrad.download(), grad, 1e-4, 1e-9, "grad");
+    }
   }
 }
 

@@ -65,9 +65,9 @@ void batched_dot_backward(const float* v, const float* u, const float* grad_scor
 }
 
 void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
-                           int d, float* grad_ctx) {
+                           int d, float* grad_ctx, Reduction reduction) {
   for (i64 b = 0; b < B; ++b) {
-    const double inv = count[b] > 0 ? 1.0 / count[b] : 0.0;
+    const double inv = reduction == Reduction::kSum ? 1.0 : count[b] > 0 ? 1.0 / count[b] : 0.0;
     for (i64 c = 0; c < C; ++c)
       for (int k = 0; k < d; ++k)
         grad_ctx[(b * C + c) * d + k] =
@@ -76,7 +76,7 @@ void context_mean_backward(const float* grad_h, const std::int32_t* count, std::
 }
 
 void sigmoid_bce_masked(const float* logits, const float* labels, const float* mask, std::int64_t B,
-                        int L, float* loss, float* grad) {
+                        int L, float* loss, float* grad, Reduction reduction) {
   for (i64 b = 0; b < B; ++b) {
     const i64 row = b * L;
     double n = 0;
@@ -86,6 +86,7 @@ void sigmoid_bce_masked(const float* logits, const float* labels, const float* m
       std::fill_n(grad + row, L, 0.0f);
       continue;
     }
+    if (reduction == Reduction::kSum) n = 1;
     double sum = 0;
     for (i64 j = 0; j < L; ++j) {
       const double m = mask[row + j], x = logits[row + j];
@@ -104,7 +105,8 @@ void sigmoid_bce_masked(const float* logits, const float* labels, const float* m
 }
 
 void softmax_nll_rows(const float* logits, std::int64_t B, std::int64_t V,
-                      const std::int32_t* targets, int T, float* loss, float* grad) {
+                      const std::int32_t* targets, int T, float* loss, float* grad,
+                      Reduction reduction) {
   std::vector<std::uint32_t> valid;
   valid.reserve(T);
   for (i64 b = 0; b < B; ++b) {
@@ -118,8 +120,15 @@ void softmax_nll_rows(const float* logits, std::int64_t B, std::int64_t V,
       continue;
     }
     // softmax_nll reads each logit before it writes that gradient entry: grad may be logits.
-    loss[b] = static_cast<float>(softmax_nll(logits + b * V, static_cast<std::size_t>(V),
-                                             valid.data(), valid.size(), grad_row));
+    const double mean = softmax_nll(logits + b * V, static_cast<std::size_t>(V), valid.data(),
+                                    valid.size(), grad_row);
+    loss[b] = static_cast<float>(mean);
+    if (reduction == Reduction::kSum) {
+      const double n = static_cast<double>(valid.size());
+      loss[b] = static_cast<float>(mean * n);
+      if (grad_row)
+        for (i64 v = 0; v < V; ++v) grad_row[v] = static_cast<float>(grad_row[v] * n);
+    }
   }
 }
 

@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "w2v/reduction.h"
+
 namespace w2v::gpu {
 
 // Throws w2v::Error naming the first index of idx [n] outside [0, bound). Synchronises the
@@ -42,17 +44,19 @@ void context_mean(const float* ctx, const std::int32_t* count, std::int64_t B, i
 void batched_dot_backward(const float* v, const float* u, const float* grad_scores, std::int64_t B,
                           int L, int d, float* grad_v, float* grad_u, cudaStream_t stream);
 // Backward of context_mean: grad_ctx [B, C, d] = grad_h[b] / count[b] in the first count[b]
-// slots, 0 in the rest.
+// slots, 0 in the rest. kSum copies grad_h[b] undivided (word2vec.c's CBOW update).
 void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
-                           int d, float* grad_ctx, cudaStream_t stream);
+                           int d, float* grad_ctx, cudaStream_t stream,
+                           Reduction reduction = Reduction::kMean);
 
 // 3. Masked sigmoid binary cross-entropy over logits, labels, mask [B, L] (labels 1 for
 // context, 0 for noise; mask 0 for padding):
 //   loss [B] = sum_j mask * (label ? softplus(-x) : softplus(x)) / n_b,
 //   grad [B, L] = mask * (sigmoid(x) - label) / n_b,   n_b = sum_j mask[b, j].
-// A row with n_b = 0 gives loss 0 and a zero gradient.
+// A row with n_b = 0 gives loss 0 and a zero gradient. kSum leaves out the division by n_b.
 void sigmoid_bce_masked(const float* logits, const float* labels, const float* mask, std::int64_t B,
-                        int L, float* loss, float* grad, cudaStream_t stream);
+                        int L, float* loss, float* grad, cudaStream_t stream,
+                        Reduction reduction = Reduction::kMean);
 
 // 4. Log-softmax + NLL over logits [B, V] with T targets per row (targets [B, T], -1 is
 // padding; T = 1 for CBOW):
@@ -60,11 +64,12 @@ void sigmoid_bce_masked(const float* logits, const float* labels, const float* m
 //   grad [B, V] = softmax(x_b) - (1/T_b) sum_t onehot(target),  T_b valid targets of row b.
 // A row with no valid target gives loss 0 and a zero gradient. grad may equal logits
 // (in place). Two passes over the logits (max and sum, then the gradient). The workspace
-// holds per-chunk partial results: softmax_nll_workspace_bytes(B, V) bytes.
+// holds per-chunk partial results: softmax_nll_workspace_bytes(B, V) bytes. kSum multiplies
+// row b's loss and gradient by T_b: grad = T_b softmax - sum_t onehot.
 std::size_t softmax_nll_workspace_bytes(std::int64_t B, std::int64_t V);
 void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
                  int T, float* loss, float* grad, void* workspace, std::size_t workspace_bytes,
-                 cudaStream_t stream);
+                 cudaStream_t stream, Reduction reduction = Reduction::kMean);
 
 // 5. One-vs-all sigmoid BCE over the whole vocabulary with multi-hot targets (targets [B, T],
 // -1 padding, a repeated target counts once): y[b, v] = 1 if v is a target of row b,

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "w2v/reduction.h"
+
 namespace w2v::ref {
 
 // Numerically stable for any finite x.
@@ -42,12 +44,14 @@ void context_mean(const float* ctx, const std::int32_t* count, std::int64_t B, i
 void batched_dot_backward(const float* v, const float* u, const float* grad_scores, std::int64_t B,
                           int L, int d, float* grad_v, float* grad_u);
 void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
-                           int d, float* grad_ctx);
+                           int d, float* grad_ctx, Reduction reduction = Reduction::kMean);
 void sigmoid_bce_masked(const float* logits, const float* labels, const float* mask, std::int64_t B,
-                        int L, float* loss, float* grad);
-// Rows of softmax_nll above with targets [B, T] (-1 padding); grad may equal logits.
+                        int L, float* loss, float* grad, Reduction reduction = Reduction::kMean);
+// Rows of softmax_nll above with targets [B, T] (-1 padding); grad may equal logits. kSum
+// multiplies row b's loss and gradient by its valid target count.
 void softmax_nll_rows(const float* logits, std::int64_t B, std::int64_t V,
-                      const std::int32_t* targets, int T, float* loss, float* grad);
+                      const std::int32_t* targets, int T, float* loss, float* grad,
+                      Reduction reduction = Reduction::kMean);
 void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
               int T, float* loss, float* grad);
 // In input order.
