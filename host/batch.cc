@@ -11,8 +11,9 @@ BatchPacker::BatchPacker(const TrainConfig& config, const EncodedCorpus& corpus,
       noise_(tables.noise),
       range_(range),
       window_(config.window),
-      negative_(config.negative),
+      negative_(config.loss == LossKind::kNegativeSampling ? config.negative : 0),
       epochs_(config.epochs),
+      target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1),
       rng_(seed),
       position_(range.begin) {
   sentence_.reserve(kMaxSentenceTokens);
@@ -50,12 +51,13 @@ PackResult BatchPacker::fill_rows(std::size_t capacity, Row&& row) {
 
 PackResult BatchPacker::fill(const SkipGramBatch& batch) {
   const std::size_t slots = skipgram_slots();
-  return fill_rows(batch.capacity,
+  std::uint64_t pairs = 0;
+  PackResult result = fill_rows(batch.capacity,
                    [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
                      std::int32_t* targets = batch.targets + r * slots;
                      float* labels = batch.labels + r * slots;
                      float* mask = batch.mask + r * slots;
-                     std::fill(targets, targets + slots, 0);
+                     std::fill(targets, targets + slots, target_padding_);
                      std::fill(labels, labels + slots, 0.0f);
                      std::fill(mask, mask + slots, 0.0f);
                      batch.centers[r] = static_cast<std::int32_t>(sentence_[i]);
@@ -66,6 +68,7 @@ PackResult BatchPacker::fill(const SkipGramBatch& batch) {
                        labels[c] = mask[c] = 1.0f;
                        ++c;
                      }
+                     pairs += c;
                      for (std::size_t k = 0; k < c; ++k) {
                        for (std::uint32_t m = 0; m < negative_; ++m) {
                          const std::size_t s = c + k * negative_ + m;
@@ -75,11 +78,19 @@ PackResult BatchPacker::fill(const SkipGramBatch& batch) {
                        }
                      }
                    });
+  result.examples = pairs;
+  for (std::size_t r = result.rows; r < batch.capacity; ++r) {
+    batch.centers[r] = 0;
+    std::fill_n(batch.targets + r * slots, slots, target_padding_);
+    std::fill_n(batch.labels + r * slots, slots, 0.0f);
+    std::fill_n(batch.mask + r * slots, slots, 0.0f);
+  }
+  return result;
 }
 
 PackResult BatchPacker::fill(const CbowBatch& batch) {
   const std::size_t context_slots = cbow_context_slots(), target_slots = cbow_target_slots();
-  return fill_rows(batch.capacity,
+  PackResult result = fill_rows(batch.capacity,
                    [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
                      std::int32_t* contexts = batch.contexts + r * context_slots;
                      std::fill(contexts, contexts + context_slots, 0);
@@ -99,6 +110,15 @@ PackResult BatchPacker::fill(const CbowBatch& batch) {
                        mask[s] = w == sentence_[i] ? 0.0f : 1.0f;
                      }
                    });
+  result.examples = result.rows;
+  for (std::size_t r = result.rows; r < batch.capacity; ++r) {
+    std::fill_n(batch.contexts + r * context_slots, context_slots, 0);
+    batch.counts[r] = 0;
+    std::fill_n(batch.targets + r * target_slots, target_slots, target_padding_);
+    std::fill_n(batch.labels + r * target_slots, target_slots, 0.0f);
+    std::fill_n(batch.mask + r * target_slots, target_slots, 0.0f);
+  }
+  return result;
 }
 
 }  // namespace w2v

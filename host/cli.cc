@@ -54,7 +54,7 @@ int train_command(const std::vector<std::string>& args) {
     throw_file_error(c.output, "its directory does not exist (--output)");
 
   std::string announcement;
-  std::unique_ptr<Trainer> trainer = make_trainer(c.device, announcement);
+  std::unique_ptr<Trainer> trainer = make_trainer(c, announcement);
   log_line(announcement);
 
   CorpusOptions corpus_options;

@@ -1,5 +1,6 @@
 #include "w2v/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -15,8 +16,31 @@ std::uint32_t TrainConfig::thread_count() const {
   return n > 0 ? n : 1;
 }
 
+std::uint32_t TrainConfig::sampler_thread_count() const {
+  if (deterministic) return 1;
+  if (sampler_threads > 0) return sampler_threads;
+  // One sampler packs a few million rows a second; the GPU's compute thread needs a core too.
+  unsigned n = std::thread::hardware_concurrency();
+  return std::clamp<std::uint32_t>(n > 2 ? (n - 1) / 2 : 1, 1, 8);
+}
+
 const char* to_string(ModelKind m) { return m == ModelKind::kCbow ? "cbow" : "skipgram"; }
-const char* to_string(LossKind l) { return l == LossKind::kSoftmax ? "softmax" : "ns"; }
+const char* to_string(LossKind l) {
+  return l == LossKind::kSoftmax ? "softmax" : l == LossKind::kFullBce ? "bce" : "ns";
+}
+const char* to_string(OptimizerKind o) {
+  switch (o) {
+    case OptimizerKind::kMomentum:
+      return "momentum";
+    case OptimizerKind::kNesterov:
+      return "nesterov";
+    case OptimizerKind::kAdam:
+      return "adam";
+    default:
+      return "sgd";
+  }
+}
+const char* to_string(ScatterKind s) { return s == ScatterKind::kSorted ? "sorted" : "atomic"; }
 const char* to_string(DeviceKind d) {
   switch (d) {
     case DeviceKind::kCpu:
@@ -69,15 +93,19 @@ std::vector<Flag> make_flags() {
                bad_value(f, t, "skipgram or cbow");
            },
            [](const TrainConfig& c) { return std::string(to_string(c.model)); }},
-      Flag{"loss", "ns|softmax", "negative sampling, or full softmax (small vocabularies)", false,
-           false,
+      Flag{"loss", "ns|softmax|bce",
+           "negative sampling; full softmax; or one-vs-all sigmoid BCE over the vocabulary "
+           "(softmax and bce cost O(vocabulary) per example)",
+           false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              if (t == "ns")
                c.loss = LossKind::kNegativeSampling;
              else if (t == "softmax")
                c.loss = LossKind::kSoftmax;
+             else if (t == "bce")
+               c.loss = LossKind::kFullBce;
              else
-               bad_value(f, t, "ns or softmax");
+               bad_value(f, t, "ns, softmax or bce");
            },
            [](const TrainConfig& c) { return std::string(to_string(c.loss)); }},
       W2V_INT_FLAG("dim", dim, std::uint32_t, "embedding dimension"),
@@ -95,6 +123,24 @@ std::vector<Flag> make_flags() {
            }},
       W2V_REAL_FLAG("min-alpha-fraction", min_alpha_fraction,
                     "learning rate decays linearly to alpha times this"),
+      Flag{"optimizer", "sgd|momentum|nesterov|adam",
+           "update rule (GPU trainer; the CPU trainer is SGD): SGD, SGD with (Nesterov) "
+           "momentum, or lazy sparse Adam (default alpha 0.002)",
+           false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             if (t == "sgd")
+               c.optimizer = OptimizerKind::kSgd;
+             else if (t == "momentum")
+               c.optimizer = OptimizerKind::kMomentum;
+             else if (t == "nesterov")
+               c.optimizer = OptimizerKind::kNesterov;
+             else if (t == "adam")
+               c.optimizer = OptimizerKind::kAdam;
+             else
+               bad_value(f, t, "sgd, momentum, nesterov or adam");
+           },
+           [](const TrainConfig& c) { return std::string(to_string(c.optimizer)); }},
+      W2V_REAL_FLAG("momentum", momentum, "momentum of --optimizer momentum|nesterov"),
       W2V_INT_FLAG("epochs", epochs, std::uint32_t, "passes over the corpus"),
       Flag{"threads", "N", "worker threads (0: all cores)", false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
@@ -118,6 +164,46 @@ std::vector<Flag> make_flags() {
                bad_value(f, t, "auto, cpu or cuda");
            },
            [](const TrainConfig& c) { return std::string(to_string(c.device)); }},
+      Flag{"batch", "N",
+           "GPU trainer: center words per batch (0: " +
+               std::to_string(TrainConfig::kDefaultBatchRows) + ")",
+           false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             c.batch = parse_integer<std::uint32_t>(t, f);
+           },
+           [](const TrainConfig& c) { return std::to_string(c.batch); }},
+      Flag{"sampler-threads", "N", "GPU trainer: threads packing batches (0: about half the cores)",
+           false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             c.sampler_threads = parse_integer<std::uint32_t>(t, f);
+           },
+           [](const TrainConfig& c) {
+             return std::to_string(c.sampler_threads) +
+                    (c.sampler_threads ? "" : " (" + std::to_string(c.sampler_thread_count()) +
+                                                  " here)");
+           }},
+      Flag{"scatter", "atomic|sorted",
+           "GPU trainer: add row gradients with atomics (fast) or sorted and reduced "
+           "(bit-identical)",
+           false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             if (t == "atomic")
+               c.scatter = ScatterKind::kAtomic;
+             else if (t == "sorted")
+               c.scatter = ScatterKind::kSorted;
+             else
+               bad_value(f, t, "atomic or sorted");
+           },
+           [](const TrainConfig& c) { return std::string(to_string(c.scatter)); }},
+      W2V_INT_FLAG("repeat-cap", repeat_cap, std::uint32_t,
+                   "GPU trainer: a word whose row occurs k > N times in one batch's updates gets "
+                   "N/k of each gradient, so frequent words' summed steps do not overshoot "
+                   "(0: no cap)"),
+      W2V_SWITCH("deterministic", deterministic,
+                 "GPU trainer: sorted scatter and one sampler thread, so two runs with the same "
+                 "seed give identical vectors"),
+      W2V_INT_FLAG("profile-steps", profile_steps, std::uint64_t,
+                   "GPU trainer: stop after N batches, for nsys/ncu (0: train to the end)"),
       W2V_REAL_FLAG("progress-interval", progress_interval, "seconds between progress lines"),
       W2V_SWITCH("quiet", quiet, "no progress lines, only the summary"),
   };
@@ -165,6 +251,10 @@ void validate(const TrainConfig& c) {
        show(c.min_alpha_fraction));
   need(c.progress_interval > 0, "progress-interval", "positive", show(c.progress_interval));
   need(c.threads <= 4096, "threads", "at most 4096", std::to_string(c.threads));
+  need(c.sampler_threads <= 256, "sampler-threads", "at most 256",
+       std::to_string(c.sampler_threads));
+  need(c.batch <= (1u << 22), "batch", "at most 4194304", std::to_string(c.batch));
+  need(c.momentum >= 0 && c.momentum < 1, "momentum", "in [0, 1)", show(c.momentum));
   if (c.format != "auto" && c.format != "text" && c.format != "bin" && c.format != "binary")
     throw Error("--format: expected text, bin or auto, got '" + c.format + "'");
 }

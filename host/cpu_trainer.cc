@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "w2v/error.h"
 #include "w2v/reference.h"
 
 namespace w2v {
@@ -73,20 +74,50 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
   return loss;
 }
 
-float softmax_step(const float* h, float* out, std::size_t vocab, std::size_t dim,
-                   const std::uint32_t* targets, std::size_t count, float alpha, float* logits,
-                   float* h_update) {
-  for (std::size_t r = 0; r < vocab; ++r) logits[r] = dot(h, out + r * dim, dim);
-  // In place: the logits become the gradient softmax - mean one-hot.
-  float loss = static_cast<float>(ref::softmax_nll(logits, vocab, targets, count, logits));
+namespace {
+
+// Second half of a full-vocabulary step: grad [vocab] holds d loss / d logits.
+void vocab_update(const float* h, float* out, std::size_t vocab, std::size_t dim, float alpha,
+                  const float* grad, float* h_update) {
   std::fill(h_update, h_update + dim, 0.0f);
   for (std::size_t r = 0; r < vocab; ++r) {
-    float step = -alpha * logits[r];
+    float step = -alpha * grad[r];
     float* row = out + r * dim;
     axpy(h_update, step, row, dim);
     axpy(row, step, h, dim);
   }
+}
+
+void compute_logits(const float* h, const float* out, std::size_t vocab, std::size_t dim,
+                    float* logits) {
+  for (std::size_t r = 0; r < vocab; ++r) logits[r] = dot(h, out + r * dim, dim);
+}
+
+}  // namespace
+
+float softmax_step(const float* h, float* out, std::size_t vocab, std::size_t dim,
+                   const std::uint32_t* targets, std::size_t count, float alpha, float* logits,
+                   float* h_update) {
+  compute_logits(h, out, vocab, dim, logits);
+  // In place: the logits become the gradient softmax - mean one-hot.
+  float loss = static_cast<float>(ref::softmax_nll(logits, vocab, targets, count, logits));
+  vocab_update(h, out, vocab, dim, alpha, logits, h_update);
   return loss;
+}
+
+float full_bce_step(const float* h, float* out, std::size_t vocab, std::size_t dim,
+                    const std::uint32_t* targets, std::size_t count, float alpha, float* logits,
+                    float* h_update) {
+  compute_logits(h, out, vocab, dim, logits);
+  double loss = 0;
+  for (std::size_t r = 0; r < vocab; ++r) {
+    const bool y = std::find(targets, targets + count, r) != targets + count;
+    const double x = logits[r];
+    loss += y ? ref::softplus(-x) : ref::softplus(x);
+    logits[r] = static_cast<float>(ref::sigmoid(x) - (y ? 1.0 : 0.0));
+  }
+  vocab_update(h, out, vocab, dim, alpha, logits, h_update);
+  return static_cast<float>(loss);
 }
 
 namespace {
@@ -107,7 +138,7 @@ class Worker {
         grad_(dim_),
         hidden_(dim_),
         targets_(std::max<std::size_t>(c_.negative + 1, 2 * c_.window)) {
-    if (c_.loss == LossKind::kSoftmax) logits_.resize(vocab_);
+    if (c_.loss != LossKind::kNegativeSampling) logits_.resize(vocab_);
     sentence_.reserve(kMaxSentenceTokens);
   }
 
@@ -140,17 +171,17 @@ class Worker {
 
   void train_sentence() {
     const bool cbow = c_.model == ModelKind::kCbow;
-    const bool softmax = c_.loss == LossKind::kSoftmax;
+    const bool ns = c_.loss == LossKind::kNegativeSampling;
     const std::size_t n = sentence_.size();
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t b = draw_window(rng_, c_.window);
       std::size_t lo = i >= b ? i - b : 0, hi = std::min(n - 1, i + b);
       if (cbow)
-        cbow_center(i, lo, hi, softmax);
-      else if (softmax)
-        skipgram_softmax_center(i, lo, hi);
-      else
+        cbow_center(i, lo, hi);
+      else if (ns)
         skipgram_ns_center(i, lo, hi);
+      else
+        skipgram_vocab_center(i, lo, hi);
     }
   }
 
@@ -173,8 +204,14 @@ class Worker {
     }
   }
 
-  // The center's input row predicts every context word at once through the softmax.
-  void skipgram_softmax_center(std::size_t i, std::size_t lo, std::size_t hi) {
+  float vocab_step(const float* h, const std::uint32_t* targets, std::size_t count, float step) {
+    return (c_.loss == LossKind::kSoftmax ? softmax_step : full_bce_step)(
+        h, out_, vocab_, dim_, targets, count, step, logits_.data(), grad_.data());
+  }
+
+  // The center's input row predicts every context word at once through the softmax (or the
+  // one-vs-all BCE with all context words as positives).
+  void skipgram_vocab_center(std::size_t i, std::size_t lo, std::size_t hi) {
     std::size_t count = 0;
     for (std::size_t j = lo; j <= hi; ++j)
       if (j != i) targets_[count++] = sentence_[j];
@@ -182,18 +219,23 @@ class Worker {
     float* row = in_row(sentence_[i]);
     // A copy: with tied embeddings the row is also one of the output rows being updated.
     std::copy(row, row + dim_, hidden_.begin());
-    // The loss is the mean over the context words, but alpha is a rate per (center, context)
-    // pair as in word2vec.c, so the step is scaled by their count: without it a center with
-    // 2b context words would learn 2b times slower than under negative sampling.
-    const float step = alpha_ * static_cast<float>(count);
-    loss_sum_ += softmax_step(hidden_.data(), out_, vocab_, dim_, targets_.data(), count, step,
-                              logits_.data(), grad_.data());
+    if (c_.loss == LossKind::kSoftmax) {
+      // The softmax loss is the mean over the context words, but alpha is a rate per (center,
+      // context) pair as in word2vec.c, so the step is scaled by their count: without it a
+      // center with 2b context words would learn 2b times slower than under negative
+      // sampling. The loss is reported per pair too, as the GPU trainer's sum reduction does.
+      const float n = static_cast<float>(count);
+      loss_sum_ += n * vocab_step(hidden_.data(), targets_.data(), count, alpha_ * n);
+      loss_count_ += count;
+    } else {
+      loss_sum_ += vocab_step(hidden_.data(), targets_.data(), count, alpha_);
+      ++loss_count_;
+    }
     axpy(row, 1.0f, grad_.data(), dim_);
-    ++loss_count_;
   }
 
   // The mean of the context rows predicts the center (word2vec.c's cbow_mean).
-  void cbow_center(std::size_t i, std::size_t lo, std::size_t hi, bool softmax) {
+  void cbow_center(std::size_t i, std::size_t lo, std::size_t hi) {
     std::fill(hidden_.begin(), hidden_.end(), 0.0f);
     std::size_t count = 0;
     for (std::size_t j = lo; j <= hi; ++j) {
@@ -205,9 +247,8 @@ class Worker {
     const float inv = 1.0f / static_cast<float>(count);
     for (float& h : hidden_) h *= inv;
     targets_[0] = sentence_[i];
-    if (softmax) {
-      loss_sum_ += softmax_step(hidden_.data(), out_, vocab_, dim_, targets_.data(), 1, alpha_,
-                                logits_.data(), grad_.data());
+    if (c_.loss != LossKind::kNegativeSampling) {
+      loss_sum_ += vocab_step(hidden_.data(), targets_.data(), 1, alpha_);
     } else {
       draw_noise(1);
       std::fill(grad_.begin(), grad_.end(), 0.0f);
@@ -236,7 +277,17 @@ class Worker {
 
 }  // namespace
 
+void check_cpu_trainer_config(const TrainConfig& c) {
+  // GPU-only flags are refused rather than silently ignored.
+  if (c.optimizer != OptimizerKind::kSgd)
+    throw Error(std::string("--optimizer ") + to_string(c.optimizer) +
+                ": the CPU trainer runs SGD only (use sgd, or train on a GPU)");
+  if (c.profile_steps > 0)
+    throw Error("--profile-steps: only the GPU trainer runs in batches (train on a GPU)");
+}
+
 void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
+  check_cpu_trainer_config(job.config);
   const std::uint32_t threads = job.config.thread_count();
   const std::vector<CorpusRange> ranges = job.corpus.split(threads);
   const LogisticTable table;

@@ -11,26 +11,27 @@ CudaDeviceInfo probe_cuda_device_runtime();
 CudaDeviceInfo probe_cuda_device() { return probe_cuda_device_runtime(); }
 #else
 CudaDeviceInfo probe_cuda_device() { return {false, "this build has no CUDA support"}; }
+// Never called: without CUDA support no device is found.
+std::unique_ptr<Trainer> make_gpu_trainer() {
+  throw Error("this build has no CUDA support");
+}
 #endif
 
-std::unique_ptr<Trainer> make_trainer(DeviceKind device, std::string& announcement) {
-  if (device == DeviceKind::kCpu) {
-    announcement = "device: cpu (--device cpu)";
+std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& announcement) {
+  auto cpu = [&](const std::string& why) -> std::unique_ptr<Trainer> {
+    check_cpu_trainer_config(config);
+    announcement = "device: cpu (" + why + ")";
     return std::make_unique<CpuTrainer>();
-  }
+  };
+  if (config.device == DeviceKind::kCpu) return cpu("--device cpu");
   CudaDeviceInfo cuda = probe_cuda_device();
-  // The GPU trainer is not part of this release yet: a GPU is detected and reported, and
-  // training runs on the CPU.
-  if (device == DeviceKind::kCuda) {
-    if (!cuda.available)
+  if (!cuda.available) {
+    if (config.device == DeviceKind::kCuda)
       throw Error("--device cuda: no usable CUDA device (" + cuda.description + ")");
-    throw Error("--device cuda: found " + cuda.description +
-                ", but this build has no GPU trainer yet; use --device cpu or auto");
+    return cpu("no CUDA device: " + cuda.description);
   }
-  announcement = cuda.available ? "device: cpu (CUDA device " + cuda.description +
-                                      " found; this build has no GPU trainer yet)"
-                                : "device: cpu (no CUDA device: " + cuda.description + ")";
-  return std::make_unique<CpuTrainer>();
+  announcement = "device: cuda (" + cuda.description + ")";
+  return make_gpu_trainer();
 }
 
 }  // namespace w2v

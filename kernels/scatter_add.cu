@@ -14,6 +14,7 @@
 //   The order of additions depends only on the multiset of (index, row) pairs, so the result
 //   is bit-identical across runs and input permutations (unless two different rows of one
 //   index collide in 64 bits).
+// An optional row_scale [N] multiplies gradient row n (the hash covers it too).
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_run_length_encode.cuh>
 #include <cub/device/device_scan.cuh>
@@ -29,11 +30,13 @@ constexpr int kBlock = 256;
 template <bool kVector>
 __global__ void scatter_add_atomic_kernel(float* table, int width,
                                           const std::int32_t* __restrict__ idx, std::int64_t total,
-                                          const float* __restrict__ grad, float scale) {
+                                          const float* __restrict__ grad, float base_scale,
+                                          const float* __restrict__ row_scale) {
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const std::int64_t row = i / width, col = i - row * width;
     const std::int64_t at = std::int64_t(idx[row]) * width + col;
+    const float scale = row_scale ? base_scale * row_scale[row] : base_scale;
     if constexpr (kVector) {
       float4 g = reinterpret_cast<const float4*>(grad)[i];
       g.x *= scale, g.y *= scale, g.z *= scale, g.w *= scale;
@@ -57,12 +60,13 @@ __device__ __forceinline__ std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-__global__ void row_hash_kernel(const float* __restrict__ grad, std::int64_t N, int d,
-                                std::uint64_t* __restrict__ hash,
+__global__ void row_hash_kernel(const float* __restrict__ grad, const float* __restrict__ row_scale,
+                                std::int64_t N, int d, std::uint64_t* __restrict__ hash,
                                 std::uint32_t* __restrict__ position) {
   for (std::int64_t n = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; n < N;
        n += std::int64_t(gridDim.x) * blockDim.x) {
     std::uint64_t h = 0x9e3779b97f4a7c15ull;
+    if (row_scale) h = mix64(h ^ __float_as_uint(row_scale[n]));
     const float* row = grad + n * d;
     for (int k = 0; k < d; ++k) h = mix64(h ^ __float_as_uint(row[k]));
     hash[n] = h;
@@ -78,7 +82,8 @@ __global__ void permute_indices_kernel(const std::int32_t* __restrict__ idx,
     out[n] = std::uint32_t(idx[order[n]]);
 }
 
-__global__ void segment_sum_kernel(const float* __restrict__ grad, int d,
+__global__ void segment_sum_kernel(const float* __restrict__ grad,
+                                   const float* __restrict__ row_scale, int d,
                                    const std::uint32_t* __restrict__ order,
                                    const std::int32_t* __restrict__ counts,
                                    const std::int32_t* __restrict__ offsets,
@@ -92,7 +97,10 @@ __global__ void segment_sum_kernel(const float* __restrict__ grad, int d,
     const std::int64_t begin = offsets[u], end = begin + counts[u];
     for (int k = lane; k < d; k += 32) {
       float s = 0.0f;
-      for (std::int64_t r = begin; r < end; ++r) s += grad[std::int64_t(order[r]) * d + k];
+      for (std::int64_t r = begin; r < end; ++r) {
+        const std::int64_t n = order[r];
+        s = row_scale ? fmaf(row_scale[n], grad[n * d + k], s) : s + grad[n * d + k];
+      }
       summed[u * d + k] = s;
     }
   }
@@ -169,7 +177,8 @@ void check_rows(const char* op, std::int64_t N, int d) {
 }  // namespace
 
 void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t* idx,
-                        std::int64_t N, const float* grad, float scale, cudaStream_t stream) {
+                        std::int64_t N, const float* grad, float scale, cudaStream_t stream,
+                        const float* row_scale) {
   constexpr const char* kOp = "scatter_add_atomic";
   detail::require_size(V, 1, kOp, "V");
   check_rows(kOp, N, d);
@@ -182,11 +191,12 @@ void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t*
   if (d % 4 == 0 && detail::aligned16(table) && detail::aligned16(grad)) {
     const std::int64_t total = N * (d / 4);
     scatter_add_atomic_kernel<true><<<detail::grid_for(total, kBlock), kBlock, 0, stream>>>(
-        table, d / 4, idx, total, grad, scale);
+        table, d / 4, idx, total, grad, scale, row_scale);
   } else {
     const std::int64_t total = N * d;
     scatter_add_atomic_kernel<false>
-        <<<detail::grid_for(total, kBlock), kBlock, 0, stream>>>(table, d, idx, total, grad, scale);
+        <<<detail::grid_for(total, kBlock), kBlock, 0, stream>>>(table, d, idx, total, grad, scale,
+                                                                 row_scale);
   }
   W2V_CHECK_LAUNCH(kOp, stream);
 }
@@ -198,7 +208,8 @@ std::size_t segment_sum_workspace_bytes(std::int64_t N, int d) {
 
 void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
                       std::int32_t* unique, float* summed, std::int32_t* num_unique,
-                      void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+                      void* workspace, std::size_t workspace_bytes, cudaStream_t stream,
+                      const float* row_scale) {
   constexpr const char* kOp = "segment_sum_rows";
   check_rows(kOp, N, d);
   detail::require_pointer(num_unique, kOp, "num_unique");
@@ -216,7 +227,7 @@ void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad
   NvtxRange range(kOp);
   const int n = int(N);
   const unsigned grid = detail::grid_for(N, kBlock);
-  row_hash_kernel<<<grid, kBlock, 0, stream>>>(grad, N, d, w.hash, w.position);
+  row_hash_kernel<<<grid, kBlock, 0, stream>>>(grad, row_scale, N, d, w.hash, w.position);
   W2V_CHECK_LAUNCH(kOp, stream);
   std::size_t bytes = w.cub_bytes;
   W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(w.cub_temp, bytes, w.hash, w.hash_sorted,
@@ -235,7 +246,7 @@ void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad
   bytes = w.cub_bytes;
   W2V_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(w.cub_temp, bytes, w.counts, w.offsets, n, stream));
   segment_sum_kernel<<<detail::grid_for(N * 32, kBlock), kBlock, 0, stream>>>(
-      grad, d, w.order, w.counts, w.offsets, num_unique, N, summed);
+      grad, row_scale, d, w.order, w.counts, w.offsets, num_unique, N, summed);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 
@@ -247,7 +258,7 @@ std::size_t scatter_add_sorted_workspace_bytes(std::int64_t N, int d) {
 
 void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale, void* workspace,
-                        std::size_t workspace_bytes, cudaStream_t stream) {
+                        std::size_t workspace_bytes, cudaStream_t stream, const float* row_scale) {
   constexpr const char* kOp = "scatter_add_sorted";
   detail::require_size(V, 1, kOp, "V");
   check_rows(kOp, N, d);
@@ -264,7 +275,8 @@ void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t*
   auto* summed = reinterpret_cast<float*>(p);
   p += (N * d * sizeof(float) + 255) / 256 * 256;
   auto* num_unique = reinterpret_cast<std::int32_t*>(p);
-  segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, workspace, segment_bytes, stream);
+  segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, workspace, segment_bytes, stream,
+                   row_scale);
   add_rows_kernel<<<detail::grid_for(N * d, kBlock), kBlock, 0, stream>>>(
       table, d, unique, num_unique, summed, scale);
   W2V_CHECK_LAUNCH(kOp, stream);

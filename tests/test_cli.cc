@@ -68,9 +68,10 @@ class Cli : public ::testing::Test {
     EXPECT_FALSE(has_temporary_file(dir_)) << test::join(test::list_dir(dir_.path()));
   }
 
+  // On the CPU, so that the tests mean the same on a machine with a GPU.
   std::vector<std::string> train_args(const std::string& corpus, const std::string& output) {
-    return {"train", "--corpus", corpus, "--output",  output, "--epochs",
-            "1",     "--dim",    "16",   "--threads", "2",    "--quiet"};
+    return {"train", "--corpus", corpus, "--output",  output, "--epochs", "1",
+            "--dim", "16",       "--threads", "2",   "--device", "cpu", "--quiet"};
   }
 
   test::TempDir dir_;
@@ -222,6 +223,10 @@ TEST_F(Cli, InvalidFlagValuesNameTheFlag) {
       {"--dim", "0"},      {"--window", "-1"},    {"--epochs", "0"},   {"--sample", "-1"},
       {"--alpha", "abc"},  {"--model", "lstm"},   {"--threads", "1x"}, {"--format", "json"},
       {"--negative", "0"}, {"--min-count", "-5"}, {"--device", "tpu"},
+      {"--loss", "hinge"}, {"--optimizer", "lbfgs"}, {"--momentum", "1"}, {"--scatter", "x"},
+      {"--batch", "-3"},
+      // Flags the CPU trainer cannot honour are refused, not ignored.
+      {"--optimizer", "adam"}, {"--profile-steps", "5"},
   };
   for (const auto& flag : cases) {
     SCOPED_TRACE(flag[0] + " " + flag[1]);
@@ -246,6 +251,21 @@ TEST_F(Cli, CudaDeviceWithoutAGpuIsAnError) {
   auto args = train_args(corpus, dir_.file("v.txt"));
   args.insert(args.end(), {"--device", "cuda"});
   expect_clean_failure(args, {"--device cuda"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
+  if (!probe_cuda_device().available) GTEST_SKIP() << "no CUDA device";
+  std::string corpus = write_small_corpus(dir_);
+  for (const char* device : {"cuda", "auto"}) {
+    auto args = train_args(corpus, dir_.file("v.txt"));
+    args[args.size() - 2] = device;  // after --device
+    test::RunResult r = test::run_w2v(args);
+    ASSERT_EQ(r.exit_status, 0) << r.describe();
+    EXPECT_EQ(lines_with(r.err, "device: cuda").size(), 1u) << r.err;
+    std::string vectors = test::read_file(dir_.file("v.txt"));
+    EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
+    EXPECT_FALSE(has_temporary_file(dir_));
+  }
 }
 
 TEST_F(Cli, DamagedVectorFilesAreRejected) {

@@ -355,6 +355,31 @@ TEST(RefReduction, SumIsMeanTimesValidCount) {
         EXPECT_EQ(g_sum[(b * C + c) * d + k], c < count[b] ? gh[b * d + k] : 0.0f);
 }
 
+TEST(RefScatter, RowScalesMultiplyEachRow) {
+  std::mt19937 gen(5);
+  const int V = 6, d = 4, N = 15;
+  const auto table = random_floats(V * d, gen, 1.0f);
+  const auto idx = random_indices(N, V, gen);
+  const auto grad = random_floats(N * d, gen, 1.0f);
+  std::vector<float> row_scale(N), scaled(grad);
+  for (int n = 0; n < N; ++n) {
+    row_scale[n] = 0.1f * float(n % 7 + 1);
+    for (int k = 0; k < d; ++k) scaled[n * d + k] = double(row_scale[n]) * grad[n * d + k];
+  }
+  std::vector<float> a = table, b = table;
+  ref::scatter_add(a.data(), V, d, idx.data(), N, grad.data(), 0.5f, row_scale.data());
+  ref::scatter_add(b.data(), V, d, idx.data(), N, scaled.data(), 0.5f);
+  for (int i = 0; i < V * d; ++i) EXPECT_NEAR(a[i], b[i], 1e-6) << i;
+  std::vector<std::int32_t> ua(N), ub(N);
+  std::vector<float> sa(N * d), sb(N * d);
+  const auto na = ref::segment_sum_rows(idx.data(), N, grad.data(), d, ua.data(), sa.data(),
+                                        row_scale.data());
+  const auto nb = ref::segment_sum_rows(idx.data(), N, scaled.data(), d, ub.data(), sb.data());
+  ASSERT_EQ(na, nb);
+  EXPECT_EQ(ua, ub);
+  for (int i = 0; i < na * d; ++i) EXPECT_NEAR(sa[i], sb[i], 1e-6) << i;
+}
+
 TEST(RefScatter, MatchesDenseAccumulation) {
   std::mt19937 gen(12);
   const int V = 7, d = 5, N = 20;

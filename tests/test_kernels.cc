@@ -365,6 +365,63 @@ TEST(ScatterAdd, SortedIsBitIdenticalUnderShuffledInputAndMatchesReference) {
   }
 }
 
+// Per-row scales (the trainer's repeat cap): every scatter and the segment sum against the
+// reference with the same scales.
+TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
+  REQUIRE_GPU();
+  for (int d : {3, 128}) {
+    const std::int64_t V = 500, N = 4000;
+    std::mt19937 gen(77 + d);
+    auto table = random_floats(V * d, gen), grad = random_floats(N * d, gen);
+    auto idx = random_indices(N, 60, gen);
+    std::vector<float> row_scale(N);
+    std::uniform_real_distribution<float> w(0.01f, 1.0f);
+    for (auto& x : row_scale) x = w(gen);
+    std::vector<float> want = table;
+    ref::scatter_add(want.data(), V, d, idx.data(), N, grad.data(), -0.25f, row_scale.data());
+    std::vector<double> scale(V * d);
+    for (std::size_t i = 0; i < scale.size(); ++i) scale[i] = std::abs(table[i]);
+    for (std::int64_t n = 0; n < N; ++n)
+      for (int k = 0; k < d; ++k)
+        scale[idx[n] * d + k] += 0.25 * row_scale[n] * std::abs(grad[n * d + k]);
+    Device<float> dgrad(grad), dscale(row_scale);
+    Device<std::int32_t> didx(idx);
+    {
+      Device<float> dtable(table);
+      gpu::scatter_add_atomic(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.25f, nullptr,
+                              dscale.get());
+      expect_close(dtable.download(), want, 1e-5, 1e-7, "atomic, row scales", scale);
+    }
+    {
+      Device<float> dtable(table);
+      const std::size_t bytes = gpu::scatter_add_sorted_workspace_bytes(N, d);
+      Device<char> ws(bytes);
+      gpu::scatter_add_sorted(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.25f, ws.get(),
+                              bytes, nullptr, dscale.get());
+      expect_close(dtable.download(), want, 1e-5, 1e-7, "sorted, row scales", scale);
+    }
+    std::vector<std::int32_t> unique(N);
+    std::vector<float> summed(N * d);
+    const std::int64_t U = ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(),
+                                                 summed.data(), row_scale.data());
+    Device<float> dsummed(N * d);
+    Device<std::int32_t> dunique(N), dcount(1);
+    const std::size_t bytes = gpu::segment_sum_workspace_bytes(N, d);
+    Device<char> ws(bytes);
+    gpu::segment_sum_rows(didx.get(), N, dgrad.get(), d, dunique.get(), dsummed.get(),
+                          dcount.get(), ws.get(), bytes, nullptr, dscale.get());
+    ASSERT_EQ(dcount.download()[0], U);
+    auto got_unique = dunique.download();
+    auto got = dsummed.download();
+    got_unique.resize(U);
+    unique.resize(U);
+    got.resize(U * d);
+    summed.resize(U * d);
+    EXPECT_EQ(got_unique, unique);
+    expect_close(got, summed, 1e-5, 1e-6, "segment sum, row scales");
+  }
+}
+
 TEST(ScatterAdd, SegmentSumGivesDistinctSortedRows) {
   REQUIRE_GPU();
   const std::int64_t N = 3000;

@@ -156,16 +156,16 @@ void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::in
 }
 
 void scatter_add(float* table, std::int64_t /*V*/, int d, const std::int32_t* idx, std::int64_t N,
-                 const float* grad, float scale) {
+                 const float* grad, float scale, const float* row_scale) {
   for (i64 n = 0; n < N; ++n) {
     float* row = table + idx[n] * i64{d};
-    for (int k = 0; k < d; ++k)
-      row[k] = static_cast<float>(row[k] + static_cast<double>(scale) * grad[n * d + k]);
+    const double s = static_cast<double>(scale) * (row_scale ? row_scale[n] : 1.0f);
+    for (int k = 0; k < d; ++k) row[k] = static_cast<float>(row[k] + s * grad[n * d + k]);
   }
 }
 
 std::int64_t segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
-                              std::int32_t* unique, float* summed) {
+                              std::int32_t* unique, float* summed, const float* row_scale) {
   std::vector<i64> order(N);
   std::iota(order.begin(), order.end(), i64{0});
   std::stable_sort(order.begin(), order.end(), [&](i64 a, i64 b) { return idx[a] < idx[b]; });
@@ -175,7 +175,8 @@ std::int64_t segment_sum_rows(const std::int32_t* idx, std::int64_t N, const flo
     i64 end = begin;
     std::fill(acc.begin(), acc.end(), 0.0);
     for (; end < N && idx[order[end]] == idx[order[begin]]; ++end)
-      for (int k = 0; k < d; ++k) acc[k] += grad[order[end] * d + k];
+      for (int k = 0; k < d; ++k)
+        acc[k] += (row_scale ? double(row_scale[order[end]]) : 1.0) * grad[order[end] * d + k];
     unique[u] = idx[order[begin]];
     for (int k = 0; k < d; ++k) summed[u * d + k] = static_cast<float>(acc[k]);
     ++u;

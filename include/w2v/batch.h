@@ -10,6 +10,9 @@
 //   drawn for is masked out, as word2vec.c skips it.
 // CBOW rows: contexts [B, 2 window] with counts [B] (padding 0); targets, labels, mask
 //   [B, 1 + negative]: the center (label 1), then its noise words (masked when equal to it).
+// For --loss softmax and bce there are no noise words (negative counts as 0) and target padding
+// is -1, as softmax_nll and full_bce expect. Rows past PackResult::rows are padding rows that
+// contribute nothing (mask 0, count 0, target padding), so a batch always has B rows.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -40,6 +43,9 @@ struct CbowBatch {
 struct PackResult {
   std::size_t rows = 0;     // rows written, from 0
   std::uint64_t words = 0;  // corpus words read for them (before subsampling): for progress
+  // What a trainer's loss is averaged over: (center, context) pairs for skip-gram, centers
+  // for CBOW.
+  std::uint64_t examples = 0;
   bool finished = false;    // the range is exhausted for every epoch
 };
 
@@ -68,6 +74,7 @@ class BatchPacker {
   const AliasTable& noise_;
   CorpusRange range_;
   std::uint32_t window_, negative_, epochs_;
+  std::int32_t target_padding_;
   Rng rng_;
   std::uint32_t epoch_ = 0;
   std::size_t position_;

@@ -10,8 +10,13 @@
 namespace w2v {
 
 enum class ModelKind { kSkipGram, kCbow };
-enum class LossKind { kNegativeSampling, kSoftmax };
+// kFullBce: one-vs-all sigmoid BCE over the whole vocabulary, multi-hot targets.
+enum class LossKind { kNegativeSampling, kSoftmax, kFullBce };
 enum class DeviceKind { kAuto, kCpu, kCuda };
+enum class OptimizerKind { kSgd, kMomentum, kNesterov, kAdam };
+// How the GPU trainer adds row gradients into a table: atomics (fast, last bits vary) or
+// sorted and reduced (bit-identical across runs).
+enum class ScatterKind { kAtomic, kSorted };
 
 struct TrainConfig {
   // Files.
@@ -37,22 +42,42 @@ struct TrainConfig {
   // Optimisation.
   double alpha = 0;  // 0: 0.025 for skip-gram, 0.05 for CBOW (word2vec.c)
   double min_alpha_fraction = 1e-4;
+  OptimizerKind optimizer = OptimizerKind::kSgd;
+  double momentum = 0.9;  // --optimizer momentum|nesterov
   std::uint32_t epochs = 5;
   std::uint32_t threads = 0;  // 0: all cores
   std::uint64_t seed = 1;
   DeviceKind device = DeviceKind::kAuto;
+  // GPU trainer.
+  std::uint32_t batch = 0;            // rows (centers) per batch; 0: batch_rows()
+  std::uint32_t sampler_threads = 0;  // 0: sampler_thread_count()
+  ScatterKind scatter = ScatterKind::kAtomic;
+  std::uint32_t repeat_cap = 32;  // a row occurring k > cap times in a batch takes cap/k each
+  bool deterministic = false;      // sorted scatter, one sampler thread: identical vectors
+  std::uint64_t profile_steps = 0;  // stop after this many batches (0: train to the end)
   double progress_interval = 1.0;  // seconds between progress lines
   bool quiet = false;
 
+  // word2vec.c's rates for SGD; Adam's steps do not scale with the gradient, so it starts
+  // lower (the d2l example's rate).
   double start_alpha() const {
-    return alpha > 0 ? alpha : (model == ModelKind::kCbow ? 0.05 : 0.025);
+    if (alpha > 0) return alpha;
+    if (optimizer == OptimizerKind::kAdam) return 0.002;
+    return model == ModelKind::kCbow ? 0.05 : 0.025;
   }
   std::uint32_t thread_count() const;
+  std::uint32_t batch_rows() const { return batch > 0 ? batch : kDefaultBatchRows; }
+  std::uint32_t sampler_thread_count() const;
+  ScatterKind scatter_kind() const { return deterministic ? ScatterKind::kSorted : scatter; }
+
+  static constexpr std::uint32_t kDefaultBatchRows = 1024;
 };
 
 const char* to_string(ModelKind m);
 const char* to_string(LossKind l);
 const char* to_string(DeviceKind d);
+const char* to_string(OptimizerKind o);
+const char* to_string(ScatterKind s);
 
 using Flag = FlagSpec<TrainConfig>;
 

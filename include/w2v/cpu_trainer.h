@@ -16,6 +16,10 @@ class CpuTrainer final : public Trainer {
   void train(const TrainJob& job, Model& model, Progress& progress) override;
 };
 
+// Throws w2v::Error for flags only the GPU trainer honours (--optimizer other than sgd,
+// --profile-steps).
+void check_cpu_trainer_config(const TrainConfig& config);
+
 // Tabulated sigmoid and softplus on [-kMaxLogit, kMaxLogit]; outside it the saturated values.
 class LogisticTable {
  public:
@@ -45,5 +49,10 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
 float softmax_step(const float* h, float* out, std::size_t vocab, std::size_t dim,
                    const std::uint32_t* targets, std::size_t count, float alpha, float* logits,
                    float* h_update);
+// The same for the one-vs-all sigmoid BCE over the vocabulary: targets are the positives (a
+// repeat counts once), every other word a negative; the loss is the sum over the vocabulary.
+float full_bce_step(const float* h, float* out, std::size_t vocab, std::size_t dim,
+                    const std::uint32_t* targets, std::size_t count, float alpha, float* logits,
+                    float* h_update);
 
 }  // namespace w2v

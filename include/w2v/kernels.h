@@ -80,8 +80,11 @@ void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::in
 
 // 7a. table [V, d] row idx[n] += scale * grad [N, d] row n, with atomics (vector atomics on
 // sm_90). Repeated indices are fine; the summation order, and so the last bits, vary.
+// Every scatter and segment sum takes an optional row_scale [N]: gradient row n is multiplied
+// by row_scale[n] (the trainer's cap on repeated rows).
 void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t* idx,
-                        std::int64_t N, const float* grad, float scale, cudaStream_t stream);
+                        std::int64_t N, const float* grad, float scale, cudaStream_t stream,
+                        const float* row_scale = nullptr);
 
 // 7b. Deterministic reduction of rows with equal index: unique [N] gets the distinct indices
 // in ascending order, summed [N, d] their summed gradient rows, *num_unique (device) their
@@ -90,13 +93,15 @@ void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t*
 std::size_t segment_sum_workspace_bytes(std::int64_t N, int d);
 void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
                       std::int32_t* unique, float* summed, std::int32_t* num_unique,
-                      void* workspace, std::size_t workspace_bytes, cudaStream_t stream);
+                      void* workspace, std::size_t workspace_bytes, cudaStream_t stream,
+                      const float* row_scale = nullptr);
 // segment_sum_rows, then one write per distinct row: table[u] += scale * summed[u]. The
 // workspace must hold scatter_add_sorted_workspace_bytes(N, d).
 std::size_t scatter_add_sorted_workspace_bytes(std::int64_t N, int d);
 void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale, void* workspace,
-                        std::size_t workspace_bytes, cudaStream_t stream);
+                        std::size_t workspace_bytes, cudaStream_t stream,
+                        const float* row_scale = nullptr);
 
 // 8. Optimizer steps on touched rows only. rows [max_rows] are distinct (as segment_sum_rows
 // gives them), grad [max_rows, d] their gradients; the first *num_rows (a device count; null

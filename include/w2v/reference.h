@@ -54,12 +54,13 @@ void softmax_nll_rows(const float* logits, std::int64_t B, std::int64_t V,
                       Reduction reduction = Reduction::kMean);
 void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
               int T, float* loss, float* grad);
-// In input order.
+// In input order. row_scale [N] (optional) multiplies gradient row n.
 void scatter_add(float* table, std::int64_t V, int d, const std::int32_t* idx, std::int64_t N,
-                 const float* grad, float scale);
+                 const float* grad, float scale, const float* row_scale = nullptr);
 // Returns U; unique [U] ascending, summed [U, d].
 std::int64_t segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
-                              std::int32_t* unique, float* summed);
+                              std::int32_t* unique, float* summed,
+                              const float* row_scale = nullptr);
 void sparse_sgd(float* table, int d, const std::int32_t* rows, std::int64_t num_rows,
                 const float* grad, float lr);
 void sparse_momentum(float* table, float* velocity, int d, const std::int32_t* rows,

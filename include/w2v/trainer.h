@@ -1,5 +1,5 @@
 #pragma once
-// The trainer interface: the CPU trainer today, the GPU trainer later, chosen by --device.
+// The trainer interface: the CPU trainer and the GPU trainer, chosen by --device.
 #include <memory>
 #include <string>
 
@@ -34,8 +34,11 @@ struct CudaDeviceInfo {
 };
 CudaDeviceInfo probe_cuda_device();
 
+// The GPU trainer (host/gpu_trainer.cc); only called when a CUDA device was found.
+std::unique_ptr<Trainer> make_gpu_trainer();
+
 // Picks the trainer for --device and says which one in `announcement`. Throws w2v::Error
-// when --device cuda cannot be honoured.
-std::unique_ptr<Trainer> make_trainer(DeviceKind device, std::string& announcement);
+// when --device cuda cannot be honoured, or the chosen trainer cannot run the config.
+std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& announcement);
 
 }  // namespace w2v

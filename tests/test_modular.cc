@@ -1,0 +1,362 @@
+// The modular (batched) training path: batch layout, repeat cap, memory prediction, and the
+// step and pipeline code run on the CPU references (as CI can); then, on a GPU, the same
+// batches through the CUDA kernels against the CPU references, learning, determinism and
+// the pipeline against its host twin. GPU tests skip with "no CUDA device" without one.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "training_util.h"
+#include "w2v/error.h"
+#include "w2v/modular.h"
+#include "w2v/trainer.h"
+
+namespace w2v {
+namespace {
+
+using test::base_config;
+using test::kText8;
+using test::train_prefix;
+using test::Trained;
+
+TEST(BatchLayout, ShapesFollowTheConfig) {
+  TrainConfig c;
+  c.window = 3;
+  c.negative = 4;
+  c.batch = 10;
+  BatchLayout sg = BatchLayout::for_config(c);
+  EXPECT_EQ(sg.rows, 10u);
+  EXPECT_EQ(sg.inputs, 1u);
+  EXPECT_EQ(sg.outputs, 2u * 3 * (1 + 4));
+  c.model = ModelKind::kCbow;
+  BatchLayout cbow = BatchLayout::for_config(c);
+  EXPECT_EQ(cbow.inputs, 6u);
+  EXPECT_EQ(cbow.outputs, 5u);
+  c.loss = LossKind::kSoftmax;
+  EXPECT_EQ(BatchLayout::for_config(c).outputs, 1u);
+  c.model = ModelKind::kSkipGram;
+  EXPECT_EQ(BatchLayout::for_config(c).outputs, 6u);  // context words only
+  // Output ids follow input ids (tied tables update both in one call); everything fits.
+  std::vector<std::byte> block(sg.block_bytes());
+  BatchView v = BatchView::carve(block.data(), sg);
+  EXPECT_EQ(v.output_ids, v.input_ids + sg.input_ids());
+  EXPECT_EQ(reinterpret_cast<char*>(v.row_scale + sg.input_ids() + sg.output_ids()),
+            reinterpret_cast<char*>(block.data() + sg.block_bytes()));
+}
+
+// A hand-made batch: 3 skip-gram rows of 4 output slots, cap 2.
+TEST(RepeatCap, ScalesRowsThatRepeatBeyondTheCap) {
+  BatchLayout l;
+  l.rows = 3;
+  l.inputs = 1;
+  l.outputs = 4;
+  // Bytes, as the real blocks are: ints and floats may live in them (a uint32_t vector would
+  // make the float stores undefined, and GCC at -O3 does miscompile them).
+  std::vector<std::byte> block(l.block_bytes());
+  BatchView v = BatchView::carve(block.data(), l);
+  const std::int32_t centers[] = {5, 5, 0};  // row 2 is padding
+  const std::int32_t outputs[] = {7, 7, 7, 1,  7, 2, 0, 0,  0, 0, 0, 0};
+  const float mask[] = {1, 1, 1, 1,  1, 1, 0, 0,  0, 0, 0, 0};
+  std::copy(std::begin(centers), std::end(centers), v.input_ids);
+  std::copy(std::begin(outputs), std::end(outputs), v.output_ids);
+  std::copy(std::begin(mask), std::end(mask), v.mask);
+  RepeatCap(10, 2, false).apply(l, v, 2);
+  const std::vector<float> in(v.row_scale, v.row_scale + 3), out(v.row_scale + 3, v.row_scale + 15);
+  EXPECT_EQ(in, (std::vector<float>{1, 1, 0}));  // 5 occurs twice: within the cap
+  EXPECT_EQ(out, (std::vector<float>{0.5f, 0.5f, 0.5f, 1, 0.5f, 1, 0, 0, 0, 0, 0, 0}));
+  // Tied: one table, so center 5 and output 7 count together only with their own ids; an id
+  // used on both sides counts both.
+  v.output_ids[3] = 5;
+  RepeatCap(10, 2, true).apply(l, v, 2);
+  EXPECT_FLOAT_EQ(v.row_scale[0], 2.0f / 3);  // 5: two centers and one output
+  EXPECT_FLOAT_EQ(v.row_scale[3 + 3], 2.0f / 3);
+  // A second batch starts from zero counts.
+  RepeatCap reused(10, 2, false);
+  reused.apply(l, v, 2);
+  reused.apply(l, v, 2);
+  EXPECT_EQ(v.row_scale[0], 1.0f);
+  // Cap 0: no scaling at all.
+  RepeatCap(10, 0, false).apply(l, v, 2);
+  for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(v.row_scale[i], 1.0f) << i;
+}
+
+TEST(MemoryPrediction, CountsWhatTheConfigNeeds) {
+  TrainConfig c;
+  c.dim = 100;
+  c.batch = 1000;
+  const std::size_t V = 50000;
+  const StepBuffers sgd = StepBuffers::plan(BatchLayout::for_config(c), c, V);
+  EXPECT_EQ(sgd.tables, 2u);
+  EXPECT_EQ(sgd.table, V * 100);
+  EXPECT_EQ(sgd.state_per_table, 0u);
+  EXPECT_EQ(sgd.logits, 0u);
+  c.optimizer = OptimizerKind::kAdam;
+  c.tied = true;
+  const StepBuffers adam = StepBuffers::plan(BatchLayout::for_config(c), c, V);
+  EXPECT_EQ(adam.tables, 1u);
+  EXPECT_EQ(adam.state_per_table, 2u);
+  c.loss = LossKind::kSoftmax;
+  const StepBuffers softmax = StepBuffers::plan(BatchLayout::for_config(c), c, V);
+  EXPECT_EQ(softmax.logits, 1000 * V);
+  std::size_t total = 0;
+  for (const auto& part : softmax.parts(c.dim)) total += part.second;
+  EXPECT_GT(total, (V * 100 * 3 + 1000 * V) * 4);  // embeddings, Adam's moments, logits
+}
+
+TEST(MemoryPrediction, TooLittleMemoryIsAClearError) {
+  const std::vector<std::pair<std::string, std::size_t>> parts = {
+      {"embeddings", std::size_t(3) << 30}, {"logits", std::size_t(1) << 30}};
+  EXPECT_NO_THROW(check_memory_fits(parts, std::size_t(5) << 30, "the GPU"));
+  try {
+    check_memory_fits(parts, std::size_t(2) << 30, "the GPU");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("needs 4.00 GiB"), std::string::npos) << m;
+    EXPECT_NE(m.find("has 2.00 GiB free"), std::string::npos) << m;
+    EXPECT_NE(m.find("embeddings 3.00 GiB"), std::string::npos) << m;
+    EXPECT_NE(m.find("--max-vocab"), std::string::npos) << m;
+  }
+}
+
+// ---- The modular path on the CPU references.
+
+void train_modular_host(const TrainJob& job, Model& model, Progress& progress) {
+  train_modular_on_host(job, model, progress);
+}
+
+// A 4 MB corpus gives a batch of 1024 centers too few steps; 256 learns in 3 epochs.
+TrainConfig modular_config() {
+  TrainConfig c = base_config();
+  c.alpha = 0.05;
+  c.batch = 256;
+  c.sampler_threads = 2;
+  return c;
+}
+
+TEST(ModularOnHost, SkipGramLearns) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  Trained t = train_prefix(c, 4'000'000, train_modular_host);
+  EXPECT_EQ(t.stats.words, 3 * t.vocab.total_count()) << "every token, every epoch";
+  test::expect_learned(t, c);
+}
+
+TEST(ModularOnHost, CbowLearns) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  c.model = ModelKind::kCbow;
+  c.alpha = 0.05;
+  c.epochs = 5;
+  test::expect_learned(train_prefix(c, 4'000'000, train_modular_host), c);
+}
+
+TEST(ModularOnHost, ProfileStepsStopsEarlyAndCleanly) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  c.profile_steps = 3;
+  c.batch = 64;
+  c.sampler_threads = 3;
+  Trained t = train_prefix(c, 1'000'000, train_modular_host);
+  // text8 has no line breaks: a "sentence" is a 10,000-token chunk, so 3 batches read 1 to 3.
+  EXPECT_GT(t.stats.words, 0u);
+  EXPECT_LT(t.stats.words, t.vocab.total_count() / 2);
+}
+
+// Every model x objective x optimizer x tied: stepping a batch twice with a small learning
+// rate, the second step sees a lower loss than the first on each of several batches. Every
+// scaling the path applies (per-pair sums, CBOW's undivided context gradient, the repeat cap,
+// Adam's normalisation) multiplies gradient rows by positive factors, so each step must be a
+// descent step; a sign or index error anywhere breaks that. (Learning over many batches is
+// the SkipGramLearns/CbowLearns tests' job.)
+TEST(ModularOnHost, EveryModeStepsDownhill) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  test::TempDir dir;
+  const std::string text = dir.file("part.txt");
+  test::write_file(text, test::read_file(kText8).substr(0, 300'000));
+  const Vocab vocab = Vocab::build(text, {}, 5, 500);
+  EncodedCorpus::encode(text, vocab, {}, dir.file("c.tokens"));
+  const EncodedCorpus corpus(dir.file("c.tokens"), vocab);
+  for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow})
+    for (LossKind loss : {LossKind::kNegativeSampling, LossKind::kSoftmax, LossKind::kFullBce})
+      for (OptimizerKind opt : {OptimizerKind::kSgd, OptimizerKind::kNesterov,
+                                OptimizerKind::kAdam})
+        for (bool tied : {false, true}) {
+          TrainConfig c;
+          c.model = model;
+          c.loss = loss;
+          c.optimizer = opt;
+          c.tied = tied;
+          c.dim = 16;
+          c.batch = 64;
+          c.sample = 1e-3;
+          c.repeat_cap = 8;
+          c.alpha = opt == OptimizerKind::kAdam ? 1e-3 : 1e-3 / (loss == LossKind::kFullBce ? 10 : 1);
+          const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+          const TrainJob job{c, vocab, corpus, tables};
+          // Random output vectors too. With separate tables the descent is checked twice: with
+          // output vectors 10x the input vectors, the input table's step dominates the loss
+          // change; with them 100x smaller, the output table's does. So a wrong sign or row in
+          // either table's update shows.
+          for (float ratio : tied ? std::vector<float>{1} : std::vector<float>{10, 0.01f}) {
+            Model m = Model::initialize(vocab.size(), c.dim, c.tied, c.seed);
+            const std::size_t n = m.input.rows() * m.input.cols();
+            if (!tied)
+              for (std::size_t i = 0; i < n; ++i)
+                m.output.data()[i] = ratio * m.input.data()[(i * 7919) % n];
+            const std::vector<double> losses = run_modular_batches_on_host(job, m, 6, 2);
+            const std::string what = std::string(to_string(model)) + "/" + to_string(loss) +
+                                     "/" + to_string(opt) + (tied ? "/tied" : "") + " ratio " +
+                                     std::to_string(ratio);
+            ASSERT_EQ(losses.size(), 12u) << what;
+            for (std::size_t b = 1; b < 6; ++b)  // batch 0 may start with zero gradients
+              EXPECT_LT(losses[2 * b + 1], losses[2 * b]) << what << " batch " << b;
+            EXPECT_TRUE(std::isfinite(losses.back())) << what;
+          }
+        }
+}
+
+#ifdef W2V_HAVE_CUDA
+
+bool have_gpu() { return probe_cuda_device().available; }
+#define REQUIRE_GPU() \
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device"
+
+struct SmallJob {
+  test::TempDir dir;
+  Vocab vocab;
+  std::unique_ptr<EncodedCorpus> corpus;
+  SamplingTables tables;
+  explicit SmallJob(const TrainConfig& c, std::size_t bytes) {
+    const std::string text = dir.file("part.txt");
+    test::write_file(text, test::read_file(kText8).substr(0, bytes));
+    vocab = Vocab::build(text, {}, c.min_count, c.max_vocab);
+    EncodedCorpus::encode(text, vocab, {}, dir.file("c.tokens"));
+    corpus = std::make_unique<EncodedCorpus>(dir.file("c.tokens"), vocab);
+    tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+  }
+};
+
+double max_relative_error(const Matrix& got, const Matrix& want) {
+  double worst = 0, size = 0;
+  const std::size_t n = want.rows() * want.cols();
+  for (std::size_t i = 0; i < n; ++i) size = std::max(size, double(std::abs(want.data()[i])));
+  for (std::size_t i = 0; i < n; ++i)
+    worst = std::max(worst, std::abs(double(got.data()[i]) - want.data()[i]) / size);
+  return worst;
+}
+
+// The same batches through the kernels and through the references: per-batch losses and the
+// tables after them agree to fp32 rounding (atomics reorder sums: relative 1e-4 of the
+// largest entry).
+TEST(ModularOnGpu, FirstBatchesMatchTheHostReference) {
+  REQUIRE_GPU();
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  struct Mode {
+    ModelKind model;
+    LossKind loss;
+    OptimizerKind optimizer;
+    bool tied;
+  };
+  for (const Mode mode : {Mode{ModelKind::kSkipGram, LossKind::kNegativeSampling,
+                               OptimizerKind::kSgd, false},
+                          Mode{ModelKind::kCbow, LossKind::kNegativeSampling, OptimizerKind::kSgd,
+                               false},
+                          Mode{ModelKind::kSkipGram, LossKind::kNegativeSampling,
+                               OptimizerKind::kAdam, true},
+                          Mode{ModelKind::kSkipGram, LossKind::kSoftmax, OptimizerKind::kSgd,
+                               false},
+                          Mode{ModelKind::kCbow, LossKind::kSoftmax, OptimizerKind::kNesterov,
+                               true},
+                          Mode{ModelKind::kSkipGram, LossKind::kFullBce, OptimizerKind::kSgd,
+                               false}}) {
+    TrainConfig c;
+    c.model = mode.model;
+    c.loss = mode.loss;
+    c.optimizer = mode.optimizer;
+    c.tied = mode.tied;
+    c.max_vocab = 1000;
+    c.dim = 100;
+    c.batch = 256;
+    c.repeat_cap = 8;
+    SmallJob data(c, 400'000);
+    const TrainJob job{c, data.vocab, *data.corpus, data.tables};
+    Model host = Model::initialize(data.vocab.size(), c.dim, c.tied, c.seed);
+    Model gpu = Model::initialize(data.vocab.size(), c.dim, c.tied, c.seed);
+    const auto want = run_modular_batches_on_host(job, host, 8);
+    const auto got = run_modular_batches_on_gpu(job, gpu, 8);
+    const std::string what = std::string(to_string(c.model)) + "/" + to_string(c.loss) + "/" +
+                             to_string(c.optimizer) + (c.tied ? "/tied" : "");
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-4 * std::abs(want[i])) << what << " batch " << i;
+    EXPECT_LT(max_relative_error(gpu.input, host.input), 1e-4) << what;
+    if (!c.tied) {
+      EXPECT_LT(max_relative_error(gpu.output, host.output), 1e-4) << what;
+    }
+  }
+}
+
+void train_gpu(const TrainJob& job, Model& model, Progress& progress) {
+  make_gpu_trainer()->train(job, model, progress);
+}
+
+TEST(ModularOnGpu, SkipGramAndCbowLearn) {
+  REQUIRE_GPU();
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  test::expect_learned(train_prefix(c, 4'000'000, train_gpu), c);
+  c.model = ModelKind::kCbow;
+  c.alpha = 0.05;
+  c.epochs = 5;
+  test::expect_learned(train_prefix(c, 4'000'000, train_gpu), c);
+}
+
+TEST(ModularOnGpu, DeterministicRunsGiveIdenticalVectors) {
+  REQUIRE_GPU();
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  c.deterministic = true;
+  c.epochs = 1;
+  const Trained a = train_prefix(c, 1'000'000, train_gpu);
+  const Trained b = train_prefix(c, 1'000'000, train_gpu);
+  const std::size_t bytes = a.model.input.rows() * a.model.input.cols() * sizeof(float);
+  EXPECT_EQ(std::memcmp(a.model.input.data(), b.model.input.data(), bytes), 0);
+  EXPECT_EQ(std::memcmp(a.model.output.data(), b.model.output.data(), bytes), 0);
+}
+
+// The whole pipeline (sampler thread, pinned ring, two streams, events) against its host twin
+// on the same batches: small batches cycle every slot thousands of times, so a slot handed
+// to the GPU while the sampler still writes it, or refilled before its copy ended, would show
+// as a difference far above rounding. Fast producer (tiny rows) and slow producer (large
+// batches against a fast GPU) both.
+TEST(ModularOnGpu, PipelineMatchesItsHostTwin) {
+  REQUIRE_GPU();
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  for (std::uint32_t batch : {8u, 4096u}) {
+    TrainConfig c = modular_config();
+    c.deterministic = true;  // one sampler, fixed batch order, sorted scatter
+    c.epochs = 1;
+    c.batch = batch;
+    c.max_vocab = 2000;
+    const Trained gpu = train_prefix(c, 300'000, train_gpu);
+    const Trained host = train_prefix(c, 300'000, train_modular_host);
+    EXPECT_EQ(gpu.stats.words, host.stats.words);
+    EXPECT_LT(max_relative_error(gpu.model.input, host.model.input), 1e-2) << "batch " << batch;
+    EXPECT_LT(max_relative_error(gpu.model.output, host.model.output), 1e-2) << "batch " << batch;
+  }
+}
+
+#else
+
+TEST(ModularOnGpu, NeedsACudaBuild) { GTEST_SKIP() << "no CUDA device (this build has no CUDA support)"; }
+
+#endif
+
+}  // namespace
+}  // namespace w2v

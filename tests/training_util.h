@@ -1,0 +1,163 @@
+#pragma once
+// Training on a text8 prefix and checks that the vectors learned something: shared by the CPU
+// trainer's tests and the modular (batched) path's tests.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "w2v/cpu_trainer.h"
+#include "w2v/io.h"
+
+namespace w2v::test {
+
+inline const std::string kText8 = W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+
+struct Trained {
+  Vocab vocab;
+  Model model;
+  std::vector<double> losses;  // one per progress interval
+  TrainStats stats;
+};
+
+using TrainFunction = std::function<void(const TrainJob&, Model&, Progress&)>;
+
+inline void train_on_cpu(const TrainJob& job, Model& model, Progress& progress) {
+  CpuTrainer().train(job, model, progress);
+}
+
+// Trains on the first `bytes` of text8 with `config` (corpus/output fields ignored).
+inline Trained train_prefix(TrainConfig config, std::size_t bytes,
+                            const TrainFunction& train = train_on_cpu) {
+  test::TempDir dir;
+  std::string text = dir.path() + "/text8_part.txt";
+  test::write_file(text, test::read_file(kText8).substr(0, bytes));
+  Trained t;
+  t.vocab = Vocab::build(text, {}, config.min_count, config.max_vocab);
+  EncodedCorpus::encode(text, t.vocab, {}, dir.path() + "/c.tokens");
+  EncodedCorpus corpus(dir.path() + "/c.tokens", t.vocab);
+  SamplingTables tables = SamplingTables::build(t.vocab, config.sample, config.ns_exponent);
+  t.model = Model::initialize(t.vocab.size(), config.dim, config.tied, config.seed);
+  Progress::Options po;
+  po.total_words = corpus.token_count() * config.epochs;
+  po.start_alpha = config.start_alpha();
+  po.interval_seconds = 0.02;  // many loss samples even in a short run
+  po.loss_log_path = dir.path() + "/loss.csv";
+  std::FILE* sink = std::tmpfile();
+  po.out = sink;
+  {
+    Progress progress(po);
+    TrainJob job{config, t.vocab, corpus, tables};
+    train(job, t.model, progress);
+    t.stats = progress.summary();
+  }
+  std::fclose(sink);
+  std::istringstream csv(test::read_file(po.loss_log_path));
+  std::string line;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) {
+    // words,seconds,alpha,loss,words_per_sec
+    std::istringstream row(line);
+    std::string field;
+    for (int i = 0; i < 4; ++i) std::getline(row, field, ',');
+    if (double loss = std::stod(field); loss > 0) t.losses.push_back(loss);
+  }
+  return t;
+}
+
+inline double cosine(const Trained& t, const std::string& a, const std::string& b) {
+  std::uint32_t ia = t.vocab.find(a), ib = t.vocab.find(b);
+  EXPECT_NE(ia, Vocab::kNotFound) << a;
+  EXPECT_NE(ib, Vocab::kNotFound) << b;
+  const float* x = t.model.input.row(ia);
+  const float* y = t.model.input.row(ib);
+  double xy = 0, xx = 0, yy = 0;
+  for (std::size_t k = 0; k < t.model.input.cols(); ++k) {
+    xy += x[k] * y[k];
+    xx += x[k] * x[k];
+    yy += y[k] * y[k];
+  }
+  return xy / std::sqrt(xx * yy);
+}
+
+inline double mean(const std::vector<double>& v, std::size_t from, std::size_t to) {
+  return std::accumulate(v.begin() + from, v.begin() + to, 0.0) / static_cast<double>(to - from);
+}
+
+// The loss must end well below its value at initialisation, which is known exactly: the
+// output vectors start at zero, so every logit is 0 and negative sampling's loss is
+// (1 + negative) ln 2, the softmax's ln V. The thresholds are far outside run-to-run noise.
+// (Comparing the start and the end of the logged curve would not be sound: the loss is
+// measured online, and it rises a little in the last epoch as alpha decays; see README.)
+inline void expect_loss_fell(const Trained& t, double initial_loss, double final_fraction) {
+  ASSERT_GE(t.losses.size(), 5u);
+  const std::size_t n = t.losses.size(), k = n / 5;
+  double tail = mean(t.losses, n - k, n);
+  EXPECT_LT(tail, final_fraction * initial_loss)
+      << "loss at initialisation " << initial_loss << ", over the last fifth of the run " << tail;
+}
+
+// Mean cosine over all pairs of the number words, and over pairs of frequent words drawn
+// from a fixed range of unrelated vocabulary.
+inline void expect_learned(const Trained& t, const TrainConfig& c) {
+  // Tied vectors cannot give most noise pairs negative dot products (the mean pairwise dot
+  // product of n vectors is at least -max|v|^2/(n-1)), so the noise terms stay near ln 2
+  // each and only the positive term, ln 2 at the start, can fall.
+  const double initial = (1 + c.negative) * std::log(2.0);
+  expect_loss_fell(t, initial, c.tied ? 1 - 0.05 / initial : 0.7);
+  const std::vector<std::string> numbers = {"one", "two",   "three", "four", "five",
+                                            "six", "seven", "eight", "nine"};
+  double related = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < numbers.size(); ++i)
+    for (std::size_t j = i + 1; j < numbers.size(); ++j, ++n)
+      related += cosine(t, numbers[i], numbers[j]);
+  related /= n;
+  double unrelated = 0;
+  int m = 0;
+  for (std::uint32_t i = 200; i < 400; i += 7, ++m)
+    unrelated += cosine(t, t.vocab.word(i), t.vocab.word(i + 1));
+  unrelated /= m;
+  EXPECT_GT(related, unrelated + 0.3) << "numbers " << related << " vs random pairs " << unrelated;
+  // A country and its capital, and a pair of related nouns, beat the random baseline.
+  EXPECT_GT(cosine(t, "france", "paris"), unrelated + 0.15);
+  EXPECT_GT(cosine(t, "king", "queen"), unrelated + 0.15);
+}
+
+inline TrainConfig base_config() {
+  TrainConfig c;
+  c.threads = 2;
+  c.sample = 1e-4;
+  c.dim = 50;
+  c.epochs = 3;
+  return c;
+}
+
+
+// The softmax touches every output row at each step, so threads contend on all of them:
+// one thread is as fast as two here.
+inline TrainConfig softmax_config(ModelKind model) {
+  TrainConfig c = base_config();
+  c.model = model;
+  c.loss = LossKind::kSoftmax;
+  c.max_vocab = 2000;
+  c.dim = 32;
+  c.epochs = 2;
+  c.sample = 1e-3;  // 1e-4 would drop most of a 2000-word vocabulary's tokens
+  c.threads = 1;
+  return c;
+}
+
+inline void expect_softmax_learned(const Trained& t) {
+  expect_loss_fell(t, std::log(2000.0), 0.92);
+  EXPECT_GT(cosine(t, "three", "four"), cosine(t, "three", "government") + 0.2);
+  EXPECT_GT(cosine(t, "three", "four"), cosine(t, "three", "french") + 0.2);
+}
+
+}  // namespace w2v::test
