@@ -87,17 +87,24 @@ class GpuOps {
   GpuOps(const GpuOps&) = delete;
   GpuOps& operator=(const GpuOps&) = delete;
 
+  // Setup only (allocation, zeroing, uploads): each waits for the device, because cudaMemset
+  // and a pageable cudaMemcpy may still be in flight when they return, and the non-blocking
+  // streams do not order themselves after the legacy stream they run on.
   template <class T>
   T* alloc(std::size_t n, bool zero = false) {
     if (n == 0) return nullptr;
     void* p = nullptr;
     W2V_CUDA_CHECK(cudaMalloc(&p, n * sizeof(T)));
     device_.push_back(p);
-    if (zero) W2V_CUDA_CHECK(cudaMemset(p, 0, n * sizeof(T)));
+    if (zero) {
+      W2V_CUDA_CHECK(cudaMemset(p, 0, n * sizeof(T)));
+      W2V_CUDA_CHECK(cudaDeviceSynchronize());
+    }
     return static_cast<T*>(p);
   }
   void upload(void* dst, const void* src, std::size_t bytes) {
     W2V_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+    W2V_CUDA_CHECK(cudaDeviceSynchronize());
   }
   void download(void* dst, const void* src, std::size_t bytes) {
     W2V_CUDA_CHECK(cudaStreamSynchronize(compute_));

@@ -104,7 +104,6 @@ StepBuffers StepBuffers::plan(const BatchLayout& l, const TrainConfig& c, std::s
   b.input_rows = n_in * d;
   b.hidden = l.cbow() ? l.rows * d : 0;
   b.hidden_grad = l.cbow() ? l.rows * d : 0;
-  b.row_loss = l.rows;
   const bool sgd = c.optimizer == OptimizerKind::kSgd;
   if (l.ns()) {
     b.output_rows = n_out * d;
@@ -129,7 +128,7 @@ std::vector<std::pair<std::string, std::size_t>> StepBuffers::parts(std::size_t 
       {"embeddings", tables * table * f},
       {"optimizer state", tables * state_per_table * table * f},
       {"gathered rows and gradients",
-       (input_rows + hidden + output_rows + 2 * scores + grads + hidden_grad + row_loss) * f},
+       (input_rows + hidden + output_rows + 2 * scores + grads + hidden_grad) * f},
       {"logits", logits * f},
       {"dense output gradient", (dense_grad + all_rows) * f},
       {"row sums for the optimizer", unique_rows * (dim + 1) * f},

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Everything that needs a GPU, in one call on the device machine: build for sm_90, run the
-# whole test suite, compute-sanitizer memcheck and racecheck over the kernel tests, the kernel
-# benchmarks and the PyTorch softmax comparison. Logs go to $OUT (default gpu-logs/).
+# Everything that needs a GPU, on the device machine: build for sm_90, run the whole test
+# suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-trainer tests, the
+# kernel benchmarks with the PyTorch softmax comparison, and the end-to-end trainer benchmark
+# against PyTorch. Logs go to $OUT (default gpu-logs/).
 #
-#   tools/gpu_check.sh [--quick]     (--quick: tests and sanitizers only, no benchmarks)
+#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize bench e2e (default: all)
+#
+# A device call may run 10 minutes: split the stages over calls if needed (the build is kept
+# while the machine stays warm).
 #
 # The GPU machine has no GoogleTest, Google Benchmark or ../shared: prepare them here once,
 # then carry .deps in the device call (it is git-ignored):
@@ -13,8 +17,8 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-gpu-logs}
 mkdir -p "$out"
-quick=0
-[[ ${1:-} == --quick ]] && quick=1
+stages=${*:-tests sanitize bench e2e}
+want() { [[ " $stages " == *" $1 "* ]]; }
 status=0
 step() { printf '\n== %s\n' "$*" | tee -a "$out/summary.txt"; }
 record() {  # NAME EXIT
@@ -47,21 +51,26 @@ cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
 record build $?
 tail -3 "$out/build.log"
 
-step "all tests (ctest)"
-(cd build-gpu && ctest -j 8 --output-on-failure) >"$out/ctest.log" 2>&1
-record ctest $?
-grep -E "tests passed|FAILED|Skipped" "$out/ctest.log" | tail -8
+if want tests; then
+  step "all tests (ctest)"
+  (cd build-gpu && ctest -j 8 --output-on-failure) >"$out/ctest.log" 2>&1
+  record ctest $?
+  grep -E "tests passed|FAILED|Skipped" "$out/ctest.log" | tail -8
+fi
 
-kernel_tests='Dims/*:Shapes/*:*Kernel*:ScatterAdd.*:SparseOptimizers.*'
-for tool in memcheck racecheck; do
-  step "compute-sanitizer $tool over the kernel tests"
-  compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/w2v_tests \
-    --gtest_filter="$kernel_tests" >"$out/$tool.log" 2>&1
-  record "$tool" $?
-  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED" "$out/$tool.log" | tail -4
-done
+# The kernels, and the GPU trainer's step on real batches (ModularOnGpu.FirstBatches...).
+sanitized_tests='Dims/*:Shapes/*:*Kernel*:ScatterAdd.*:SparseOptimizers.*:*FirstBatches*'
+if want sanitize; then
+  for tool in memcheck racecheck; do
+    step "compute-sanitizer $tool over the kernel and trainer-step tests"
+    compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/w2v_tests \
+      --gtest_filter="$sanitized_tests" >"$out/$tool.log" 2>&1
+    record "$tool" $?
+    grep -E "ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED" "$out/$tool.log" | tail -4
+  done
+fi
 
-if ((!quick)); then
+if want bench; then
   step "kernel benchmarks"
   build-gpu/w2v_bench --benchmark_filter=-BM_Ref \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json >"$out/bench.txt" 2>&1
@@ -70,5 +79,19 @@ if ((!quick)); then
   python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
   record torch $?
   cat "$out/torch.md"
+fi
+
+if want e2e; then
+  step "end to end: text8 prefix, 5 epochs, every mode; PyTorch d2l-style beside it"
+  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --torch --out "$out/e2e-text8" \
+    --modes "sg-ns cbow-ns sg-ns-tied sg-ns-adam sg-softmax cbow-softmax" \
+    --extra "--max-vocab 30000" >"$out/e2e-text8.md" 2>&1
+  record e2e-text8 $?
+  cat "$out/e2e-text8.md"
+  step "end to end: 200M-token synthetic corpus (1M word types), 1 epoch"
+  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 1 --synth 200000000 \
+    --out /tmp/w2v-e2e-synth --modes "sg-ns cbow-ns" >"$out/e2e-synth.md" 2>&1
+  record e2e-synth $?
+  cat "$out/e2e-synth.md"
 fi
 exit "$status"

@@ -113,7 +113,6 @@ struct StepBuffers {
   std::size_t dense_grad = 0;    // softmax/BCE when the output step is not a plain GEMM: [V, d]
   std::size_t all_rows = 0;      // ids 0..V-1 for dense optimizer steps
   std::size_t unique_rows = 0;   // segment sums for the optimizers: ids and [n, d] sums
-  std::size_t row_loss = 0;      // [rows]
 
   static StepBuffers plan(const BatchLayout& layout, const TrainConfig& config, std::size_t vocab);
   // Named byte counts, for the memory report.
@@ -161,8 +160,6 @@ class ModularStep {
     summed_ = ops_.template alloc<float>(sizes_.unique_rows * dim_);
     unique_count_ = ops_.template alloc<std::int32_t>(1);
   }
-
-  const StepBuffers& sizes() const { return sizes_; }
 
   void load(const Model& model) {
     const std::size_t bytes = sizes_.table * sizeof(float);

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# End-to-end tokens/s benchmark: trains on one corpus with each mode and prints words/s
+# (word2vec.c's count: in-vocabulary corpus tokens before subsampling, per second of
+# training), seconds, final loss, analogy accuracy (restrict 30000) and WordSim-353 Spearman,
+# as a markdown table; with --torch, tools/torch_sgns.py (the d2l example's approach) runs on
+# the same corpus and device in the same call, and the ratio of words/s is printed.
+#
+#   bench/e2e.sh [--w2v BINARY] [--corpus FILE | --synth TOKENS] [--device cuda|cpu|auto]
+#                [--modes "sg-ns cbow-ns sg-softmax ..."] [--epochs N] [--torch]
+#                [--torch-epochs N] [--extra "FLAGS"] [--out DIR]
+#
+# Corpus: a text file (.xz is decompressed into --out), or --synth N writes an N-token Zipf
+# corpus with `w2v synth` (1M word types). Default: ../shared/data/text8_prefix.txt.
+# Modes: MODEL-LOSS with MODEL sg|cbow and LOSS ns|softmax|bce; "-tied" and "-adam" suffixes
+# add --tied and --optimizer adam. Settings: dim 128, window 5, negative 5, sample 1e-4,
+# min-count 5 (the issue's benchmark settings); --extra adds flags to every w2v run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+die() { echo "e2e: $*" >&2; exit 1; }
+
+w2v=build/w2v
+corpus=../shared/data/text8_prefix.txt
+synth=0
+device=auto
+modes="sg-ns cbow-ns"
+epochs=1
+torch=0
+torch_epochs=""
+extra=""
+out=${OUT:-bench-e2e}
+data=../shared/data
+while (($#)); do
+  case $1 in
+    --w2v) w2v=$2; shift 2 ;;
+    --corpus) corpus=$2; shift 2 ;;
+    --synth) synth=$2; shift 2 ;;
+    --device) device=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --torch) torch=1; shift ;;
+    --torch-epochs) torch_epochs=$2; shift 2 ;;
+    --extra) extra=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    *) die "unknown argument $1 (see the header of $0)" ;;
+  esac
+done
+[[ -x $w2v ]] || die "$w2v is not built (cmake --build build --target w2v)"
+mkdir -p "$out"
+questions=$data/questions-words.txt
+wordsim=$data/wordsim353.tsv
+
+if ((synth > 0)); then
+  corpus=$out/synth_${synth}.txt
+  [[ -f $corpus ]] || "$w2v" synth --output "$corpus" --tokens "$synth" >&2
+elif [[ $corpus == *.xz ]]; then
+  plain=$out/$(basename "${corpus%.xz}")
+  [[ -f $plain ]] || xz -dc "$corpus" >"$plain"
+  corpus=$plain
+fi
+[[ -f $corpus ]] || die "$corpus: no such corpus"
+
+settings=(--dim 128 --window 5 --negative 5 --sample 1e-4 --min-count 5 --epochs "$epochs")
+
+# evaluate VECTORS -> "analogy% spearman" ("-" where the file is missing)
+evaluate() {
+  local analogy=- spearman=-
+  if [[ -f $questions ]]; then
+    analogy=$("$w2v" analogy "$1" "$questions" --restrict 30000 2>&1 |
+      awk '/total accuracy/ {print $3}')
+  fi
+  if [[ -f $wordsim ]]; then
+    spearman=$("$w2v" similarity "$1" "$wordsim" 2>&1 | awk '/spearman/ {print $2}')
+  fi
+  echo "${analogy:--} ${spearman:--}"
+}
+
+echo "corpus: $corpus ($(wc -c <"$corpus") bytes), device $device, epochs $epochs, dim 128" \
+  "window 5 negative 5 sample 1e-4"
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%F)"
+echo
+echo "| mode | trainer | words/s | seconds | final loss | analogy % | WS-353 |"
+echo "|---|---|---|---|---|---|---|"
+best_ns=0
+for mode in $modes; do
+  flags=()
+  model=${mode%%-*}
+  rest=${mode#*-}
+  loss=${rest%%-*}
+  [[ $model == sg ]] && flags+=(--model skipgram) || flags+=(--model cbow)
+  flags+=(--loss "$loss")
+  [[ $mode == *-tied* ]] && flags+=(--tied)
+  [[ $mode == *-adam* ]] && flags+=(--optimizer adam)
+  vectors=$out/$mode.bin
+  log=$out/$mode.log
+  # shellcheck disable=SC2086
+  if ! "$w2v" train --corpus "$corpus" --output "$vectors" --cache-dir "$out" \
+    --device "$device" "${settings[@]}" "${flags[@]}" --progress-interval 10 $extra >"$log" 2>&1; then
+    echo "| $mode | w2v | failed: $(tail -1 "$log") | | | | |"
+    continue
+  fi
+  summary=$(grep '^trained ' "$log" | tail -1)
+  # trained W words in S s: R words/s, final loss L
+  read -r words seconds rate loss <<<"$(awk '{print $2, $5, $7, $11}' <<<"$summary")"
+  trainer=$(grep -o 'device: [a-z]*' "$log" | head -1 | cut -d' ' -f2)
+  read -r analogy spearman <<<"$(evaluate "$vectors")"
+  echo "| $mode | w2v ($trainer) | ${rate} | ${seconds} | ${loss} | ${analogy} | ${spearman} |"
+  [[ $mode == sg-ns ]] && best_ns=$rate
+done
+
+if ((torch)); then
+  vectors=$out/torch.txt
+  log=$out/torch.log
+  torch_device=cuda
+  [[ $device == cpu ]] && torch_device=cpu
+  if python3 tools/torch_sgns.py "$corpus" "$vectors" --dim 128 --window 5 --negative 5 \
+    --sample 1e-4 --min-count 5 --epochs "${torch_epochs:-$epochs}" --device "$torch_device" \
+    >"$log" 2>&1; then
+    summary=$(grep '^torch trained ' "$log" | tail -1)
+    read -r seconds rate loss <<<"$(awk '{print $6, $8, $12}' <<<"$summary")"
+    read -r analogy spearman <<<"$(evaluate "$vectors")"
+    echo "| sg-ns | PyTorch d2l-style ($torch_device) | ${rate} | ${seconds} | ${loss} | ${analogy} | ${spearman} |"
+    if [[ $best_ns != 0 ]]; then
+      awk -v a="$best_ns" -v b="$rate" 'BEGIN {printf "\nw2v sg-ns / PyTorch: %.1fx the words/s\n", a / b}'
+    fi
+  else
+    echo "| sg-ns | PyTorch | failed: $(tail -1 "$log") | | | | |"
+  fi
+fi
