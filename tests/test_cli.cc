@@ -36,9 +36,15 @@ std::string write_small_corpus(const test::TempDir& dir, const std::string& name
   if (file_exists(kText8)) {
     text = test::read_file(kText8).substr(0, 300'000);
   } else {
-    for (int i = 0; i < 20000; ++i) {
-      text += 'w';
-      text += std::to_string(i % 97);
+    // "the" for the neighbour queries; a vocabulary that grows along the text, so that a
+    // prefix of it has fewer words than the whole.
+    for (int i = 0; i < 40000; ++i) {
+      if (i % 5 == 0) {
+        text += "the";
+      } else {
+        text += 'w';
+        text += std::to_string(i % (20 + i / 200));
+      }
       text += i % 13 ? ' ' : '\n';
     }
   }
