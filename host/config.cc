@@ -24,38 +24,36 @@ std::uint32_t TrainConfig::sampler_thread_count() const {
   return std::clamp<std::uint32_t>(n > 2 ? (n - 1) / 2 : 1, 1, 8);
 }
 
-const char* to_string(ModelKind m) { return m == ModelKind::kCbow ? "cbow" : "skipgram"; }
-const char* to_string(LossKind l) {
-  return l == LossKind::kSoftmax ? "softmax" : l == LossKind::kFullBce ? "bce" : "ns";
-}
-const char* to_string(OptimizerKind o) {
-  switch (o) {
-    case OptimizerKind::kMomentum:
-      return "momentum";
-    case OptimizerKind::kNesterov:
-      return "nesterov";
-    case OptimizerKind::kAdam:
-      return "adam";
-    default:
-      return "sgd";
-  }
-}
-const char* to_string(ScatterKind s) { return s == ScatterKind::kSorted ? "sorted" : "atomic"; }
-const char* to_string(DeviceKind d) {
-  switch (d) {
-    case DeviceKind::kCpu:
-      return "cpu";
-    case DeviceKind::kCuda:
-      return "cuda";
-    default:
-      return "auto";
-  }
-}
+namespace {
+
+using flags::Choice;
+constexpr Choice<ModelKind> kModels[] = {
+    {"skipgram", ModelKind::kSkipGram}, {"cbow", ModelKind::kCbow}, {"sg", ModelKind::kSkipGram}};
+constexpr Choice<LossKind> kLosses[] = {{"ns", LossKind::kNegativeSampling},
+                                        {"softmax", LossKind::kSoftmax},
+                                        {"bce", LossKind::kFullBce}};
+constexpr Choice<DeviceKind> kDevices[] = {{"auto", DeviceKind::kAuto},
+                                           {"cpu", DeviceKind::kCpu},
+                                           {"cuda", DeviceKind::kCuda},
+                                           {"gpu", DeviceKind::kCuda}};
+constexpr Choice<OptimizerKind> kOptimizers[] = {{"sgd", OptimizerKind::kSgd},
+                                                 {"momentum", OptimizerKind::kMomentum},
+                                                 {"nesterov", OptimizerKind::kNesterov},
+                                                 {"adam", OptimizerKind::kAdam}};
+constexpr Choice<ScatterKind> kScatters[] = {{"atomic", ScatterKind::kAtomic},
+                                             {"sorted", ScatterKind::kSorted}};
+
+}  // namespace
+
+const char* to_string(ModelKind m) { return flags::choice_name(kModels, m); }
+const char* to_string(LossKind l) { return flags::choice_name(kLosses, l); }
+const char* to_string(DeviceKind d) { return flags::choice_name(kDevices, d); }
+const char* to_string(OptimizerKind o) { return flags::choice_name(kOptimizers, o); }
+const char* to_string(ScatterKind s) { return flags::choice_name(kScatters, s); }
 
 namespace {
 
 using FlagConfig = TrainConfig;
-using flags::bad_value;
 using flags::parse_double;
 using flags::parse_integer;
 using flags::show;
@@ -83,31 +81,10 @@ std::vector<Flag> make_flags() {
       W2V_REAL_FLAG("sample", sample,
                     "subsampling threshold for frequent words (0: off; 1e-4 suits text8)"),
       W2V_REAL_FLAG("ns-exponent", ns_exponent, "noise distribution is unigram^X"),
-      Flag{"model", "skipgram|cbow", "architecture", false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "skipgram" || t == "sg")
-               c.model = ModelKind::kSkipGram;
-             else if (t == "cbow")
-               c.model = ModelKind::kCbow;
-             else
-               bad_value(f, t, "skipgram or cbow");
-           },
-           [](const TrainConfig& c) { return std::string(to_string(c.model)); }},
-      Flag{"loss", "ns|softmax|bce",
-           "negative sampling; full softmax; or one-vs-all sigmoid BCE over the vocabulary "
-           "(softmax and bce cost O(vocabulary) per example)",
-           false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "ns")
-               c.loss = LossKind::kNegativeSampling;
-             else if (t == "softmax")
-               c.loss = LossKind::kSoftmax;
-             else if (t == "bce")
-               c.loss = LossKind::kFullBce;
-             else
-               bad_value(f, t, "ns, softmax or bce");
-           },
-           [](const TrainConfig& c) { return std::string(to_string(c.loss)); }},
+      W2V_CHOICE_FLAG("model", "skipgram|cbow", model, kModels, "architecture"),
+      W2V_CHOICE_FLAG("loss", "ns|softmax|bce", loss, kLosses,
+                      "negative sampling; full softmax; or one-vs-all sigmoid BCE over the "
+                      "vocabulary (softmax and bce cost O(vocabulary) per example)"),
       W2V_INT_FLAG("dim", dim, std::uint32_t, "embedding dimension"),
       W2V_INT_FLAG("window", window, std::uint32_t,
                    "maximum context window (each center draws 1..N)"),
@@ -123,23 +100,9 @@ std::vector<Flag> make_flags() {
            }},
       W2V_REAL_FLAG("min-alpha-fraction", min_alpha_fraction,
                     "learning rate decays linearly to alpha times this"),
-      Flag{"optimizer", "sgd|momentum|nesterov|adam",
-           "update rule (GPU trainer; the CPU trainer is SGD): SGD, SGD with (Nesterov) "
-           "momentum, or lazy sparse Adam (default alpha 0.002)",
-           false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "sgd")
-               c.optimizer = OptimizerKind::kSgd;
-             else if (t == "momentum")
-               c.optimizer = OptimizerKind::kMomentum;
-             else if (t == "nesterov")
-               c.optimizer = OptimizerKind::kNesterov;
-             else if (t == "adam")
-               c.optimizer = OptimizerKind::kAdam;
-             else
-               bad_value(f, t, "sgd, momentum, nesterov or adam");
-           },
-           [](const TrainConfig& c) { return std::string(to_string(c.optimizer)); }},
+      W2V_CHOICE_FLAG("optimizer", "sgd|momentum|nesterov|adam", optimizer, kOptimizers,
+                      "update rule (GPU trainer; the CPU trainer is SGD): SGD, SGD with "
+                      "(Nesterov) momentum, or lazy sparse Adam (default alpha 0.002)"),
       W2V_REAL_FLAG("momentum", momentum, "momentum of --optimizer momentum|nesterov"),
       W2V_INT_FLAG("epochs", epochs, std::uint32_t, "passes over the corpus"),
       Flag{"threads", "N", "worker threads (0: all cores)", false, false,
@@ -151,19 +114,8 @@ std::vector<Flag> make_flags() {
                     (c.threads ? "" : " (" + std::to_string(c.thread_count()) + " here)");
            }},
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
-      Flag{"device", "auto|cpu|cuda", "where to train; auto uses a CUDA GPU when there is one",
-           false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "auto")
-               c.device = DeviceKind::kAuto;
-             else if (t == "cpu")
-               c.device = DeviceKind::kCpu;
-             else if (t == "cuda" || t == "gpu")
-               c.device = DeviceKind::kCuda;
-             else
-               bad_value(f, t, "auto, cpu or cuda");
-           },
-           [](const TrainConfig& c) { return std::string(to_string(c.device)); }},
+      W2V_CHOICE_FLAG("device", "auto|cpu|cuda", device, kDevices,
+                      "where to train; auto uses a CUDA GPU when there is one"),
       Flag{"batch", "N",
            "GPU trainer: center words per batch (0: " +
                std::to_string(TrainConfig::kDefaultBatchRows) + ")",
@@ -179,22 +131,13 @@ std::vector<Flag> make_flags() {
            },
            [](const TrainConfig& c) {
              return std::to_string(c.sampler_threads) +
-                    (c.sampler_threads ? "" : " (" + std::to_string(c.sampler_thread_count()) +
-                                                  " here)");
+                    (c.sampler_threads
+                         ? ""
+                         : " (" + std::to_string(c.sampler_thread_count()) + " here)");
            }},
-      Flag{"scatter", "atomic|sorted",
-           "GPU trainer: add row gradients with atomics (fast) or sorted and reduced "
-           "(bit-identical)",
-           false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             if (t == "atomic")
-               c.scatter = ScatterKind::kAtomic;
-             else if (t == "sorted")
-               c.scatter = ScatterKind::kSorted;
-             else
-               bad_value(f, t, "atomic or sorted");
-           },
-           [](const TrainConfig& c) { return std::string(to_string(c.scatter)); }},
+      W2V_CHOICE_FLAG("scatter", "atomic|sorted", scatter, kScatters,
+                      "GPU trainer: add row gradients with atomics (fast) or sorted and reduced "
+                      "(bit-identical)"),
       W2V_INT_FLAG("repeat-cap", repeat_cap, std::uint32_t,
                    "GPU trainer: a word whose row occurs k > N times in one batch's updates gets "
                    "N/k of each gradient, so frequent words' summed steps do not overshoot "

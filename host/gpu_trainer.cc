@@ -159,8 +159,8 @@ class GpuOps {
                     float* h) {
     gpu::context_mean(ctx, count, B, C, d, h, compute_);
   }
-  void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B,
-                             int C, int d, float* grad_ctx, Reduction r) {
+  void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
+                             int d, float* grad_ctx, Reduction r) {
     gpu::context_mean_backward(grad_h, count, B, C, d, grad_ctx, compute_, r);
   }
   void batched_dot(const float* v, const float* u, std::int64_t B, int L, int d, float* s) {
@@ -224,8 +224,8 @@ class GpuOps {
   void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
                         std::int32_t* unique, float* summed, std::int32_t* num_unique,
                         const float* row_scale) {
-    gpu::segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, workspace_,
-                          workspace_bytes_, compute_, row_scale);
+    gpu::segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, workspace_, workspace_bytes_,
+                          compute_, row_scale);
   }
   void sparse_sgd(float* table, int d, const std::int32_t* rows, const std::int32_t* num_rows,
                   std::int64_t max_rows, const float* grad, float lr) {
@@ -234,12 +234,12 @@ class GpuOps {
   void sparse_momentum(float* table, float* velocity, int d, const std::int32_t* rows,
                        const std::int32_t* num_rows, std::int64_t max_rows, const float* grad,
                        float lr, float momentum, bool nesterov) {
-    gpu::sparse_momentum(table, velocity, d, rows, num_rows, max_rows, grad, lr, momentum,
-                         nesterov, compute_);
+    gpu::sparse_momentum(table, velocity, d, rows, num_rows, max_rows, grad, lr, momentum, nesterov,
+                         compute_);
   }
   void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* rows,
-                   const std::int32_t* num_rows, std::int64_t max_rows, const float* grad,
-                   float lr, float beta1, float beta2, float eps, std::int64_t step) {
+                   const std::int32_t* num_rows, std::int64_t max_rows, const float* grad, float lr,
+                   float beta1, float beta2, float eps, std::int64_t step) {
     gpu::sparse_adam(table, m, v, d, rows, num_rows, max_rows, grad, lr, beta1, beta2, eps, step,
                      compute_);
   }
@@ -264,7 +264,8 @@ class GpuTrainer final : public Trainer {
     // Predict, then compare with what the device has, before allocating anything.
     auto parts = StepBuffers::plan(layout, config, vocab).parts(config.dim);
     parts.emplace_back("batch slots", kSlots * (layout.block_bytes() + layout.rows * 4));
-    parts.emplace_back("sort and softmax workspace", GpuOps::workspace_bytes(layout, config, vocab));
+    parts.emplace_back("sort and softmax workspace",
+                       GpuOps::workspace_bytes(layout, config, vocab));
     parts.emplace_back("cuBLAS and CUDA headroom", kHeadroomBytes);
     std::size_t free_bytes = 0, total_bytes = 0;
     W2V_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));

@@ -63,31 +63,34 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
     std::fill_n(v.row_scale, n_in + n_out, 1.0f);
     return;
   }
-  const bool outputs_scattered = l.ns();
-  count(n_in, v.input_ids, valid_input);
-  if (outputs_scattered) {
-    if (!tied_) {
-      weigh(n_in, v.input_ids, v.row_scale, valid_input);
-      reset(n_in, v.input_ids);
-    }
-    count(n_out, v.output_ids, valid_output);
-    weigh(n_out, v.output_ids, v.row_scale + n_in, valid_output);
-    if (tied_) weigh(n_in, v.input_ids, v.row_scale, valid_input);
-    reset(n_out, v.output_ids);
-  } else {
+  if (!l.ns()) {  // only the input rows are scattered
+    count(n_in, v.input_ids, valid_input);
     weigh(n_in, v.input_ids, v.row_scale, valid_input);
     std::fill_n(v.row_scale + n_in, n_out, 1.0f);
+    reset(n_in, v.input_ids);
+    return;
   }
-  reset(n_in, v.input_ids);
+  // Tied: one table, so input and output occurrences of a word count together.
+  count(n_in, v.input_ids, valid_input);
+  if (!tied_) {
+    weigh(n_in, v.input_ids, v.row_scale, valid_input);
+    reset(n_in, v.input_ids);
+  }
+  count(n_out, v.output_ids, valid_output);
+  weigh(n_out, v.output_ids, v.row_scale + n_in, valid_output);
+  if (tied_) {
+    weigh(n_in, v.input_ids, v.row_scale, valid_input);
+    reset(n_in, v.input_ids);
+  }
+  reset(n_out, v.output_ids);
 }
 
-PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout,
-                      void* block) {
+PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout, void* block) {
   const BatchView v = BatchView::carve(block, layout);
   const PackResult result =
       layout.cbow()
-          ? packer.fill(CbowBatch{layout.rows, v.input_ids, v.counts, v.output_ids, v.labels,
-                                  v.mask})
+          ? packer.fill(
+                CbowBatch{layout.rows, v.input_ids, v.counts, v.output_ids, v.labels, v.mask})
           : packer.fill(SkipGramBatch{layout.rows, v.input_ids, v.output_ids, v.labels, v.mask});
   cap.apply(layout, v, result.rows);
   return result;

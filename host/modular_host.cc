@@ -53,8 +53,8 @@ class HostOps {
                     float* h) {
     ref::context_mean(ctx, count, B, C, d, h);
   }
-  void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B,
-                             int C, int d, float* grad_ctx, Reduction r) {
+  void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
+                             int d, float* grad_ctx, Reduction r) {
     ref::context_mean_backward(grad_h, count, B, C, d, grad_ctx, r);
   }
   void batched_dot(const float* v, const float* u, std::int64_t B, int L, int d, float* s) {
@@ -137,10 +137,10 @@ class HostOps {
                          momentum, nesterov);
   }
   void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* rows,
-                   const std::int32_t* num_rows, std::int64_t max_rows, const float* grad,
-                   float lr, float beta1, float beta2, float eps, std::int64_t step) {
-    ref::sparse_adam(table, m, v, d, rows, num_rows ? *num_rows : max_rows, grad, lr, beta1,
-                     beta2, eps, step);
+                   const std::int32_t* num_rows, std::int64_t max_rows, const float* grad, float lr,
+                   float beta1, float beta2, float eps, std::int64_t step) {
+    ref::sparse_adam(table, m, v, d, rows, num_rows ? *num_rows : max_rows, grad, lr, beta1, beta2,
+                     eps, step);
   }
 
  private:

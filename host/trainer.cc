@@ -12,9 +12,7 @@ CudaDeviceInfo probe_cuda_device() { return probe_cuda_device_runtime(); }
 #else
 CudaDeviceInfo probe_cuda_device() { return {false, "this build has no CUDA support"}; }
 // Never called: without CUDA support no device is found.
-std::unique_ptr<Trainer> make_gpu_trainer() {
-  throw Error("this build has no CUDA support");
-}
+std::unique_ptr<Trainer> make_gpu_trainer() { throw Error("this build has no CUDA support"); }
 #endif
 
 std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& announcement) {

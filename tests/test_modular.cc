@@ -60,8 +60,8 @@ TEST(RepeatCap, ScalesRowsThatRepeatBeyondTheCap) {
   std::vector<std::byte> block(l.block_bytes());
   BatchView v = BatchView::carve(block.data(), l);
   const std::int32_t centers[] = {5, 5, 0};  // row 2 is padding
-  const std::int32_t outputs[] = {7, 7, 7, 1,  7, 2, 0, 0,  0, 0, 0, 0};
-  const float mask[] = {1, 1, 1, 1,  1, 1, 0, 0,  0, 0, 0, 0};
+  const std::int32_t outputs[] = {7, 7, 7, 1, 7, 2, 0, 0, 0, 0, 0, 0};
+  const float mask[] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
   std::copy(std::begin(centers), std::end(centers), v.input_ids);
   std::copy(std::begin(outputs), std::end(outputs), v.output_ids);
   std::copy(std::begin(mask), std::end(mask), v.mask);
@@ -126,6 +126,23 @@ TEST(MemoryPrediction, TooLittleMemoryIsAClearError) {
 
 // ---- The modular path on the CPU references.
 
+// The first `bytes` of text8, its vocabulary (config's min-count and max-vocab), encoding and
+// sampling tables.
+struct SmallJob {
+  test::TempDir dir;
+  Vocab vocab;
+  std::unique_ptr<EncodedCorpus> corpus;
+  SamplingTables tables;
+  explicit SmallJob(const TrainConfig& c, std::size_t bytes) {
+    const std::string text = dir.file("part.txt");
+    test::write_file(text, test::read_file(kText8).substr(0, bytes));
+    vocab = Vocab::build(text, {}, c.min_count, c.max_vocab);
+    EncodedCorpus::encode(text, vocab, {}, dir.file("c.tokens"));
+    corpus = std::make_unique<EncodedCorpus>(dir.file("c.tokens"), vocab);
+    tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+  }
+};
+
 void train_modular_host(const TrainJob& job, Model& model, Progress& progress) {
   train_modular_on_host(job, model, progress);
 }
@@ -176,16 +193,14 @@ TEST(ModularOnHost, ProfileStepsStopsEarlyAndCleanly) {
 // the SkipGramLearns/CbowLearns tests' job.)
 TEST(ModularOnHost, EveryModeStepsDownhill) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
-  test::TempDir dir;
-  const std::string text = dir.file("part.txt");
-  test::write_file(text, test::read_file(kText8).substr(0, 300'000));
-  const Vocab vocab = Vocab::build(text, {}, 5, 500);
-  EncodedCorpus::encode(text, vocab, {}, dir.file("c.tokens"));
-  const EncodedCorpus corpus(dir.file("c.tokens"), vocab);
+  TrainConfig data_config;
+  data_config.max_vocab = 500;
+  data_config.sample = 1e-3;
+  const SmallJob data(data_config, 300'000);
   for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow})
     for (LossKind loss : {LossKind::kNegativeSampling, LossKind::kSoftmax, LossKind::kFullBce})
-      for (OptimizerKind opt : {OptimizerKind::kSgd, OptimizerKind::kNesterov,
-                                OptimizerKind::kAdam})
+      for (OptimizerKind opt :
+           {OptimizerKind::kSgd, OptimizerKind::kNesterov, OptimizerKind::kAdam})
         for (bool tied : {false, true}) {
           TrainConfig c;
           c.model = model;
@@ -194,24 +209,24 @@ TEST(ModularOnHost, EveryModeStepsDownhill) {
           c.tied = tied;
           c.dim = 16;
           c.batch = 64;
-          c.sample = 1e-3;
+          c.sample = data_config.sample;
           c.repeat_cap = 8;
-          c.alpha = opt == OptimizerKind::kAdam ? 1e-3 : 1e-3 / (loss == LossKind::kFullBce ? 10 : 1);
-          const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
-          const TrainJob job{c, vocab, corpus, tables};
+          c.alpha =
+              opt == OptimizerKind::kAdam ? 1e-3 : 1e-3 / (loss == LossKind::kFullBce ? 10 : 1);
+          const TrainJob job{c, data.vocab, *data.corpus, data.tables};
           // Random output vectors too. With separate tables the descent is checked twice: with
           // output vectors 10x the input vectors, the input table's step dominates the loss
           // change; with them 100x smaller, the output table's does. So a wrong sign or row in
           // either table's update shows.
           for (float ratio : tied ? std::vector<float>{1} : std::vector<float>{10, 0.01f}) {
-            Model m = Model::initialize(vocab.size(), c.dim, c.tied, c.seed);
+            Model m = Model::initialize(data.vocab.size(), c.dim, c.tied, c.seed);
             const std::size_t n = m.input.rows() * m.input.cols();
             if (!tied)
               for (std::size_t i = 0; i < n; ++i)
                 m.output.data()[i] = ratio * m.input.data()[(i * 7919) % n];
             const std::vector<double> losses = run_modular_batches_on_host(job, m, 6, 2);
-            const std::string what = std::string(to_string(model)) + "/" + to_string(loss) +
-                                     "/" + to_string(opt) + (tied ? "/tied" : "") + " ratio " +
+            const std::string what = std::string(to_string(model)) + "/" + to_string(loss) + "/" +
+                                     to_string(opt) + (tied ? "/tied" : "") + " ratio " +
                                      std::to_string(ratio);
             ASSERT_EQ(losses.size(), 12u) << what;
             for (std::size_t b = 1; b < 6; ++b)  // batch 0 may start with zero gradients
@@ -226,21 +241,6 @@ TEST(ModularOnHost, EveryModeStepsDownhill) {
 bool have_gpu() { return probe_cuda_device().available; }
 #define REQUIRE_GPU() \
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device"
-
-struct SmallJob {
-  test::TempDir dir;
-  Vocab vocab;
-  std::unique_ptr<EncodedCorpus> corpus;
-  SamplingTables tables;
-  explicit SmallJob(const TrainConfig& c, std::size_t bytes) {
-    const std::string text = dir.file("part.txt");
-    test::write_file(text, test::read_file(kText8).substr(0, bytes));
-    vocab = Vocab::build(text, {}, c.min_count, c.max_vocab);
-    EncodedCorpus::encode(text, vocab, {}, dir.file("c.tokens"));
-    corpus = std::make_unique<EncodedCorpus>(dir.file("c.tokens"), vocab);
-    tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
-  }
-};
 
 double max_relative_error(const Matrix& got, const Matrix& want) {
   double worst = 0, size = 0;
@@ -263,18 +263,13 @@ TEST(ModularOnGpu, FirstBatchesMatchTheHostReference) {
     OptimizerKind optimizer;
     bool tied;
   };
-  for (const Mode mode : {Mode{ModelKind::kSkipGram, LossKind::kNegativeSampling,
-                               OptimizerKind::kSgd, false},
-                          Mode{ModelKind::kCbow, LossKind::kNegativeSampling, OptimizerKind::kSgd,
-                               false},
-                          Mode{ModelKind::kSkipGram, LossKind::kNegativeSampling,
-                               OptimizerKind::kAdam, true},
-                          Mode{ModelKind::kSkipGram, LossKind::kSoftmax, OptimizerKind::kSgd,
-                               false},
-                          Mode{ModelKind::kCbow, LossKind::kSoftmax, OptimizerKind::kNesterov,
-                               true},
-                          Mode{ModelKind::kSkipGram, LossKind::kFullBce, OptimizerKind::kSgd,
-                               false}}) {
+  for (const Mode mode :
+       {Mode{ModelKind::kSkipGram, LossKind::kNegativeSampling, OptimizerKind::kSgd, false},
+        Mode{ModelKind::kCbow, LossKind::kNegativeSampling, OptimizerKind::kSgd, false},
+        Mode{ModelKind::kSkipGram, LossKind::kNegativeSampling, OptimizerKind::kAdam, true},
+        Mode{ModelKind::kSkipGram, LossKind::kSoftmax, OptimizerKind::kSgd, false},
+        Mode{ModelKind::kCbow, LossKind::kSoftmax, OptimizerKind::kNesterov, true},
+        Mode{ModelKind::kSkipGram, LossKind::kFullBce, OptimizerKind::kSgd, false}}) {
     TrainConfig c;
     c.model = mode.model;
     c.loss = mode.loss;
@@ -354,7 +349,9 @@ TEST(ModularOnGpu, PipelineMatchesItsHostTwin) {
 
 #else
 
-TEST(ModularOnGpu, NeedsACudaBuild) { GTEST_SKIP() << "no CUDA device (this build has no CUDA support)"; }
+TEST(ModularOnGpu, NeedsACudaBuild) {
+  GTEST_SKIP() << "no CUDA device (this build has no CUDA support)";
+}
 
 #endif
 

@@ -139,7 +139,6 @@ inline TrainConfig base_config() {
   return c;
 }
 
-
 // The softmax touches every output row at each step, so threads contend on all of them:
 // one thread is as fast as two here.
 inline TrainConfig softmax_config(ModelKind model) {

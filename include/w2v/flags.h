@@ -3,6 +3,7 @@
 // the parser, the checking of each value and the --help text with live defaults, so the three
 // cannot drift apart.
 #include <charconv>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,35 @@ namespace flags {
                             const std::string& expected);
 double parse_double(const std::string& text, const std::string& flag);
 std::string show(double v);  // shortest round-trip form, for --help
+
+// A named value of an enum-valued flag. A table lists each value's name first; later entries
+// with the same value are accepted aliases.
+template <class E>
+struct Choice {
+  const char* name;
+  E value;
+};
+
+template <class E, std::size_t N>
+const char* choice_name(const Choice<E> (&choices)[N], E value) {
+  for (const auto& c : choices)
+    if (c.value == value) return c.name;
+  return "?";
+}
+
+// The value named `text`, or a w2v::Error listing the names ("a, b or c"; aliases left out).
+template <class E, std::size_t N>
+E parse_choice(const Choice<E> (&choices)[N], const std::string& text, const std::string& flag) {
+  for (const auto& c : choices)
+    if (text == c.name) return c.value;
+  std::vector<const char*> names;
+  for (const auto& c : choices)
+    if (choice_name(choices, c.value) == c.name) names.push_back(c.name);
+  std::string expected;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    expected += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+  bad_value(flag, text, expected);
+}
 
 template <typename T>
 T parse_integer(const std::string& text, const std::string& flag) {
@@ -110,6 +140,17 @@ std::string flags_help(const std::vector<FlagSpec<Config>>& table) {
           c.field = ::w2v::flags::parse_double(t, f);                   \
         },                                                              \
         [](const FlagConfig& c) { return ::w2v::flags::show(c.field); } \
+  }
+// `choices`: a Choice table at namespace scope.
+#define W2V_CHOICE_FLAG(name, meta, field, choices, help)                  \
+  ::w2v::FlagSpec<FlagConfig> {                                            \
+    name, meta, help, false, false,                                        \
+        [](FlagConfig& c, const std::string& t, const std::string& f) {    \
+          c.field = ::w2v::flags::parse_choice(choices, t, f);             \
+        },                                                                 \
+        [](const FlagConfig& c) {                                          \
+          return std::string(::w2v::flags::choice_name(choices, c.field)); \
+        }                                                                  \
   }
 #define W2V_SWITCH(name, field, help)                                                  \
   ::w2v::FlagSpec<FlagConfig> {                                                        \

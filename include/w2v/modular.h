@@ -94,25 +94,24 @@ inline std::uint64_t loss_count(const BatchLayout& layout, const PackResult& pac
 
 // Packs the next batch into a host block, row scales included; PackResult as BatchPacker
 // gives it.
-PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout,
-                      void* block);
+PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout, void* block);
 
 // The buffers the modular step needs, in elements, for the memory prediction and for
 // allocation (one source for both).
 struct StepBuffers {
-  std::size_t table = 0;         // V * d per table
-  std::size_t tables = 0;        // 1 when tied, else 2
+  std::size_t table = 0;            // V * d per table
+  std::size_t tables = 0;           // 1 when tied, else 2
   std::size_t state_per_table = 0;  // optimizer state: 0 (SGD), 1 (momentum), 2 (Adam) tables
-  std::size_t input_rows = 0;    // gathered input rows [rows * inputs, d]
-  std::size_t hidden = 0;        // CBOW mean [rows, d] (0 for skip-gram: the gathered rows are h)
-  std::size_t output_rows = 0;   // NS: gathered output rows [rows * outputs, d]
-  std::size_t scores = 0;        // NS: scores and their gradient [rows * outputs]
-  std::size_t grads = 0;         // input-row then output-row gradients
-  std::size_t hidden_grad = 0;   // CBOW: gradient of h [rows, d]
-  std::size_t logits = 0;        // softmax/BCE: [rows, V]
-  std::size_t dense_grad = 0;    // softmax/BCE when the output step is not a plain GEMM: [V, d]
-  std::size_t all_rows = 0;      // ids 0..V-1 for dense optimizer steps
-  std::size_t unique_rows = 0;   // segment sums for the optimizers: ids and [n, d] sums
+  std::size_t input_rows = 0;       // gathered input rows [rows * inputs, d]
+  std::size_t hidden = 0;       // CBOW mean [rows, d] (0 for skip-gram: the gathered rows are h)
+  std::size_t output_rows = 0;  // NS: gathered output rows [rows * outputs, d]
+  std::size_t scores = 0;       // NS: scores and their gradient [rows * outputs]
+  std::size_t grads = 0;        // input-row then output-row gradients
+  std::size_t hidden_grad = 0;  // CBOW: gradient of h [rows, d]
+  std::size_t logits = 0;       // softmax/BCE: [rows, V]
+  std::size_t dense_grad = 0;   // softmax/BCE when the output step is not a plain GEMM: [V, d]
+  std::size_t all_rows = 0;     // ids 0..V-1 for dense optimizer steps
+  std::size_t unique_rows = 0;  // segment sums for the optimizers: ids and [n, d] sums
 
   static StepBuffers plan(const BatchLayout& layout, const TrainConfig& config, std::size_t vocab);
   // Named byte counts, for the memory report.
@@ -207,8 +206,7 @@ class ModularStep {
     // Softmax / full BCE: logits = h out^T, one GEMM; gradients through two more.
     ops_.gemm_logits(hidden_, out_.param, B, vocab_, dim_, logits_);
     if (layout_.loss == LossKind::kSoftmax)
-      ops_.softmax_nll(logits_, B, vocab_, batch.output_ids, O, row_loss, logits_,
-                       Reduction::kSum);
+      ops_.softmax_nll(logits_, B, vocab_, batch.output_ids, O, row_loss, logits_, Reduction::kSum);
     else
       ops_.full_bce(logits_, B, vocab_, batch.output_ids, O, row_loss, logits_);
     ops_.gemm_hidden_grad(logits_, out_.param, B, vocab_, dim_, hidden_grad_);
