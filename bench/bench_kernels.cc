@@ -22,8 +22,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <numeric>
 #include <vector>
@@ -35,6 +37,7 @@
 #include <cuda_runtime_api.h>
 
 #include "w2v/cuda_check.h"
+#include "w2v/fused_ns.h"
 #include "w2v/kernels.h"
 #endif
 
@@ -820,6 +823,66 @@ void BM_SparseAdam(benchmark::State& state) {
 }
 BENCHMARK(BM_SparseAdam)->Apply(typical)->ArgNames({"R", "V", "d"})->Args({32768, 100000, 128});
 BENCHMARK(BM_SparseAdam)->Apply(large)->ArgNames({"R", "V", "d"})->Args({1 << 20, 2000000, 128});
+
+// fused_ns (kernels/fused_ns.cu): one batch of `T` kept tokens in sentences of 1000, Zipf
+// words over V, noise from their unigram^0.75. Each center needs, at least, its input row read
+// and its change written once (it enters and leaves one ring) and 1 + N output rows read and
+// written: (2 + 2 (1 + N)) d * 4 bytes plus its token. `centers/s` is kept tokens trained per
+// second (corpus words/s is this over the kept fraction, about 0.5 at sample 1e-4).
+// Tables start at word2vec's init and alpha is small, so repeated calls stay finite.
+void BM_FusedNs(benchmark::State& state) {
+  gpu_benchmark(state, [&](GpuTimer& timer) {
+    const i64 T = state.range(0), V = state.range(1);
+    const FusedShape shape{state.range(5) != 0, static_cast<std::uint32_t>(state.range(2)),
+                           static_cast<std::uint32_t>(state.range(3)),
+                           static_cast<std::uint32_t>(state.range(4))};
+    std::vector<double> zipf(V), noise(V);
+    for (i64 w = 0; w < V; ++w) {
+      zipf[w] = 1.0 / double(w + 1);
+      noise[w] = std::pow(zipf[w], 0.75);
+    }
+    const AliasTable words(zipf), noise_table(noise);
+    Rng rng(301);
+    std::vector<i32> tokens(T);
+    for (i32& t : tokens) t = static_cast<i32>(words.sample(rng));
+    std::vector<FusedChunk> chunks;
+    for (i64 s = 0; s < T; s += 1000) {
+      const i32 end = static_cast<i32>(std::min<i64>(T, s + 1000));
+      for (i32 c = static_cast<i32>(s); c < end; c += kFusedChunkCenters)
+        chunks.push_back({static_cast<i32>(s), end, c, std::min<i32>(end, c + kFusedChunkCenters)});
+    }
+    const i64 C = static_cast<i64>(chunks.size());
+    std::vector<i32> chunk_words(4 * C);
+    std::memcpy(chunk_words.data(), chunks.data(), chunk_words.size() * sizeof(i32));
+    const float init = 0.5f / static_cast<float>(shape.dim);
+    DeviceBuffer<float> in(random_floats(V * shape.dim, -init, init, 302));
+    DeviceBuffer<float> out(random_floats(V * shape.dim, -init, init, 303));
+    DeviceBuffer<i32> d_tokens(tokens), d_chunks(chunk_words);
+    DeviceBuffer<std::uint32_t> threshold(noise_table.thresholds()), alias(noise_table.aliases());
+    DeviceBuffer<float> loss(C), examples(C);
+    const double bytes =
+        static_cast<double>(T) * ((2.0 + 2.0 * (1 + shape.negative)) * shape.dim * 4 + 4);
+    std::uint32_t launch = 0;
+    timer.run(state, bytes, [&](cudaStream_t s) {
+      gpu::fused_ns(in.get(), out.get(), static_cast<std::size_t>(V), shape, {1e-3f, 1, launch++},
+                    {threshold.get(), alias.get(), static_cast<std::uint32_t>(V), nullptr},
+                    {d_tokens.get(), T, reinterpret_cast<const FusedChunk*>(d_chunks.get()), C,
+                     loss.get(), examples.get()},
+                    {}, s);
+    });
+    state.counters["centers/s"] =
+        benchmark::Counter(static_cast<double>(T), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["warps"] = static_cast<double>(gpu::fused_ns_resident_warps(shape));
+  });
+}
+BENCHMARK(BM_FusedNs)
+    ->Apply(large)
+    ->ArgNames({"T", "V", "d", "window", "negative", "cbow"})
+    ->Args({4 << 20, 71290, 128, 5, 5, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1})
+    ->Args({4 << 20, 1000000, 100, 5, 5, 0})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 0});
 
 #endif  // W2V_HAVE_CUDA
 

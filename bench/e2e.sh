@@ -11,8 +11,9 @@
 #
 # Corpus: a text file (.xz is decompressed into --out), or --synth N writes an N-token Zipf
 # corpus with `w2v synth` (1M word types). Default: ../shared/data/text8_prefix.txt.
-# Modes: MODEL-LOSS with MODEL sg|cbow and LOSS ns|softmax|bce; "-tied" and "-adam" suffixes
-# add --tied and --optimizer adam. Settings: dim 128, window 5, negative 5, sample 1e-4,
+# Modes: MODEL-LOSS with MODEL sg|cbow and LOSS ns|softmax|bce; suffixes: "-tied" and "-adam"
+# add --tied and --optimizer adam, "-modular" and "-fused" pick the GPU trainer's path
+# (--gpu-path), "-cpu" runs the CPU trainer whatever --device says (the quality baseline). Settings: dim 128, window 5, negative 5, sample 1e-4,
 # min-count 5 (the issue's benchmark settings); --extra adds flags to every w2v run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -91,11 +92,15 @@ for mode in $modes; do
   flags+=(--loss "$loss")
   [[ $mode == *-tied* ]] && flags+=(--tied)
   [[ $mode == *-adam* ]] && flags+=(--optimizer adam)
+  [[ $mode == *-modular* ]] && flags+=(--gpu-path modular)
+  [[ $mode == *-fused* ]] && flags+=(--gpu-path fused)
+  mode_device=$device
+  [[ $mode == *-cpu* ]] && mode_device=cpu
   vectors=$out/$mode.bin
   log=$out/$mode.log
   # shellcheck disable=SC2086
   if ! "$w2v" train --corpus "$corpus" --output "$vectors" --cache-dir "$out" \
-    --device "$device" "${settings[@]}" "${flags[@]}" --progress-interval 10 $extra >"$log" 2>&1; then
+    --device "$mode_device" "${settings[@]}" "${flags[@]}" --progress-interval 10 $extra >"$log" 2>&1; then
     echo "| $mode | w2v | failed: $(tail -1 "$log") | | | | |"
     continue
   fi
@@ -103,6 +108,8 @@ for mode in $modes; do
   # trained W words in S s: R words/s, final loss L
   read -r words seconds rate loss <<<"$(awk '{print $2, $5, $7, $11}' <<<"$summary")"
   trainer=$(grep -o 'device: [a-z]*' "$log" | head -1 | cut -d' ' -f2)
+  path=$(grep -o 'gpu: [a-z]* path' "$log" | head -1 | cut -d' ' -f2)
+  [[ -n $path ]] && trainer="$trainer, $path"
   read -r analogy spearman <<<"$(evaluate "$vectors")"
   echo "| $mode | w2v ($trainer) | ${rate} | ${seconds} | ${loss} | ${analogy} | ${spearman} |"
   [[ $mode == sg-ns ]] && best_ns=$rate

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "w2v/error.h"
+#include "w2v/vocab.h"
 
 namespace w2v {
 
@@ -42,6 +43,11 @@ constexpr Choice<OptimizerKind> kOptimizers[] = {{"sgd", OptimizerKind::kSgd},
                                                  {"adam", OptimizerKind::kAdam}};
 constexpr Choice<ScatterKind> kScatters[] = {{"atomic", ScatterKind::kAtomic},
                                              {"sorted", ScatterKind::kSorted}};
+constexpr Choice<GpuPathKind> kGpuPaths[] = {{"auto", GpuPathKind::kAuto},
+                                             {"fused", GpuPathKind::kFused},
+                                             {"modular", GpuPathKind::kModular}};
+constexpr Choice<FusedUpdate> kFusedUpdates[] = {{"add", FusedUpdate::kAtomicAdd},
+                                                 {"store", FusedUpdate::kStore}};
 
 }  // namespace
 
@@ -50,6 +56,8 @@ const char* to_string(LossKind l) { return flags::choice_name(kLosses, l); }
 const char* to_string(DeviceKind d) { return flags::choice_name(kDevices, d); }
 const char* to_string(OptimizerKind o) { return flags::choice_name(kOptimizers, o); }
 const char* to_string(ScatterKind s) { return flags::choice_name(kScatters, s); }
+const char* to_string(GpuPathKind p) { return flags::choice_name(kGpuPaths, p); }
+const char* to_string(FusedUpdate u) { return flags::choice_name(kFusedUpdates, u); }
 
 namespace {
 
@@ -116,8 +124,18 @@ std::vector<Flag> make_flags() {
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
       W2V_CHOICE_FLAG("device", "auto|cpu|cuda", device, kDevices,
                       "where to train; auto uses a CUDA GPU when there is one"),
+      W2V_CHOICE_FLAG("gpu-path", "auto|fused|modular", gpu_path, kGpuPaths,
+                      "GPU trainer, --loss ns: the fused kernels (whole sentences per warp) or "
+                      "the kernel library's ops one by one; auto: fused where it supports the "
+                      "flags"),
+      W2V_INT_FLAG("fused-tokens", fused_tokens, std::uint32_t,
+                   "GPU trainer, fused path: subsampled tokens per batch"),
+      W2V_CHOICE_FLAG("fused-update", "add|store", fused_update, kFusedUpdates,
+                      "GPU trainer, fused path: a warp adds its changes to the tables with "
+                      "atomics (scaled by the repeat cap), or stores its updated rows over them "
+                      "(plain Hogwild writes; loses most updates of frequent words)"),
       Flag{"batch", "N",
-           "GPU trainer: center words per batch (0: " +
+           "GPU trainer, modular path: center words per batch (0: " +
                std::to_string(TrainConfig::kDefaultBatchRows) + ")",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
@@ -196,6 +214,9 @@ void validate(const TrainConfig& c) {
   need(c.threads <= 4096, "threads", "at most 4096", std::to_string(c.threads));
   need(c.sampler_threads <= 256, "sampler-threads", "at most 256",
        std::to_string(c.sampler_threads));
+  need(c.fused_tokens >= kMaxSentenceTokens && c.fused_tokens <= (1u << 28), "fused-tokens",
+       "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
+       std::to_string(c.fused_tokens));
   need(c.batch <= (1u << 22), "batch", "at most 4194304", std::to_string(c.batch));
   need(c.momentum >= 0 && c.momentum < 1, "momentum", "in [0, 1)", show(c.momentum));
   if (c.format != "auto" && c.format != "text" && c.format != "bin" && c.format != "binary")

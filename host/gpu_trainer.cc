@@ -1,8 +1,9 @@
-// The GPU trainer, modular path: run_modular_pipeline (include/w2v/modular.h) over the CUDA
-// kernel library. Two streams: batch blocks go host -> device on the copy stream (pinned
-// source, cudaMemcpyAsync), everything else runs on the compute stream, which waits for the
-// copy's event; a second event per slot marks the end of the slot's step (and its loss copy
-// back), after which the sampler threads may refill the slot's pinned block.
+// The GPU trainer: run_batch_pipeline (include/w2v/pipeline.h) over the CUDA kernels, with the
+// fused path (include/w2v/fused.h) for negative sampling where it takes the config and the
+// modular path (include/w2v/modular.h) otherwise. Two streams: batch blocks go host -> device on
+// the copy stream (pinned source, cudaMemcpyAsync), everything else runs on the compute stream,
+// which waits for the copy's event; a second event per slot marks the end of the slot's step (and
+// its loss copy back), after which the sampler threads may refill the slot's pinned block.
 #ifdef W2V_HAVE_CUDA
 
 #include <cublas_v2.h>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "w2v/cuda_check.h"
+#include "w2v/fused.h"
 #include "w2v/kernels.h"
 #include "w2v/modular.h"
 
@@ -52,6 +54,7 @@ class GpuOps {
     cudaEvent_t copied = nullptr, done = nullptr;
   };
 
+  // The modular path's sort and softmax workspace.
   static std::size_t workspace_bytes(const BatchLayout& l, const TrainConfig& c,
                                      std::size_t vocab) {
     std::size_t bytes = sort_workspace_bytes(l, c);
@@ -60,12 +63,12 @@ class GpuOps {
     return bytes;
   }
 
-  GpuOps(const BatchLayout& layout, const TrainConfig& config, std::size_t vocab) {
+  explicit GpuOps(std::size_t workspace_bytes) {
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&copy_, cudaStreamNonBlocking));
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&compute_, cudaStreamNonBlocking));
     check_cublas(cublasCreate(&cublas_), "cublasCreate");
     check_cublas(cublasSetStream(cublas_, compute_), "cublasSetStream");
-    workspace_bytes_ = workspace_bytes(layout, config, vocab);
+    workspace_bytes_ = workspace_bytes;
     workspace_ = alloc<char>(workspace_bytes_);
   }
 
@@ -227,6 +230,14 @@ class GpuOps {
     gpu::segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, workspace_, workspace_bytes_,
                           compute_, row_scale);
   }
+  void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+                const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+                const FusedScales& scales) {
+    gpu::fused_ns(input, output, vocab, shape, step, noise, batch, scales, compute_);
+  }
+  static std::size_t fused_concurrency(const FusedShape& shape) {
+    return gpu::fused_ns_resident_warps(shape);
+  }
   void sparse_sgd(float* table, int d, const std::int32_t* rows, const std::int32_t* num_rows,
                   std::int64_t max_rows, const float* grad, float lr) {
     gpu::sparse_sgd(table, d, rows, num_rows, max_rows, grad, lr, compute_);
@@ -259,28 +270,63 @@ class GpuTrainer final : public Trainer {
 
   void train(const TrainJob& job, Model& model, Progress& progress) override {
     const TrainConfig& config = job.config;
-    const std::size_t vocab = job.vocab.size();
-    const BatchLayout layout = BatchLayout::for_config(config);
-    // Predict, then compare with what the device has, before allocating anything.
-    auto parts = StepBuffers::plan(layout, config, vocab).parts(config.dim);
-    parts.emplace_back("batch slots", kSlots * (layout.block_bytes() + layout.rows * 4));
-    parts.emplace_back("sort and softmax workspace",
-                       GpuOps::workspace_bytes(layout, config, vocab));
+    if (use_fused_path(config))
+      train_fused(job, model, progress);
+    else
+      train_modular(job, model, progress);
+  }
+
+ private:
+  // Compares the prediction with what the device has, before anything is allocated; returns
+  // the bytes needed.
+  static std::size_t check_memory(std::vector<std::pair<std::string, std::size_t>> parts,
+                                  std::size_t* free_bytes) {
     parts.emplace_back("cuBLAS and CUDA headroom", kHeadroomBytes);
-    std::size_t free_bytes = 0, total_bytes = 0;
-    W2V_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    check_memory_fits(parts, free_bytes, "the GPU");
+    std::size_t total_bytes = 0;
+    W2V_CUDA_CHECK(cudaMemGetInfo(free_bytes, &total_bytes));
+    check_memory_fits(parts, *free_bytes, "the GPU");
     std::size_t need = 0;
     for (const auto& part : parts) need += part.second;
+    return need;
+  }
+
+  void train_modular(const TrainJob& job, Model& model, Progress& progress) {
+    const TrainConfig& config = job.config;
+    const std::size_t vocab = job.vocab.size();
+    const BatchLayout layout = BatchLayout::for_config(config);
+    auto parts = StepBuffers::plan(layout, config, vocab).parts(config.dim);
+    parts.emplace_back("batch slots", kSlots * (layout.block_bytes() + layout.rows * 4));
+    const std::size_t workspace = GpuOps::workspace_bytes(layout, config, vocab);
+    parts.emplace_back("sort and softmax workspace", workspace);
+    std::size_t free_bytes = 0;
+    const std::size_t need = check_memory(parts, &free_bytes);
     if (!config.quiet)
       std::fprintf(stderr,
-                   "gpu: batch %zu rows x %u slots, %u sampler threads, %s scatter, optimizer "
-                   "%s; memory %s of %s free\n",
+                   "gpu: modular path, batch %zu rows x %u slots, %u sampler threads, %s scatter, "
+                   "optimizer %s; memory %s of %s free\n",
                    layout.rows, layout.outputs, config.sampler_thread_count(),
                    to_string(config.scatter_kind()), to_string(config.optimizer),
                    format_bytes(need).c_str(), format_bytes(free_bytes).c_str());
-    GpuOps ops(layout, config, vocab);
-    run_modular_pipeline(ops, job, model, progress, kSlots);
+    GpuOps ops(workspace);
+    train_with_path<ModularPath>(ops, job, model, progress, kSlots);
+  }
+
+  void train_fused(const TrainJob& job, Model& model, Progress& progress) {
+    const TrainConfig& config = job.config;
+    const FusedLayout layout{config.fused_tokens};
+    auto parts = FusedPath<GpuOps>::parts(config, job.vocab.size());
+    parts.emplace_back("batch slots",
+                       kSlots * (layout.block_bytes() + 2 * layout.chunk_capacity() * 4));
+    std::size_t free_bytes = 0;
+    const std::size_t need = check_memory(parts, &free_bytes);
+    if (!config.quiet)
+      std::fprintf(stderr,
+                   "gpu: fused path, batches of %u tokens, %u sampler threads; memory %s of %s "
+                   "free\n",
+                   config.fused_tokens, config.sampler_thread_count(), format_bytes(need).c_str(),
+                   format_bytes(free_bytes).c_str());
+    GpuOps ops(0);
+    train_with_path<FusedPath>(ops, job, model, progress, kSlots);
   }
 };
 
@@ -291,7 +337,7 @@ std::unique_ptr<Trainer> make_gpu_trainer() { return std::make_unique<GpuTrainer
 std::vector<double> run_modular_batches_on_gpu(const TrainJob& job, Model& model,
                                                std::size_t batches) {
   const BatchLayout layout = BatchLayout::for_config(job.config);
-  GpuOps ops(layout, job.config, job.vocab.size());
+  GpuOps ops(GpuOps::workspace_bytes(layout, job.config, job.vocab.size()));
   return run_modular_batches(ops, job, model, batches);
 }
 

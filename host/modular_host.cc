@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "w2v/fused.h"
 #include "w2v/modular.h"
 #include "w2v/reference.h"
 
@@ -13,6 +14,9 @@ namespace {
 
 class HostOps {
  public:
+  // ref::fused_ns's lock-step warps for the fused path.
+  explicit HostOps(std::size_t fused_concurrency = 1) : fused_concurrency_(fused_concurrency) {}
+
   struct Slot {
     void* host = nullptr;
     void* device = nullptr;  // the same block: nothing to copy
@@ -143,7 +147,15 @@ class HostOps {
                      eps, step);
   }
 
+  void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+                const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+                const FusedScales& scales) {
+    ref::fused_ns(input, output, vocab, shape, step, noise, batch, scales, fused_concurrency_);
+  }
+  std::size_t fused_concurrency(const FusedShape&) const { return fused_concurrency_; }
+
  private:
+  std::size_t fused_concurrency_;
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
@@ -154,13 +166,23 @@ class HostOps {
 
 void train_modular_on_host(const TrainJob& job, Model& model, Progress& progress) {
   HostOps ops;
-  run_modular_pipeline(ops, job, model, progress, 4);
+  train_with_path<ModularPath>(ops, job, model, progress, 4);
 }
 
 std::vector<double> run_modular_batches_on_host(const TrainJob& job, Model& model,
                                                 std::size_t batches, std::size_t repeats) {
   HostOps ops;
   return run_modular_batches(ops, job, model, batches, repeats);
+}
+
+}  // namespace w2v
+
+namespace w2v {
+
+void train_fused_on_host(const TrainJob& job, Model& model, Progress& progress,
+                         std::size_t concurrency) {
+  HostOps ops(concurrency);
+  train_with_path<FusedPath>(ops, job, model, progress, 4);
 }
 
 }  // namespace w2v

@@ -2,6 +2,7 @@
 
 #include "w2v/cpu_trainer.h"
 #include "w2v/error.h"
+#include "w2v/fused.h"
 
 namespace w2v {
 
@@ -28,6 +29,9 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
       throw Error("--device cuda: no usable CUDA device (" + cuda.description + ")");
     return cpu("no CUDA device: " + cuda.description);
   }
+  if (config.gpu_path == GpuPathKind::kFused)
+    if (std::string why = fused_unsupported(config); !why.empty())
+      throw Error("--gpu-path fused: the fused kernels cannot train this configuration: " + why);
   announcement = "device: cuda (" + cuda.description + ")";
   return make_gpu_trainer();
 }

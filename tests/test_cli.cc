@@ -76,8 +76,8 @@ class Cli : public ::testing::Test {
 
   // On the CPU, so that the tests mean the same on a machine with a GPU.
   std::vector<std::string> train_args(const std::string& corpus, const std::string& output) {
-    return {"train", "--corpus", corpus, "--output",  output, "--epochs", "1",
-            "--dim", "16",       "--threads", "2",   "--device", "cpu", "--quiet"};
+    return {"train", "--corpus", corpus,      "--output", output,     "--epochs", "1",
+            "--dim", "16",       "--threads", "2",        "--device", "cpu",      "--quiet"};
   }
 
   test::TempDir dir_;
@@ -226,13 +226,29 @@ TEST_F(Cli, InvalidFlagValuesNameTheFlag) {
   std::string corpus = write_small_corpus(dir_);
   const std::string out = dir_.file("v.txt");
   const std::vector<std::vector<std::string>> cases = {
-      {"--dim", "0"},      {"--window", "-1"},    {"--epochs", "0"},   {"--sample", "-1"},
-      {"--alpha", "abc"},  {"--model", "lstm"},   {"--threads", "1x"}, {"--format", "json"},
-      {"--negative", "0"}, {"--min-count", "-5"}, {"--device", "tpu"},
-      {"--loss", "hinge"}, {"--optimizer", "lbfgs"}, {"--momentum", "1"}, {"--scatter", "x"},
+      {"--dim", "0"},
+      {"--window", "-1"},
+      {"--epochs", "0"},
+      {"--sample", "-1"},
+      {"--alpha", "abc"},
+      {"--model", "lstm"},
+      {"--threads", "1x"},
+      {"--format", "json"},
+      {"--negative", "0"},
+      {"--min-count", "-5"},
+      {"--device", "tpu"},
+      {"--loss", "hinge"},
+      {"--optimizer", "lbfgs"},
+      {"--momentum", "1"},
+      {"--scatter", "x"},
       {"--batch", "-3"},
+      {"--gpu-path", "x"},
+      {"--fused-tokens", "5"},
+      {"--fused-update", "x"},
       // Flags the CPU trainer cannot honour are refused, not ignored.
-      {"--optimizer", "adam"}, {"--profile-steps", "5"},
+      {"--optimizer", "adam"},
+      {"--profile-steps", "5"},
+      {"--gpu-path", "fused"},
   };
   for (const auto& flag : cases) {
     SCOPED_TRACE(flag[0] + " " + flag[1]);
@@ -268,10 +284,17 @@ TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
     test::RunResult r = test::run_w2v(args);
     ASSERT_EQ(r.exit_status, 0) << r.describe();
     EXPECT_EQ(lines_with(r.err, "device: cuda").size(), 1u) << r.err;
+    EXPECT_EQ(lines_with(r.err, "gpu: fused path").size(), 1u) << r.err;
     std::string vectors = test::read_file(dir_.file("v.txt"));
     EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
     EXPECT_FALSE(has_temporary_file(dir_));
   }
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args[args.size() - 2] = "cuda";
+  args.insert(args.end(), {"--gpu-path", "modular"});
+  test::RunResult r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_EQ(lines_with(r.err, "gpu: modular path").size(), 1u) << r.err;
 }
 
 TEST_F(Cli, DamagedVectorFilesAreRejected) {

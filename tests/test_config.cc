@@ -119,6 +119,23 @@ TEST(ConfigParse, EveryValueFlag) {
   EXPECT_DOUBLE_EQ(c.progress_interval, 0.25);
 }
 
+TEST(ConfigParse, GpuPathFlags) {
+  const TrainConfig d = parse({});
+  EXPECT_EQ(d.gpu_path, GpuPathKind::kAuto);
+  EXPECT_EQ(d.fused_update, FusedUpdate::kAtomicAdd);
+  EXPECT_EQ(d.fused_tokens, 1u << 20);
+  const TrainConfig c =
+      parse({"--gpu-path", "modular", "--fused-tokens", "20000", "--fused-update", "store"});
+  EXPECT_EQ(c.gpu_path, GpuPathKind::kModular);
+  EXPECT_EQ(c.fused_tokens, 20000u);
+  EXPECT_EQ(c.fused_update, FusedUpdate::kStore);
+  EXPECT_EQ(parse({"--gpu-path", "fused"}).gpu_path, GpuPathKind::kFused);
+  EXPECT_STREQ(to_string(GpuPathKind::kFused), "fused");
+  EXPECT_STREQ(to_string(FusedUpdate::kAtomicAdd), "add");
+  // A batch holds whole sentences, up to kMaxSentenceTokens each.
+  EXPECT_THROW(parse({"--fused-tokens", "9999"}), Error);
+}
+
 TEST(ConfigParse, Switches) {
   TrainConfig c = parse({"--tied", "--lowercase", "--quiet"});
   EXPECT_TRUE(c.tied);

@@ -25,6 +25,7 @@
 #ifdef W2V_HAVE_CUDA
 #include <cuda_runtime_api.h>
 
+#include "kernel_test_util.h"
 #include "w2v/cuda_check.h"
 #include "w2v/kernels.h"
 #endif
@@ -38,74 +39,11 @@ TEST(Kernels, NeedACudaBuild) { GTEST_SKIP() << "no CUDA device (this build has 
 
 #else
 
-bool have_device() {
-  int n = 0;
-  bool ok = cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
-  cudaGetLastError();
-  return ok;
-}
-
-#define REQUIRE_GPU() \
-  if (!have_device()) GTEST_SKIP() << "no CUDA device"
-
-// A device copy of a host vector; poisoned with NaN bytes when created empty.
-template <typename T>
-class Device {
- public:
-  explicit Device(std::size_t n) : n_(n) {
-    W2V_CUDA_CHECK(
-        cudaMalloc(reinterpret_cast<void**>(&p_), std::max<std::size_t>(n, 1) * sizeof(T) + 16));
-    W2V_CUDA_CHECK(cudaMemset(p_, 0xff, std::max<std::size_t>(n, 1) * sizeof(T) + 16));
-  }
-  explicit Device(const std::vector<T>& host) : Device(host.size()) { upload(host); }
-  ~Device() { cudaFree(p_); }
-  Device(const Device&) = delete;
-  Device& operator=(const Device&) = delete;
-  void upload(const std::vector<T>& host) {
-    W2V_CUDA_CHECK(cudaMemcpy(p_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  std::vector<T> download() const {
-    W2V_CUDA_CHECK(cudaDeviceSynchronize());
-    std::vector<T> host(n_);
-    W2V_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
-    return host;
-  }
-  T* get() const { return p_; }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_;
-};
-
-std::vector<float> random_floats(std::size_t n, std::mt19937& gen, float scale = 1.0f) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-std::vector<std::int32_t> random_indices(std::size_t n, std::int64_t bound, std::mt19937& gen) {
-  std::uniform_int_distribution<std::int64_t> u(0, bound - 1);
-  std::vector<std::int32_t> v(n);
-  for (auto& x : v) x = static_cast<std::int32_t>(u(gen));
-  return v;
-}
-
-// max |got - want| / (atol + rtol * scale); scale defaults to |want|.
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol,
-                  double atol, const std::string& what, const std::vector<double>& scale = {}) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  std::size_t shown = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    double s = scale.empty() ? std::abs(double(want[i])) : scale[i];
-    double err = std::abs(double(got[i]) - double(want[i])) / (atol + rtol * s);
-    if (!(err <= 1.0) && shown++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: gpu " << got[i] << ", ref " << want[i];
-    if (!(err <= worst)) worst = err;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst error ratio";
-}
+using test::Device;
+using test::expect_close;
+using test::have_device;
+using test::random_floats;
+using test::random_indices;
 
 // ---- 1. gather
 
@@ -408,8 +346,8 @@ TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
     Device<std::int32_t> dunique(N), dcount(1);
     const std::size_t bytes = gpu::segment_sum_workspace_bytes(N, d);
     Device<char> ws(bytes);
-    gpu::segment_sum_rows(didx.get(), N, dgrad.get(), d, dunique.get(), dsummed.get(),
-                          dcount.get(), ws.get(), bytes, nullptr, dscale.get());
+    gpu::segment_sum_rows(didx.get(), N, dgrad.get(), d, dunique.get(), dsummed.get(), dcount.get(),
+                          ws.get(), bytes, nullptr, dscale.get());
     ASSERT_EQ(dcount.download()[0], U);
     auto got_unique = dunique.download();
     auto got = dsummed.download();

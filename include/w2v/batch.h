@@ -46,7 +46,8 @@ struct PackResult {
   // What a trainer's loss is averaged over: (center, context) pairs for skip-gram, centers
   // for CBOW.
   std::uint64_t examples = 0;
-  bool finished = false;    // the range is exhausted for every epoch
+  bool finished = false;  // the range is exhausted for every epoch
+  bool empty() const { return rows == 0; }
 };
 
 class BatchPacker {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "w2v/flags.h"
+#include "w2v/fused_ns.h"
 
 namespace w2v {
 
@@ -17,6 +18,9 @@ enum class OptimizerKind { kSgd, kMomentum, kNesterov, kAdam };
 // How the GPU trainer adds row gradients into a table: atomics (fast, last bits vary) or
 // sorted and reduced (bit-identical across runs).
 enum class ScatterKind { kAtomic, kSorted };
+// The GPU trainer's negative-sampling path: the fused kernels (fast) or the kernel library's
+// ops one by one; auto takes the fused one where it supports the config.
+enum class GpuPathKind { kAuto, kFused, kModular };
 
 struct TrainConfig {
   // Files.
@@ -49,13 +53,16 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   DeviceKind device = DeviceKind::kAuto;
   // GPU trainer.
+  GpuPathKind gpu_path = GpuPathKind::kAuto;
+  std::uint32_t fused_tokens = 1u << 20;  // kept tokens per fused-path batch
+  FusedUpdate fused_update = FusedUpdate::kAtomicAdd;
   std::uint32_t batch = 0;            // rows (centers) per batch; 0: batch_rows()
   std::uint32_t sampler_threads = 0;  // 0: sampler_thread_count()
   ScatterKind scatter = ScatterKind::kAtomic;
-  std::uint32_t repeat_cap = 32;  // a row occurring k > cap times in a batch takes cap/k each
-  bool deterministic = false;      // sorted scatter, one sampler thread: identical vectors
+  std::uint32_t repeat_cap = 32;    // a row occurring k > cap times in a batch takes cap/k each
+  bool deterministic = false;       // sorted scatter, one sampler thread: identical vectors
   std::uint64_t profile_steps = 0;  // stop after this many batches (0: train to the end)
-  double progress_interval = 1.0;  // seconds between progress lines
+  double progress_interval = 1.0;   // seconds between progress lines
   bool quiet = false;
 
   // word2vec.c's rates for SGD; Adam's steps do not scale with the gradient, so it starts
@@ -78,6 +85,8 @@ const char* to_string(LossKind l);
 const char* to_string(DeviceKind d);
 const char* to_string(OptimizerKind o);
 const char* to_string(ScatterKind s);
+const char* to_string(GpuPathKind p);
+const char* to_string(FusedUpdate u);
 
 using Flag = FlagSpec<TrainConfig>;
 

@@ -27,6 +27,7 @@
 #include "w2v/config.h"
 #include "w2v/error.h"
 #include "w2v/model.h"
+#include "w2v/pipeline.h"
 #include "w2v/progress.h"
 #include "w2v/reduction.h"
 #include "w2v/sampling.h"
@@ -300,116 +301,49 @@ class ModularStep {
   std::int32_t *all_rows_, *unique_, *unique_count_;
 };
 
-// The streaming pipeline around ModularStep: sampler threads pack batches into a ring of
-// slots; this thread enqueues each published slot (upload, step, loss download) and hands it
-// back to the samplers once the backend says the slot's work is done. Ops adds, per slot:
-//   make_slot(bytes, rows) -> {void* host; void* device; float* host_loss; float* loss},
-//   begin_batch(slot) (upload the block), end_batch(slot) (download the losses, mark the end),
-//   batch_done(slot, wait), and scope(name): an RAII trace range (NVTX on the GPU).
-// At most slots - 1 batches are in flight, so a sampler always has a slot to fill.
+// The modular path for run_batch_pipeline (include/w2v/pipeline.h): a batch is a BatchLayout
+// block packed by a BatchPacker with its repeat cap, stepped by ModularStep.
 template <class Ops>
-void run_modular_pipeline(Ops& ops, const TrainJob& job, Model& model, Progress& progress,
-                          std::size_t slot_count) {
-  const TrainConfig& config = job.config;
-  const BatchLayout layout = BatchLayout::for_config(config);
-  ModularStep<Ops> step(ops, layout, config, job.vocab.size());
-  step.load(model);
-
-  struct SlotState {
-    typename Ops::Slot memory;
-    PackResult packed;
+class ModularPath {
+ public:
+  struct Packer {
+    BatchPacker batches;
+    RepeatCap cap;
   };
-  std::vector<SlotState> slots(slot_count);
-  for (std::size_t s = 0; s < slot_count; ++s)
-    slots[s].memory = ops.make_slot(s, layout.block_bytes(), layout.rows);
-  SlotRing ring(slot_count);
+  using Packed = PackResult;
 
-  // Samplers: each walks its share of the corpus; the last one to finish closes the ring.
-  const std::uint32_t sampler_count = config.sampler_thread_count();
-  const std::vector<CorpusRange> ranges = job.corpus.split(sampler_count);
-  std::vector<std::exception_ptr> errors(sampler_count + 1);
-  std::atomic<std::uint32_t> samplers_left{sampler_count};
-  std::vector<std::thread> samplers;
-  for (std::uint32_t t = 0; t < sampler_count; ++t) {
-    samplers.emplace_back([&, t] {
-      try {
-        BatchPacker packer(config, job.corpus, job.tables, ranges[t], worker_seed(config.seed, t));
-        RepeatCap cap(job.vocab.size(), config.repeat_cap, config.tied);
-        for (bool finished = false; !finished;) {
-          std::optional<std::size_t> s = ring.acquire_free();
-          if (!s) break;
-          {
-            [[maybe_unused]] auto traced = ops.scope("sample batch");
-            slots[*s].packed = pack_batch(packer, cap, layout, slots[*s].memory.host);
-          }
-          finished = slots[*s].packed.finished;
-          ring.publish(*s);
-        }
-      } catch (...) {
-        errors[t] = std::current_exception();
-        ring.cancel();
-        progress.cancel();
-      }
-      if (samplers_left.fetch_sub(1) == 1) ring.close();
-    });
+  ModularPath(Ops& ops, const TrainJob& job)
+      : job_(job),
+        layout_(BatchLayout::for_config(job.config)),
+        step_(ops, layout_, job.config, job.vocab.size()) {}
+
+  void load(const Model& model) { step_.load(model); }
+  void store(Model& model) { step_.store(model); }
+  std::size_t block_bytes() const { return layout_.block_bytes(); }
+  std::size_t loss_floats() const { return layout_.rows; }
+  Packer make_packer(CorpusRange range, std::uint64_t seed) const {
+    const TrainConfig& c = job_.config;
+    return Packer{BatchPacker(c, job_.corpus, job_.tables, range, seed),
+                  RepeatCap(job_.vocab.size(), c.repeat_cap, c.tied)};
+  }
+  PackResult pack(Packer& packer, void* block) const {
+    return pack_batch(packer.batches, packer.cap, layout_, block);
+  }
+  void step(void* block, const PackResult&, float lr, float* loss) {
+    step_.step(BatchView::carve(block, layout_), lr, loss);
+  }
+  // The summed loss of a finished batch and what it is averaged over.
+  std::pair<double, std::uint64_t> loss(const PackResult& packed, const float* row_loss) const {
+    double sum = 0;
+    for (std::size_t r = 0; r < packed.rows; ++r) sum += row_loss[r];
+    return {sum, loss_count(layout_, packed)};
   }
 
-  std::atomic<bool> done{false};
-  std::thread driver([&] {
-    std::deque<std::size_t> in_flight;
-    auto retire = [&](bool wait) {
-      const std::size_t s = in_flight.front();
-      if (!ops.batch_done(slots[s].memory, wait)) return false;
-      const float* loss = slots[s].memory.host_loss;
-      double sum = 0;
-      for (std::size_t r = 0; r < slots[s].packed.rows; ++r) sum += loss[r];
-      const std::uint64_t count = loss_count(layout, slots[s].packed);
-      progress.add(0, sum, count);
-      in_flight.pop_front();
-      ring.release(s);
-      return true;
-    };
-    try {
-      std::uint64_t batches = 0;
-      while (true) {
-        while (!in_flight.empty() && retire(false)) {
-        }
-        if (in_flight.size() + 1 >= slot_count) retire(true);
-        std::optional<std::size_t> s = ring.acquire_ready();
-        if (!s) break;
-        SlotState& slot = slots[*s];
-        if (progress.stopped() || slot.packed.rows == 0) {
-          progress.add(slot.packed.words, 0, 0);
-          ring.release(*s);
-          if (progress.stopped()) break;
-          continue;
-        }
-        ops.begin_batch(slot.memory);
-        const float lr = static_cast<float>(progress.alpha());
-        {
-          [[maybe_unused]] auto traced = ops.scope("train step");
-          step.step(BatchView::carve(slot.memory.device, layout), lr, slot.memory.loss);
-        }
-        ops.end_batch(slot.memory);
-        progress.add(slot.packed.words, 0, 0);
-        in_flight.push_back(*s);
-        if (config.profile_steps > 0 && ++batches >= config.profile_steps) break;
-      }
-      while (!in_flight.empty()) retire(true);
-    } catch (...) {
-      errors[sampler_count] = std::current_exception();
-      progress.cancel();
-    }
-    ring.cancel();  // samplers still waiting for a slot stop (--profile-steps, errors)
-    done.store(true);
-  });
-  progress.monitor([&] { return done.load(); });
-  driver.join();
-  for (auto& th : samplers) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  step.store(model);
-}
+ private:
+  const TrainJob& job_;
+  BatchLayout layout_;
+  ModularStep<Ops> step_;
+};
 
 // For tests: the first `batches` batches of one sampler (the whole corpus, worker seed 0), each
 // stepped `repeats` times at the start learning rate with no pipeline; returns the mean loss

@@ -1,0 +1,144 @@
+#pragma once
+// The fused negative-sampling kernels' interface: one kernel takes whole subsampled sentences and
+// does window -> noise draws -> dots -> sigmoid -> updates inside (kernels/fused_ns.cu). This
+// header defines what it computes, once, for the kernel, its host reference (ref::fused_ns,
+// which the tests compare the kernel with and which CI trains with) and the packer that feeds
+// both.
+//
+// A batch is a run of kept tokens (subsampled by the sampler threads with read_sentence, as
+// every trainer) cut into chunks: a chunk trains the centers [center_begin, center_end) of one
+// sentence [sentence_begin, sentence_end), at most kFusedChunkCenters of them, and one warp
+// trains one chunk from its first center to its last.
+//
+// One center i of a chunk (word c = tokens[i]):
+//   - the window b = fused_window(draw 0) in 1..window and the context positions
+//     J = [i - b, i + b] within the sentence, without i; no context, no step;
+//   - targets: c (label 1), then `negative` noise words from the alias table (Philox draws of
+//     the center's position, include/w2v/philox.h), or from `fixed_noise` when given; a noise
+//     word equal to c is masked out, as word2vec.c skips it;
+//   - skip-gram, as word2vec.c: each context row in_j predicts the targets through their output
+//     rows out_k, and the center's noise words are shared by its whole window:
+//       g[j, k] = alpha (label_k - sigmoid(<in_j, out_k>)),
+//       in_j += sum_k g[j, k] out_k,   out_k += sum_j g[j, k] in_j,
+//     all from the values before the step (a mini-batch of the window);
+//   - CBOW: h = mean of in_j over J, g_k = alpha (label_k - sigmoid(<h, out_k>)),
+//     out_k += g_k h, and every in_j += sum_k g_k out_k (undivided, as word2vec.c);
+//   - the changes a warp writes back are scaled per word by FusedScales (1 when absent);
+//   - loss: sum of softplus(-s) for the center and softplus(s) for the unmasked noise words, per
+//     (context, center) pair for skip-gram and per center for CBOW.
+// The warp keeps the input rows of positions [i - window, i + window] in shared memory for
+// their whole time in the window: each is read when it enters, updated there by every center
+// it is a context of, and its accumulated change is added to the table (atomically) when it
+// leaves. The output rows of a center's targets are read when its step starts and their
+// change added (atomically) when it ends. Warps run concurrently without locks (Hogwild, as
+// word2vec.c's threads): a warp may read a row another warp is adding to, and no addition is
+// lost.
+#include <cstddef>
+#include <cstdint>
+
+#ifdef W2V_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+namespace w2v {
+
+constexpr std::uint32_t kFusedChunkCenters = 64;
+
+// What the kernels take: a lane holds fused_row_per_lane(dim) elements of a row (dim rounded
+// up to one of the compiled widths); up to 7 noise words at any width, up to 15 with
+// dim <= 256; a warp's ring of input rows must fit kFusedMaxRingBytes of shared memory.
+constexpr std::uint32_t kFusedMaxDim = 512, kFusedMaxNegative = 15, kFusedMaxWideDim = 256;
+constexpr std::size_t kFusedMaxRingBytes = std::size_t(96) << 10;
+constexpr std::uint32_t fused_row_per_lane(std::uint32_t dim) {
+  const std::uint32_t need = (dim + 31) / 32;
+  for (std::uint32_t width : {1u, 2u, 3u, 4u, 6u, 8u, 10u, 12u, 16u})
+    if (need <= width) return width;
+  return 0;  // too wide
+}
+// Shared memory of one warp: values and accumulated changes of 2 window + 1 rows.
+constexpr std::size_t fused_ring_bytes(std::uint32_t dim, std::uint32_t window) {
+  return std::size_t(2) * (2 * window + 1) * 32 * fused_row_per_lane(dim) * sizeof(float);
+}
+
+// Token positions in the batch.
+struct FusedChunk {
+  std::int32_t sentence_begin, sentence_end, center_begin, center_end;
+};
+
+// How a warp's changes reach the tables: added with atomics (none is lost; concurrent changes
+// to a row sum up), or the warp's updated copy stored over the row (Hogwild as word2vec.c's
+// threads: of concurrent writers the last one wins).
+enum class FusedUpdate { kAtomicAdd, kStore };
+
+struct FusedShape {
+  bool cbow = false;
+  std::uint32_t dim = 0, window = 0, negative = 0;
+  FusedUpdate update = FusedUpdate::kAtomicAdd;
+};
+
+// Per launch: the learning rate and the random stream (the run's seed, the batch's number).
+struct FusedStep {
+  float alpha = 0;
+  std::uint64_t seed = 0;
+  std::uint32_t launch = 0;
+};
+
+// Noise words: drawn from the alias table (AliasTable's threshold and alias arrays, `size`
+// entries), or, when `fixed` is set, fixed [tokens, negative]: the noise words of the center
+// at each position (the tests' way to pin them).
+struct FusedNoise {
+  const std::uint32_t* threshold = nullptr;
+  const std::uint32_t* alias = nullptr;
+  std::uint32_t size = 0;
+  const std::int32_t* fixed = nullptr;
+};
+
+// Per-word scales of the changes a warp writes back (null: no scaling): the fused path's
+// repeat cap. A row that k other warps change between this warp's read and its write takes
+// the sum of k stale steps; scaling each by cap/k when k > cap keeps that sum at cap steps
+// (fused_repeat_scales computes k from the word frequencies and the number of warps).
+struct FusedScales {
+  const float* input = nullptr;   // [vocab] input rows (the ring)
+  const float* output = nullptr;  // [vocab] output rows (the targets)
+};
+
+// One batch, in the memory the caller runs it in: tokens [token_count] and chunks
+// [chunk_count] in; chunk_loss and chunk_examples [chunk_count] out (the summed loss of each
+// chunk and what it is averaged over).
+struct FusedBatch {
+  const std::int32_t* tokens = nullptr;
+  std::int64_t token_count = 0;
+  const FusedChunk* chunks = nullptr;
+  std::int64_t chunk_count = 0;
+  float* chunk_loss = nullptr;
+  float* chunk_examples = nullptr;
+};
+
+namespace ref {
+
+// The fused kernel's semantics on the host, warp by warp. `concurrency` warps run in lock
+// step: each round, every warp first retires the input rows leaving its window, then steps
+// one center reading the tables as the round found them; all additions of a phase land at its
+// end, summed (as the kernel's atomics). concurrency = 1 is exactly one warp, the kernel's
+// order for a single chunk; larger values model a GPU's resident warps. output may equal
+// input (tied).
+void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+              const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+              const FusedScales& scales = {}, std::size_t concurrency = 1);
+
+}  // namespace ref
+
+#ifdef W2V_HAVE_CUDA
+namespace gpu {
+// The fused kernels (kernels/fused_ns.cu): ref::fused_ns's semantics with every chunk's warp
+// running concurrently. Device pointers; dim <= kFusedMaxDim, negative <= kFusedMaxNegative.
+void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+              const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+              const FusedScales& scales, cudaStream_t stream);
+// How many warps of the kernel for `shape` the device keeps resident at once: the
+// concurrency fused_repeat_scales is computed for. The launcher never runs more.
+std::size_t fused_ns_resident_warps(const FusedShape& shape);
+}  // namespace gpu
+#endif
+
+}  // namespace w2v

@@ -1,0 +1,393 @@
+// Fused negative sampling, skip-gram and CBOW: include/w2v/fused_ns.h defines what one center
+// step computes; ref::fused_ns is its host reference.
+//
+// Mapping: one warp trains one chunk (up to kFusedChunkCenters consecutive centers of one
+// sentence) from its first center to its last. Lane l holds elements l, l + 32, l + 64, ...
+// of every row (kPerLane of them), so a row's global loads and atomics are coalesced 128-byte
+// accesses per element group, and a lane touches only its own elements in shared memory: no
+// lane reads what another wrote, no barrier is needed, and the ring's accesses are free of
+// bank conflicts.
+//   - The warp's ring (shared memory, 2 window + 1 rows of values and of accumulated changes)
+//     holds the input rows of positions [i - window, i + window]: read once when they enter,
+//     updated in place by every center they are a context of, their change added to the table
+//     with atomics when they leave.
+//   - The center's targets (the center word and its noise words, drawn by lanes 0..negative-1
+//     in parallel from Philox and the alias table) live in registers for the whole window:
+//     o[k] the output rows, od[k] their changes, added with atomics at the end of the step.
+//   - Per context row, the kTargets partial dot products of each lane are summed across the
+//     warp with shuffles (common.cuh's warp_sum), all lanes get every score, and each applies
+//     the update to its own elements.
+// Template arguments: kPerLane (the row width / 32, rounded up to a compiled width; elements
+// past dim are zero and never stored), kTargets (8 or 16 target registers; negative + 1 of
+// them are used) and the model. Version v1 is this design; the variants measured on a GPU are
+// listed in bench/RESULTS.md.
+#include <algorithm>
+
+#include "common.cuh"
+#include "w2v/cuda_check.h"
+#include "w2v/fused_ns.h"
+#include "w2v/philox.h"
+
+namespace w2v::gpu {
+namespace {
+
+constexpr int kWarpsPerBlock = 4;
+
+struct FusedArgs {
+  float* in;
+  float* out;
+  int dim, window, negative;
+  bool store;  // FusedUpdate::kStore
+  FusedStep step;
+  FusedNoise noise;
+  FusedBatch batch;
+  FusedScales scales;
+};
+
+template <int kPerLane>
+struct Ring {
+  float* value;  // [2 window + 1, 32 kPerLane]: element e of a row at slot * stride + e
+  float* delta;
+  int slots;
+  __device__ int at(int position) const { return (position % slots) * 32 * kPerLane; }
+};
+
+template <int kPerLane>
+__device__ __forceinline__ void ring_load(const FusedArgs& a, const Ring<kPerLane>& ring,
+                                          int position, int lane) {
+  const float* row = a.in + std::int64_t(a.batch.tokens[position]) * a.dim;
+  const int at = ring.at(position);
+#pragma unroll
+  for (int q = 0; q < kPerLane; ++q) {
+    const int e = lane + 32 * q;
+    ring.value[at + e] = e < a.dim ? row[e] : 0.0f;
+    ring.delta[at + e] = 0.0f;
+  }
+}
+
+// The row leaves the window: its accumulated change goes to the table. Rows that were never a
+// context (every change zero) are not written.
+template <int kPerLane>
+__device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerLane>& ring,
+                                            int position, int lane) {
+  const int word = a.batch.tokens[position];
+  float* row = a.in + std::int64_t(word) * a.dim;
+  const float scale = a.scales.input ? a.scales.input[word] : 1.0f;
+  const int at = ring.at(position);
+  if (a.store) {
+    bool changed = false;
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) changed |= ring.delta[at + lane + 32 * q] != 0.0f;
+    if (!__any_sync(detail::kFullMask, changed)) return;
+  }
+#pragma unroll
+  for (int q = 0; q < kPerLane; ++q) {
+    const int e = lane + 32 * q;
+    const float change = ring.delta[at + e];
+    if (e >= a.dim) continue;
+    if (a.store)
+      row[e] = ring.value[at + e] - change + scale * change;
+    else if (change != 0.0f)
+      atomicAdd(row + e, scale * change);
+  }
+}
+
+template <int kPerLane, int kTargets, bool kCbow>
+__device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
+                            int i, int lane, float& loss, float& examples) {
+  const Philox4x32 first = fused_draw(a.step.seed, a.step.launch, i, 0);
+  const int b = static_cast<int>(fused_window(first.v[0], a.window));
+  const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
+  if (hi == lo) return;  // i alone: no context
+
+  // Lane n draws noise word n; every lane then takes all of them.
+  int drawn = 0;
+  if (lane < a.negative) {
+    if (a.noise.fixed) {
+      drawn = a.noise.fixed[std::int64_t(i) * a.negative + lane];
+    } else {
+      const Philox4x32 r = fused_draw(a.step.seed, a.step.launch, i, 1 + lane / 2);
+      // Constant indices keep r in registers (a computed one would put it in local memory).
+      const bool odd = lane % 2 != 0;
+      drawn = static_cast<int>(alias_draw(odd ? r.v[2] : r.v[0], odd ? r.v[3] : r.v[1],
+                                          a.noise.threshold, a.noise.alias, a.noise.size));
+    }
+  }
+  const int center = a.batch.tokens[i];
+  int target[kTargets];
+  bool active[kTargets];
+#pragma unroll
+  for (int k = 0; k < kTargets; ++k) {
+    const int noise = __shfl_sync(detail::kFullMask, drawn, (k + 31) % 32);
+    target[k] = k == 0 ? center : noise;
+    active[k] = k == 0 || (k <= a.negative && noise != center);
+  }
+
+  float o[kTargets][kPerLane], od[kTargets][kPerLane];
+#pragma unroll
+  for (int k = 0; k < kTargets; ++k) {
+    const float* row = a.out + std::int64_t(target[k]) * a.dim;
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) {
+      const int e = lane + 32 * q;
+      o[k][q] = active[k] && e < a.dim ? row[e] : 0.0f;
+      od[k][q] = 0.0f;
+    }
+  }
+
+  // Scores of one input vector x against every target; returns each target's gradient step
+  // g[k] = alpha (label - sigmoid(score)) and adds the loss.
+  auto score = [&](const float(&x)[kPerLane], float(&g)[kTargets]) {
+#pragma unroll
+    for (int k = 0; k < kTargets; ++k) {
+      float partial = 0.0f;
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) partial += x[q] * o[k][q];
+      g[k] = partial;
+    }
+#pragma unroll
+    for (int k = 0; k < kTargets; ++k) {
+      if (!active[k]) {
+        g[k] = 0.0f;
+        continue;
+      }
+      const float s = detail::warp_sum(g[k]);
+      const float label = k == 0 ? 1.0f : 0.0f;
+      loss += detail::softplus(k == 0 ? -s : s);
+      g[k] = a.step.alpha * (label - detail::sigmoid(s));
+    }
+  };
+  // grad = sum_k g[k] o[k]
+  auto input_step = [&](const float(&g)[kTargets], float(&grad)[kPerLane]) {
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) {
+      float sum = 0.0f;
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k) sum += g[k] * o[k][q];
+      grad[q] = sum;
+    }
+  };
+
+  if constexpr (!kCbow) {
+    for (int j = lo; j <= hi; ++j) {
+      if (j == i) continue;
+      const int at = ring.at(j);
+      float x[kPerLane], g[kTargets], grad[kPerLane];
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) x[q] = ring.value[at + lane + 32 * q];
+      score(x, g);
+      input_step(g, grad);
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k)
+#pragma unroll
+        for (int q = 0; q < kPerLane; ++q) od[k][q] += g[k] * x[q];
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) {
+        ring.value[at + lane + 32 * q] = x[q] + grad[q];
+        ring.delta[at + lane + 32 * q] += grad[q];
+      }
+    }
+    examples += float(hi - lo);
+  } else {
+    float h[kPerLane], g[kTargets], grad[kPerLane];
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) h[q] = 0.0f;
+    const float inverse = 1.0f / float(hi - lo);
+    for (int j = lo; j <= hi; ++j) {
+      if (j == i) continue;
+      const int at = ring.at(j);
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) h[q] += inverse * ring.value[at + lane + 32 * q];
+    }
+    score(h, g);
+    input_step(g, grad);
+#pragma unroll
+    for (int k = 0; k < kTargets; ++k)
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) od[k][q] = g[k] * h[q];
+    for (int j = lo; j <= hi; ++j) {
+      if (j == i) continue;
+      const int at = ring.at(j);
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) {
+        ring.value[at + lane + 32 * q] += grad[q];
+        ring.delta[at + lane + 32 * q] += grad[q];
+      }
+    }
+    examples += 1.0f;
+  }
+
+#pragma unroll
+  for (int k = 0; k < kTargets; ++k) {
+    if (!active[k]) continue;
+    float* row = a.out + std::int64_t(target[k]) * a.dim;
+    const float scale = a.scales.output ? a.scales.output[target[k]] : 1.0f;
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) {
+      const int e = lane + 32 * q;
+      if (e >= a.dim) continue;
+      if (a.store)
+        row[e] = o[k][q] + scale * od[k][q];
+      else
+        atomicAdd(row + e, scale * od[k][q]);
+    }
+  }
+}
+
+template <int kPerLane, int kTargets, bool kCbow>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel_v1(FusedArgs a) {
+  extern __shared__ float shared[];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int slots = 2 * a.window + 1;
+  Ring<kPerLane> ring{shared + std::size_t(2 * warp) * slots * 32 * kPerLane, nullptr, slots};
+  ring.delta = ring.value + slots * 32 * kPerLane;
+
+  for (std::int64_t chunk = std::int64_t(blockIdx.x) * kWarpsPerBlock + warp;
+       chunk < a.batch.chunk_count; chunk += std::int64_t(gridDim.x) * kWarpsPerBlock) {
+    const FusedChunk c = a.batch.chunks[chunk];
+    float loss = 0.0f, examples = 0.0f;
+    int loaded_lo = max(c.sentence_begin, c.center_begin - a.window);
+    const int first_hi = min(c.sentence_end - 1, c.center_begin + a.window);
+    for (int p = loaded_lo; p <= first_hi; ++p) ring_load(a, ring, p, lane);
+    for (int i = c.center_begin; i < c.center_end; ++i) {
+      if (i > c.center_begin) {
+        const int leaving = i - a.window - 1;
+        if (leaving >= loaded_lo) {
+          ring_retire(a, ring, leaving, lane);
+          loaded_lo = leaving + 1;
+        }
+        if (i + a.window < c.sentence_end) ring_load(a, ring, i + a.window, lane);
+      }
+      step_center<kPerLane, kTargets, kCbow>(a, ring, c, i, lane, loss, examples);
+    }
+    const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
+    for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);
+    if (lane == 0) {
+      a.batch.chunk_loss[chunk] = loss;
+      a.batch.chunk_examples[chunk] = examples;
+    }
+  }
+}
+
+using Kernel = void (*)(FusedArgs);
+
+template <int kPerLane, bool kCbow>
+Kernel kernel_for_width(int negative) {
+  if (negative + 1 <= 8) return fused_ns_kernel_v1<kPerLane, 8, kCbow>;
+  if constexpr (kPerLane * 32 <= int(kFusedMaxWideDim))
+    return fused_ns_kernel_v1<kPerLane, 16, kCbow>;
+  return nullptr;
+}
+
+template <bool kCbow>
+Kernel kernel_for_model(int dim, int negative) {
+  switch (fused_row_per_lane(dim)) {
+    case 1:
+      return kernel_for_width<1, kCbow>(negative);
+    case 2:
+      return kernel_for_width<2, kCbow>(negative);
+    case 3:
+      return kernel_for_width<3, kCbow>(negative);
+    case 4:
+      return kernel_for_width<4, kCbow>(negative);
+    case 6:
+      return kernel_for_width<6, kCbow>(negative);
+    case 8:
+      return kernel_for_width<8, kCbow>(negative);
+    case 10:
+      return kernel_for_width<10, kCbow>(negative);
+    case 12:
+      return kernel_for_width<12, kCbow>(negative);
+    case 16:
+      return kernel_for_width<16, kCbow>(negative);
+  }
+  return nullptr;
+}
+
+void check_shape(const FusedShape& shape) {
+  constexpr const char* kOp = "fused_ns";
+  detail::require(
+      shape.dim >= 1 && shape.dim <= kFusedMaxDim, kOp,
+      "dim = " + std::to_string(shape.dim) + ", must be in 1.." + std::to_string(kFusedMaxDim));
+  detail::require(
+      shape.negative <= kFusedMaxNegative && (shape.negative <= 7 || shape.dim <= kFusedMaxWideDim),
+      kOp,
+      "negative = " + std::to_string(shape.negative) + " is not compiled for dim " +
+          std::to_string(shape.dim));
+  detail::require(
+      shape.window >= 1 && fused_ring_bytes(shape.dim, shape.window) <= kFusedMaxRingBytes, kOp,
+      "window = " + std::to_string(shape.window) + " does not fit shared memory");
+}
+
+// The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how
+// many of its blocks the device holds at once.
+struct Launch {
+  Kernel kernel;
+  std::size_t shared_bytes;
+  std::int64_t resident_blocks;
+};
+
+Launch prepare(const FusedShape& shape) {
+  check_shape(shape);
+  Launch l;
+  l.kernel = shape.cbow ? kernel_for_model<true>(shape.dim, shape.negative)
+                        : kernel_for_model<false>(shape.dim, shape.negative);
+  l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
+  W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                      static_cast<int>(l.shared_bytes)));
+  int per_sm = 0, device = 0, sms = 0;
+  W2V_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+      &per_sm, l.kernel, kWarpsPerBlock * 32, l.shared_bytes));
+  W2V_CUDA_CHECK(cudaGetDevice(&device));
+  W2V_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  detail::require(per_sm >= 1, "fused_ns", "the kernel does not fit on this device");
+  l.resident_blocks = std::int64_t(per_sm) * sms;
+  return l;
+}
+
+}  // namespace
+
+std::size_t fused_ns_resident_warps(const FusedShape& shape) {
+  return static_cast<std::size_t>(prepare(shape).resident_blocks) * kWarpsPerBlock;
+}
+
+void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+              const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+              const FusedScales& scales, cudaStream_t stream) {
+  constexpr const char* kOp = "fused_ns";
+  detail::require_size(batch.chunk_count, 0, kOp, "chunk_count");
+  if (batch.chunk_count == 0) return;
+  const Launch l = prepare(shape);
+  detail::require_size(static_cast<std::int64_t>(vocab), 1, kOp, "vocab");
+  detail::require_pointer(input, kOp, "input");
+  detail::require_pointer(output, kOp, "output");
+  detail::require_pointer(batch.tokens, kOp, "tokens");
+  detail::require_pointer(batch.chunks, kOp, "chunks");
+  detail::require_pointer(batch.chunk_loss, kOp, "chunk_loss");
+  detail::require_pointer(batch.chunk_examples, kOp, "chunk_examples");
+  if (noise.fixed == nullptr) {
+    detail::require_pointer(noise.threshold, kOp, "noise threshold");
+    detail::require_pointer(noise.alias, kOp, "noise alias");
+    detail::require(noise.size >= 1 && noise.size <= vocab, kOp, "noise table size out of range");
+  }
+  detail::check_indices_if_enabled(batch.tokens, batch.token_count,
+                                   static_cast<std::int64_t>(vocab), "fused_ns tokens", stream);
+  NvtxRange range(kOp);
+  const FusedArgs args{input,
+                       output,
+                       static_cast<int>(shape.dim),
+                       static_cast<int>(shape.window),
+                       static_cast<int>(shape.negative),
+                       shape.update == FusedUpdate::kStore,
+                       step,
+                       noise,
+                       batch,
+                       scales};
+  // No more warps than the device holds at once: the concurrency the repeat scales assume.
+  const std::int64_t blocks =
+      std::min(ceil_div(batch.chunk_count, kWarpsPerBlock), l.resident_blocks);
+  l.kernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, l.shared_bytes, stream>>>(args);
+  W2V_CHECK_LAUNCH(kOp, stream);
+}
+
+}  // namespace w2v::gpu

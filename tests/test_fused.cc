@@ -1,0 +1,414 @@
+// The fused negative-sampling path: Philox against its published answers, the draws it makes,
+// the packer, the reference's center step against the gradient of the window's loss (finite
+// differences), and learning on text8 with the reference as the step (as CI can); then, on a
+// GPU, the kernel against the reference (fixed and drawn noise, both update modes, dims that
+// are and are not multiples of 32) and the GPU trainer's fused path learning. GPU tests skip
+// with "no CUDA device" without one.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "training_util.h"
+#include "w2v/fused.h"
+#include "w2v/philox.h"
+#include "w2v/reference.h"
+#ifdef W2V_HAVE_CUDA
+#include "kernel_test_util.h"
+#endif
+
+namespace w2v {
+namespace {
+
+using test::base_config;
+using test::kText8;
+using test::train_prefix;
+
+// Random123's known-answer vectors for Philox4x32-10.
+TEST(Philox, MatchesThePublishedAnswers) {
+  struct Case {
+    Philox4x32 counter;
+    std::uint32_t key0, key1;
+    Philox4x32 want;
+  };
+  const Case cases[] = {
+      {{{0, 0, 0, 0}}, 0, 0, {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}}},
+      {{{~0u, ~0u, ~0u, ~0u}}, ~0u, ~0u, {{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}}},
+      {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}},
+       0xa4093822,
+       0x299f31d0,
+       {{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}}}};
+  for (const Case& c : cases) {
+    const Philox4x32 got = philox4x32_10(c.counter, c.key0, c.key1);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(got.v[i], c.want.v[i]) << "word " << i;
+  }
+}
+
+// Windows uniform in 1..W and noise words following the alias table, over many positions.
+TEST(FusedDraws, FollowTheirDistributions) {
+  const std::uint32_t window = 5, draws = 200000;
+  const AliasTable noise({0.5, 0.25, 0.125, 0.125, 0.0});
+  std::vector<double> windows(window + 1, 0), words(5, 0);
+  for (std::uint32_t p = 0; p < draws; ++p) {
+    const std::uint32_t b = fused_window(fused_draw(7, 3, p, 0).v[0], window);
+    ASSERT_GE(b, 1u);
+    ASSERT_LE(b, window);
+    windows[b] += 1.0 / draws;
+    const Philox4x32 r = fused_draw(7, 3, p, 1);
+    words[alias_draw(r.v[0], r.v[1], noise.thresholds().data(), noise.aliases().data(), 5)] +=
+        1.0 / draws;
+  }
+  for (std::uint32_t b = 1; b <= window; ++b) EXPECT_NEAR(windows[b], 1.0 / window, 0.005);
+  const std::vector<double> want = noise.probabilities();
+  for (std::size_t w = 0; w < 5; ++w) EXPECT_NEAR(words[w], want[w], 0.005) << "word " << w;
+  // Another launch or seed is another stream.
+  EXPECT_NE(fused_draw(7, 3, 0, 0).v[0], fused_draw(7, 4, 0, 0).v[0]);
+  EXPECT_NE(fused_draw(7, 3, 0, 0).v[0], fused_draw(8, 3, 0, 0).v[0]);
+}
+
+// A corpus of sentences with known ids, no subsampling: every kept token is a center of
+// exactly one chunk, chunks stay inside their sentence, batches hold whole sentences, and
+// the words read add up to the corpus over every epoch.
+TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
+  test::TempDir dir;
+  std::string text;
+  std::vector<std::size_t> lengths = {1, 2, 70, 64, 65, 200, 3, 129};
+  for (std::size_t s = 0; s < lengths.size(); ++s) {
+    for (std::size_t t = 0; t < lengths[s]; ++t) text += std::string("w") + char('0' + t % 7) + ' ';
+    text += "\n";
+  }
+  test::write_file(dir.file("c.txt"), text);
+  TrainConfig c;
+  c.min_count = 1;
+  c.sample = 0;
+  c.epochs = 2;
+  const Vocab vocab = Vocab::build(dir.file("c.txt"), {}, 1, 0);
+  EncodedCorpus::encode(dir.file("c.txt"), vocab, {}, dir.file("c.tokens"));
+  const EncodedCorpus corpus(dir.file("c.tokens"), vocab);
+  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+  FusedPacker packer(c, corpus, tables, {0, corpus.entry_count()}, 1);
+  const FusedLayout layout{kMaxSentenceTokens};
+  std::vector<std::int32_t> block(layout.block_bytes() / 4);
+  std::uint64_t words = 0, tokens = 0;
+  std::size_t sentences = 0;
+  for (bool finished = false; !finished;) {
+    const FusedPackResult r = packer.fill(layout, block.data());
+    finished = r.finished;
+    words += r.words;
+    tokens += r.tokens;
+    const FusedChunk* chunks = layout.chunks(block.data());
+    std::vector<int> centers(r.tokens, 0);
+    for (std::size_t k = 0; k < r.chunks; ++k) {
+      const FusedChunk& ch = chunks[k];
+      ASSERT_LE(ch.sentence_begin, ch.center_begin);
+      ASSERT_LT(ch.center_begin, ch.center_end);
+      ASSERT_LE(ch.center_end, ch.sentence_end);
+      ASSERT_LE(ch.center_end - ch.center_begin, int(kFusedChunkCenters));
+      ASSERT_GE(ch.sentence_end - ch.sentence_begin, 2);
+      ASSERT_LE(std::size_t(ch.sentence_end), r.tokens);
+      if (ch.center_begin == ch.sentence_begin) ++sentences;
+      for (int i = ch.center_begin; i < ch.center_end; ++i) ++centers[i];
+    }
+    for (std::size_t i = 0; i < r.tokens; ++i) ASSERT_EQ(centers[i], 1) << "token " << i;
+  }
+  EXPECT_EQ(words, 2 * corpus.token_count());
+  EXPECT_EQ(sentences, 2 * (lengths.size() - 1));  // the one-word sentence has no context
+  EXPECT_EQ(tokens, 2 * (corpus.token_count() - 1));
+}
+
+// The window's loss as a function of the rows, in double: what one center step descends.
+struct Window {
+  FusedShape shape;
+  std::vector<int> contexts;  // rows of the input table
+  std::vector<int> targets;   // rows of the output table; [0] the center
+  double loss(const std::vector<double>& in, const std::vector<double>& out) const {
+    const std::size_t d = shape.dim;
+    auto row_dot = [&](const double* a, int t) {
+      double s = 0;
+      for (std::size_t e = 0; e < d; ++e) s += a[e] * out[t * d + e];
+      return s;
+    };
+    auto target_loss = [&](const double* v) {
+      double l = 0;
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        const double s = row_dot(v, targets[k]);
+        l += k == 0 ? ref::softplus(-s) : ref::softplus(s);
+      }
+      return l;
+    };
+    if (!shape.cbow) {
+      double l = 0;
+      for (int j : contexts) l += target_loss(&in[j * d]);
+      return l;
+    }
+    std::vector<double> h(d, 0);
+    for (int j : contexts)
+      for (std::size_t e = 0; e < d; ++e) h[e] += in[j * d + e] / contexts.size();
+    return target_loss(h.data());
+  }
+};
+
+// One center of a sentence of distinct words: the reference's step moves every row by
+// -alpha times the loss's gradient (skip-gram), CBOW's context rows by -alpha times the
+// gradient of the mean (word2vec.c's undivided update), and reports the loss it stepped from.
+TEST(FusedReference, CenterStepDescendsTheWindowLoss) {
+  for (const bool cbow : {false, true}) {
+    FusedShape shape{cbow, 7, 3, 3};
+    const int V = 12, sentence = 7, center = 3;
+    std::mt19937 gen(5);
+    std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+    std::vector<float> in(V * shape.dim), out(V * shape.dim);
+    for (float& x : in) x = u(gen);
+    for (float& x : out) x = u(gen);
+    std::vector<std::int32_t> tokens(sentence);
+    for (int t = 0; t < sentence; ++t) tokens[t] = t;  // words 0..6; noise from 7..11
+    std::vector<std::int32_t> noise(sentence * shape.negative);
+    for (std::size_t n = 0; n < noise.size(); ++n) noise[n] = 7 + int(n % 5);
+    const FusedChunk chunk{0, sentence, center, center + 1};
+    const FusedStep step{0.1f, 11, 2};
+    const std::uint32_t b = fused_window(fused_draw(step.seed, step.launch, center, 0).v[0], 3);
+    Window w{shape, {}, {center}};
+    for (int j = std::max(0, center - int(b)); j <= std::min(sentence - 1, center + int(b)); ++j)
+      if (j != center) w.contexts.push_back(j);
+    for (std::uint32_t n = 0; n < shape.negative; ++n)
+      w.targets.push_back(noise[center * shape.negative + n]);
+
+    std::vector<double> in0(in.begin(), in.end()), out0(out.begin(), out.end());
+    float loss = -1, examples = -1;
+    ref::fused_ns(in.data(), out.data(), V, shape, step,
+                  FusedNoise{nullptr, nullptr, 0, noise.data()},
+                  FusedBatch{tokens.data(), sentence, &chunk, 1, &loss, &examples});
+    EXPECT_NEAR(loss, w.loss(in0, out0), 1e-5 * w.loss(in0, out0));
+    EXPECT_EQ(examples, cbow ? 1.0f : float(w.contexts.size()));
+    const double h = 1e-6, rows_per_h = cbow ? double(w.contexts.size()) : 1.0;
+    auto check = [&](std::vector<double>& table, const std::vector<float>& stepped, bool input) {
+      for (std::size_t i = 0; i < table.size(); ++i) {
+        const double keep = table[i];
+        table[i] = keep + h;
+        const double up = w.loss(in0, out0);
+        table[i] = keep - h;
+        const double down = w.loss(in0, out0);
+        table[i] = keep;
+        const double grad = (up - down) / (2 * h) * (input ? rows_per_h : 1.0);
+        EXPECT_NEAR(stepped[i] - keep, -step.alpha * grad, 2e-6)
+            << (cbow ? "cbow " : "skip-gram ") << (input ? "input" : "output") << " element " << i;
+      }
+    };
+    check(in0, in, true);
+    check(out0, out, false);
+  }
+}
+
+// Two chunks of the same sentence in sequence equal the whole sentence as one chunk when
+// the rows they share are not in flight in both at once (concurrency 1).
+TEST(FusedReference, ChunksCompose) {
+  const FusedShape shape{false, 5, 2, 2};
+  const int V = 30, n = 40;
+  std::mt19937 gen(9);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  std::vector<float> in(V * shape.dim), out(V * shape.dim);
+  for (float& x : in) x = u(gen);
+  for (float& x : out) x = u(gen);
+  std::vector<std::int32_t> tokens(n);
+  for (int t = 0; t < n; ++t) tokens[t] = t % V;
+  const AliasTable table(std::vector<double>(V, 1.0));
+  const FusedNoise noise{table.thresholds().data(), table.aliases().data(), std::uint32_t(V),
+                         nullptr};
+  float loss[2], examples[2];
+  std::vector<float> in1 = in, out1 = out;
+  const FusedChunk whole{0, n, 0, n};
+  ref::fused_ns(in1.data(), out1.data(), V, shape, {0.05f, 1, 0}, noise,
+                {tokens.data(), n, &whole, 1, loss, examples});
+  const float whole_loss = loss[0], whole_examples = examples[0];
+  std::vector<float> in2 = in, out2 = out;
+  const FusedChunk halves[2] = {{0, n, 0, 20}, {0, n, 20, n}};
+  ref::fused_ns(in2.data(), out2.data(), V, shape, {0.05f, 1, 0}, noise,
+                {tokens.data(), n, halves, 2, loss, examples});
+  EXPECT_EQ(examples[0] + examples[1], whole_examples);
+  // The second half starts from rows the first half has already written back, where the
+  // whole chunk still held its own copies: close, not equal.
+  EXPECT_NEAR(loss[0] + loss[1], whole_loss, 0.02 * whole_loss);
+  double worst = 0;
+  for (std::size_t i = 0; i < in.size(); ++i)
+    worst = std::max(worst, double(std::abs(in1[i] - in2[i])));
+  EXPECT_LT(worst, 0.05);
+}
+
+TEST(FusedRepeatScales, CapTheExpectedConcurrentChanges) {
+  const Vocab vocab = Vocab::from_counts({"the", "of", "rare"}, {1000000, 100000, 10}, "test");
+  TrainConfig c;
+  c.sample = 0;
+  c.repeat_cap = 32;
+  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+  const std::vector<float> one = fused_repeat_scales(vocab, tables, c, 1);
+  for (float s : one) EXPECT_EQ(s, 1.0f);  // one warp: nothing lands between read and write
+  const std::vector<float> many = fused_repeat_scales(vocab, tables, c, 4096);
+  ASSERT_EQ(many.size(), 6u);
+  const double f_the = 1000000.0 / 1100010;
+  EXPECT_NEAR(many[0], 32.0 / (4096 * 11 * f_the), 1e-6);
+  EXPECT_LT(many[0], many[1]);
+  EXPECT_EQ(many[2], 1.0f);  // rare words are not scaled
+  c.repeat_cap = 0;
+  EXPECT_TRUE(fused_repeat_scales(vocab, tables, c, 4096).empty());
+}
+
+TEST(FusedPath, SupportedConfigs) {
+  TrainConfig c;
+  EXPECT_EQ(fused_unsupported(c), "");
+  EXPECT_TRUE(use_fused_path(c));
+  c.gpu_path = GpuPathKind::kModular;
+  EXPECT_FALSE(use_fused_path(c));
+  c.gpu_path = GpuPathKind::kAuto;
+  c.dim = 300;
+  c.negative = 15;
+  EXPECT_NE(fused_unsupported(c).find("--negative above 7"), std::string::npos);
+  c.dim = 600;
+  EXPECT_NE(fused_unsupported(c).find("--dim"), std::string::npos);
+  c.dim = 128;
+  c.negative = 5;
+  c.window = 100;
+  EXPECT_NE(fused_unsupported(c).find("shared memory"), std::string::npos);
+  c.window = 5;
+  c.loss = LossKind::kSoftmax;
+  EXPECT_FALSE(use_fused_path(c));
+  c.loss = LossKind::kNegativeSampling;
+  c.deterministic = true;
+  EXPECT_FALSE(use_fused_path(c));
+}
+
+// A window shares its noise words, so on 4 MB of text the fused step learns slower than the
+// CPU trainer's: 3 epochs at alpha 0.025 leave skip-gram's vectors bunched; 0.05 learns.
+TrainConfig fused_config(ModelKind model) {
+  TrainConfig c = base_config();
+  c.model = model;
+  c.alpha = 0.05;
+  c.epochs = model == ModelKind::kCbow ? 5 : 3;
+  c.fused_tokens = kMaxSentenceTokens;  // many batches: the learning rate decays smoothly
+  c.sampler_threads = 2;
+  return c;
+}
+
+// The fused step on the host, one warp and 256 in lock step (the repeat cap at work), learns
+// skip-gram and CBOW.
+TEST(FusedOnHost, SkipGramAndCbowLearn) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  for (std::size_t warps : {1u, 256u}) {
+    auto train = [warps](const TrainJob& job, Model& model, Progress& progress) {
+      train_fused_on_host(job, model, progress, warps);
+    };
+    for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
+      const TrainConfig c = fused_config(model);
+      test::expect_learned(train_prefix(c, 4'000'000, train), c);
+    }
+  }
+}
+
+#ifdef W2V_HAVE_CUDA
+
+using test::Device;
+
+// One batch through the kernel and through the reference. The reference runs one warp after
+// another; on the GPU they run at once, so every chunk gets words of its own (its sentence
+// and, with fixed noise, its noise words; drawn noise comes from one table, so then there is
+// one chunk): tables, losses and example counts agree to fp32 rounding.
+void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, bool scaled) {
+  const int sentences = fixed_noise ? 6 : 1, length = 50, noise_words = 40;
+  const int span = length + noise_words, V = sentences * span;
+  std::mt19937 gen(shape.dim * 31 + shape.negative);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  std::vector<float> in(std::size_t(V) * shape.dim), out(in.size()), scales(2 * V);
+  for (float& x : in) x = u(gen);
+  for (float& x : out) x = u(gen);
+  for (float& x : scales) x = 0.5f + u(gen);
+  std::vector<std::int32_t> tokens(sentences * length);
+  std::vector<std::int32_t> fixed(tokens.size() * shape.negative);
+  std::vector<FusedChunk> chunks;
+  for (int s = 0; s < sentences; ++s) {
+    for (int t = 0; t < length; ++t) {
+      tokens[s * length + t] = s * span + t;
+      for (std::uint32_t n = 0; n < shape.negative; ++n)
+        fixed[(s * length + t) * shape.negative + n] = s * span + length + int(gen() % noise_words);
+    }
+    chunks.push_back({s * length, (s + 1) * length, s * length, (s + 1) * length});
+  }
+  std::vector<double> weights(V, 0.0);
+  for (int w = length; w < span; ++w) weights[w] = 1.0 + w % 3;
+  const AliasTable table(weights);
+  const FusedStep step{0.05f, 3, 1};
+  const std::size_t C = chunks.size();
+
+  std::vector<float> want_in = in, want_out = out, want_loss(C), want_examples(C);
+  const FusedNoise host_noise{table.thresholds().data(), table.aliases().data(), std::uint32_t(V),
+                              fixed_noise ? fixed.data() : nullptr};
+  const FusedScales host_scales{scaled ? scales.data() : nullptr,
+                                scaled ? scales.data() + V : nullptr};
+  ref::fused_ns(want_in.data(), want_out.data(), V, shape, step, host_noise,
+                {tokens.data(), std::int64_t(tokens.size()), chunks.data(), std::int64_t(C),
+                 want_loss.data(), want_examples.data()},
+                host_scales);
+
+  Device<float> d_in(in), d_out(out), d_scales(scales), d_loss(C), d_examples(C);
+  Device<std::int32_t> d_tokens(tokens), d_fixed(fixed);
+  Device<std::uint32_t> d_threshold(table.thresholds()), d_alias(table.aliases());
+  std::vector<std::int32_t> chunk_words(
+      reinterpret_cast<const std::int32_t*>(chunks.data()),
+      reinterpret_cast<const std::int32_t*>(chunks.data()) + 4 * C);
+  Device<std::int32_t> d_chunks(chunk_words);
+  gpu::fused_ns(
+      d_in.get(), d_out.get(), V, shape, step,
+      {d_threshold.get(), d_alias.get(), std::uint32_t(V), fixed_noise ? d_fixed.get() : nullptr},
+      {d_tokens.get(), std::int64_t(tokens.size()),
+       reinterpret_cast<const FusedChunk*>(d_chunks.get()), std::int64_t(C), d_loss.get(),
+       d_examples.get()},
+      {scaled ? d_scales.get() : nullptr, scaled ? d_scales.get() + V : nullptr}, nullptr);
+  const std::string what =
+      std::string(shape.cbow ? "cbow" : "skip-gram") + " dim " + std::to_string(shape.dim) +
+      " negative " + std::to_string(shape.negative) + (fixed_noise ? " fixed" : " drawn") +
+      (shape.update == FusedUpdate::kStore ? " store" : " add") + (scaled ? " scaled" : "");
+  test::expect_close(d_in.download(), want_in, 1e-4, 1e-6, what + " input");
+  if (shape.update == FusedUpdate::kAtomicAdd)  // stores of shared noise rows race by design
+    test::expect_close(d_out.download(), want_out, 1e-4, 1e-6, what + " output");
+  test::expect_close(d_loss.download(), want_loss, 1e-4, 1e-6, what + " loss");
+  test::expect_close(d_examples.download(), want_examples, 0, 0, what + " examples");
+}
+
+TEST(FusedKernel, MatchesTheReference) {
+  REQUIRE_GPU();
+  for (bool cbow : {false, true})
+    for (std::uint32_t dim : {1u, 33u, 100u, 128u, 300u})
+      for (std::uint32_t negative : {5u, 10u}) {
+        if (negative > 7 && dim > kFusedMaxWideDim) continue;
+        const FusedShape shape{cbow, dim, 5, negative};
+        expect_kernel_matches_reference(shape, true, false);
+        expect_kernel_matches_reference(shape, false, true);
+      }
+  expect_kernel_matches_reference({false, 128, 5, 5, FusedUpdate::kStore}, true, true);
+}
+
+void train_gpu(const TrainJob& job, Model& model, Progress& progress) {
+  make_gpu_trainer()->train(job, model, progress);
+}
+
+TEST(FusedOnGpu, SkipGramAndCbowLearn) {
+  REQUIRE_GPU();
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
+    TrainConfig c = fused_config(model);
+    c.gpu_path = GpuPathKind::kFused;
+    test::expect_learned(train_prefix(c, 4'000'000, train_gpu), c);
+  }
+}
+
+#else
+
+TEST(FusedKernel, NeedsACudaBuild) {
+  GTEST_SKIP() << "no CUDA device (this build has no CUDA support)";
+}
+
+#endif
+
+}  // namespace
+}  // namespace w2v
