@@ -156,10 +156,11 @@ std::vector<Flag> make_flags() {
       W2V_CHOICE_FLAG("scatter", "atomic|sorted", scatter, kScatters,
                       "GPU trainer: add row gradients with atomics (fast) or sorted and reduced "
                       "(bit-identical)"),
-      W2V_INT_FLAG("repeat-cap", repeat_cap, std::uint32_t,
-                   "GPU trainer: a word whose row occurs k > N times in one batch's updates gets "
-                   "N/k of each gradient, so frequent words' summed steps do not overshoot "
-                   "(0: no cap)"),
+      W2V_INT_FLAG(
+          "repeat-cap", repeat_cap, std::uint32_t,
+          "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
+          "on the fused path, the expected changes of concurrent warps) gets N/k of "
+          "each, so frequent words' summed steps do not overshoot (0: no cap)"),
       W2V_SWITCH("deterministic", deterministic,
                  "GPU trainer: sorted scatter and one sampler thread, so two runs with the same "
                  "seed give identical vectors"),
