@@ -13,14 +13,9 @@
 // rate per (center, context) pair, CBOW context rows receive the hidden vector's whole
 // gradient, and the gradients of a batch are summed into the tables at the batch's end.
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <exception>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "w2v/batch.h"
@@ -31,7 +26,6 @@
 #include "w2v/progress.h"
 #include "w2v/reduction.h"
 #include "w2v/sampling.h"
-#include "w2v/slot_ring.h"
 #include "w2v/trainer.h"
 
 namespace w2v {
