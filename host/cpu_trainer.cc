@@ -9,6 +9,7 @@
 
 #include "w2v/error.h"
 #include "w2v/reference.h"
+#include "w2v/vector_math.h"
 
 namespace w2v {
 
@@ -16,19 +17,6 @@ namespace {
 
 // Words a worker reads between reports to Progress (and alpha refreshes), as word2vec.c.
 constexpr std::uint64_t kReportWords = 10000;
-
-inline float dot(const float* a, const float* b, std::size_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-// y may alias x (tied embeddings): each element is read and written once, no carried dependency.
-inline void axpy(float* y, float a, const float* x, std::size_t n) {
-#pragma omp simd
-  for (std::size_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
 
 }  // namespace
 

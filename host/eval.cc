@@ -12,6 +12,7 @@
 
 #include "w2v/error.h"
 #include "w2v/io.h"
+#include "w2v/vector_math.h"
 
 namespace w2v {
 namespace {
@@ -41,13 +42,6 @@ std::vector<std::string_view> split_ws(std::string_view line) {
     out.push_back(line.substr(i, end - i));
     i = end;
   }
-}
-
-float dot(const float* a, const float* b, std::size_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
 }
 
 // Folded word -> first row among the first n rows with that key.

@@ -277,17 +277,19 @@ class GpuTrainer final : public Trainer {
   }
 
  private:
-  // Compares the prediction with what the device has, before anything is allocated; returns
-  // the bytes needed.
-  static std::size_t check_memory(std::vector<std::pair<std::string, std::size_t>> parts,
-                                  std::size_t* free_bytes) {
+  // Compares the predicted memory with what the device has, before anything is allocated,
+  // then says which path runs with which settings ("gpu: <setup>; memory X of Y free").
+  static void check_memory(std::vector<std::pair<std::string, std::size_t>> parts,
+                           const TrainConfig& config, const std::string& setup) {
     parts.emplace_back("cuBLAS and CUDA headroom", kHeadroomBytes);
-    std::size_t total_bytes = 0;
-    W2V_CUDA_CHECK(cudaMemGetInfo(free_bytes, &total_bytes));
-    check_memory_fits(parts, *free_bytes, "the GPU");
+    std::size_t free_bytes = 0, total_bytes = 0;
+    W2V_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    check_memory_fits(parts, free_bytes, "the GPU");
     std::size_t need = 0;
     for (const auto& part : parts) need += part.second;
-    return need;
+    if (!config.quiet)
+      std::fprintf(stderr, "gpu: %s; memory %s of %s free\n", setup.c_str(),
+                   format_bytes(need).c_str(), format_bytes(free_bytes).c_str());
   }
 
   void train_modular(const TrainJob& job, Model& model, Progress& progress) {
@@ -298,33 +300,21 @@ class GpuTrainer final : public Trainer {
     parts.emplace_back("batch slots", kSlots * (layout.block_bytes() + layout.rows * 4));
     const std::size_t workspace = GpuOps::workspace_bytes(layout, config, vocab);
     parts.emplace_back("sort and softmax workspace", workspace);
-    std::size_t free_bytes = 0;
-    const std::size_t need = check_memory(parts, &free_bytes);
-    if (!config.quiet)
-      std::fprintf(stderr,
-                   "gpu: modular path, batch %zu rows x %u slots, %u sampler threads, %s scatter, "
-                   "optimizer %s; memory %s of %s free\n",
-                   layout.rows, layout.outputs, config.sampler_thread_count(),
-                   to_string(config.scatter_kind()), to_string(config.optimizer),
-                   format_bytes(need).c_str(), format_bytes(free_bytes).c_str());
+    check_memory(parts, config,
+                 "modular path, batch " + std::to_string(layout.rows) + " rows x " +
+                     std::to_string(layout.outputs) + " slots, " +
+                     std::to_string(config.sampler_thread_count()) + " sampler threads, " +
+                     to_string(config.scatter_kind()) + " scatter, optimizer " +
+                     to_string(config.optimizer));
     GpuOps ops(workspace);
     train_with_path<ModularPath>(ops, job, model, progress, kSlots);
   }
 
   void train_fused(const TrainJob& job, Model& model, Progress& progress) {
     const TrainConfig& config = job.config;
-    const FusedLayout layout{config.fused_tokens};
-    auto parts = FusedPath<GpuOps>::parts(config, job.vocab.size());
-    parts.emplace_back("batch slots",
-                       kSlots * (layout.block_bytes() + 2 * layout.chunk_capacity() * 4));
-    std::size_t free_bytes = 0;
-    const std::size_t need = check_memory(parts, &free_bytes);
-    if (!config.quiet)
-      std::fprintf(stderr,
-                   "gpu: fused path, batches of %u tokens, %u sampler threads; memory %s of %s "
-                   "free\n",
-                   config.fused_tokens, config.sampler_thread_count(), format_bytes(need).c_str(),
-                   format_bytes(free_bytes).c_str());
+    check_memory(FusedPath<GpuOps>::parts(config, job.vocab.size(), kSlots), config,
+                 "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " +
+                     std::to_string(config.sampler_thread_count()) + " sampler threads");
     GpuOps ops(0);
     train_with_path<FusedPath>(ops, job, model, progress, kSlots);
   }

@@ -22,6 +22,9 @@
 // them are used) and the model. Version v1 is this design; the variants measured on a GPU are
 // listed in bench/RESULTS.md.
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "common.cuh"
 #include "w2v/cuda_check.h"
@@ -327,22 +330,35 @@ struct Launch {
   std::int64_t resident_blocks;
 };
 
-Launch prepare(const FusedShape& shape) {
-  check_shape(shape);
+Launch configure(const FusedShape& shape, int device) {
   Launch l;
   l.kernel = shape.cbow ? kernel_for_model<true>(shape.dim, shape.negative)
                         : kernel_for_model<false>(shape.dim, shape.negative);
   l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
   W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(l.shared_bytes)));
-  int per_sm = 0, device = 0, sms = 0;
+  int per_sm = 0, sms = 0;
   W2V_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
       &per_sm, l.kernel, kWarpsPerBlock * 32, l.shared_bytes));
-  W2V_CUDA_CHECK(cudaGetDevice(&device));
   W2V_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   detail::require(per_sm >= 1, "fused_ns", "the kernel does not fit on this device");
   l.resident_blocks = std::int64_t(per_sm) * sms;
   return l;
+}
+
+// configure() once per device and kernel shape: every batch launches with the same one.
+Launch prepare(const FusedShape& shape) {
+  check_shape(shape);
+  int device = 0;
+  W2V_CUDA_CHECK(cudaGetDevice(&device));
+  const auto key = std::make_tuple(device, shape.cbow, fused_row_per_lane(shape.dim),
+                                   shape.negative + 1 <= 8, shape.window);
+  static std::mutex mutex;
+  static std::map<decltype(key), Launch> prepared;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = prepared.find(key);
+  if (it == prepared.end()) it = prepared.emplace(key, configure(shape, device)).first;
+  return it->second;
 }
 
 }  // namespace

@@ -6,20 +6,10 @@
 #include "w2v/fused.h"
 #include "w2v/philox.h"
 #include "w2v/reference.h"
+#include "w2v/vector_math.h"
 
 namespace w2v::ref {
 namespace {
-
-float dot(const float* a, const float* b, std::size_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-void axpy(float* y, float a, const float* x, std::size_t n) {
-#pragma omp simd
-  for (std::size_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
 
 // Changes to table rows, landing together at the end of a phase: summed (atomics), or each
 // row stored over the table's in turn (plain stores). add() returns where the caller writes

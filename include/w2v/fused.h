@@ -23,6 +23,8 @@ namespace w2v {
 struct FusedLayout {
   std::size_t token_capacity = 0;
   std::size_t chunk_capacity() const { return token_capacity / 8 + 1; }
+  // Per chunk its summed loss, then per chunk its example count.
+  std::size_t loss_floats() const { return 2 * chunk_capacity(); }
   std::size_t block_bytes() const {
     return token_capacity * sizeof(std::int32_t) + chunk_capacity() * sizeof(FusedChunk);
   }
@@ -113,14 +115,17 @@ class FusedPath {
     }
   }
 
-  // Device memory beyond the batch slots, for the memory prediction.
+  // Device memory, by part, for the memory prediction: `slots` batch slots of this config.
   static std::vector<std::pair<std::string, std::size_t>> parts(const TrainConfig& config,
-                                                                std::size_t vocab) {
+                                                                std::size_t vocab,
+                                                                std::size_t slots) {
     const std::size_t table = vocab * config.dim * sizeof(float);
+    const FusedLayout layout{config.fused_tokens};
     return {{"input vectors", table},
             {"output vectors", config.tied ? 0 : table},
             {"noise alias table", vocab * 2 * sizeof(std::uint32_t)},
-            {"repeat scales", config.repeat_cap ? vocab * 2 * sizeof(float) : 0}};
+            {"repeat scales", config.repeat_cap ? vocab * 2 * sizeof(float) : 0},
+            {"batch slots", slots * (layout.block_bytes() + layout.loss_floats() * sizeof(float))}};
   }
 
   void load(const Model& model) {
@@ -136,7 +141,7 @@ class FusedPath {
 
   const FusedLayout& layout() const { return layout_; }
   std::size_t block_bytes() const { return layout_.block_bytes(); }
-  std::size_t loss_floats() const { return 2 * layout_.chunk_capacity(); }
+  std::size_t loss_floats() const { return layout_.loss_floats(); }
   FusedPacker make_packer(CorpusRange range, std::uint64_t seed) const {
     return FusedPacker(job_.config, job_.corpus, job_.tables, range, seed);
   }
