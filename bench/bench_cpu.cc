@@ -2,9 +2,9 @@
 // examples (or draws, or tokens) per second; bytes are the fewest the step must touch.
 #include <benchmark/benchmark.h>
 
-#include <random>
 #include <vector>
 
+#include "support/random.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/reference.h"
 #include "w2v/sampling.h"
@@ -12,19 +12,13 @@
 namespace w2v {
 namespace {
 
-std::vector<float> random_floats(std::size_t n, float scale, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
-  return v;
-}
+using test::random_floats;
 
 // One skip-gram pair: 1 positive + `negative` noise rows of `dim` floats, read and written.
 void BM_NsStep(benchmark::State& state) {
   const std::size_t dim = state.range(0), negative = 5, vocab = 100000;
-  auto in = random_floats(dim, 0.5f / dim, 1);
-  auto out = random_floats(vocab * dim, 0.1f, 2);
+  auto in = random_floats(dim, -(0.5f / dim), 0.5f / dim, 1);
+  auto out = random_floats(vocab * dim, -0.1f, 0.1f, 2);
   std::vector<float> grad(dim);
   LogisticTable table;
   Rng rng(3);
@@ -43,8 +37,8 @@ BENCHMARK(BM_NsStep)->Arg(100)->Arg(128)->Arg(300);
 // One full-softmax example over a PTB-sized vocabulary: logits, softmax, two passes of updates.
 void BM_SoftmaxStep(benchmark::State& state) {
   const std::size_t dim = 100, vocab = state.range(0);
-  auto h = random_floats(dim, 0.5f, 4);
-  auto out = random_floats(vocab * dim, 0.1f, 5);
+  auto h = random_floats(dim, -0.5f, 0.5f, 4);
+  auto out = random_floats(vocab * dim, -0.1f, 0.1f, 5);
   std::vector<float> logits(vocab), h_update(dim);
   std::vector<std::uint32_t> targets = {1, 7, 42, 99};
   for (auto _ : state)
@@ -67,8 +61,8 @@ BENCHMARK(BM_AliasDraw)->Arg(30000)->Arg(1000000);
 
 void BM_ReferenceNsLoss(benchmark::State& state) {
   const std::size_t dim = 100, targets = 6;
-  auto v = random_floats(dim, 0.5f, 7);
-  auto u = random_floats(targets * dim, 0.5f, 8);
+  auto v = random_floats(dim, -0.5f, 0.5f, 7);
+  auto u = random_floats(targets * dim, -0.5f, 0.5f, 8);
   std::vector<float> labels = {1, 0, 0, 0, 0, 0}, gv(dim), gu(targets * dim);
   for (auto _ : state)
     benchmark::DoNotOptimize(

@@ -1,4 +1,4 @@
-// Benchmarks of the CUDA kernel library (include/w2v/kernels.h) and of the CPU references of
+// Benchmarks of the CUDA kernel library (include/w2v/kernels/ops.h) and of the CPU references of
 // the same ops (include/w2v/reference.h).
 //
 // GPU (BM_<Op>): every op at a typical training size and at a size well past the L2 cache
@@ -30,15 +30,18 @@
 #include <numeric>
 #include <vector>
 
+#include "support/random.h"
 #include "w2v/reference.h"
 #include "w2v/sampling.h"
 
 #ifdef W2V_HAVE_CUDA
 #include <cuda_runtime_api.h>
 
-#include "w2v/cuda_check.h"
-#include "w2v/fused_ns.h"
-#include "w2v/kernels.h"
+#include "w2v/kernels/cuda_check.h"
+#include "w2v/kernels/cuda_resources.h"
+#include "w2v/kernels/device.h"
+#include "w2v/kernels/fused_ns.h"
+#include "w2v/kernels/ops.h"
 #endif
 
 namespace w2v {
@@ -49,24 +52,12 @@ using i64 = std::int64_t;
 
 // ---- Random inputs from w2v::Rng (splitmix64): the large inputs hold up to 256M values,
 // too many for std::mt19937 with a distribution.
+using test::random_floats;
+using test::random_indices;
+
 // Uniform in [0, bound), bound < 2^31.
 i32 below(Rng& rng, i64 bound) {
   return static_cast<i32>(rng.below(static_cast<std::uint32_t>(bound)));
-}
-
-std::vector<float> random_floats(i64 n, float lo, float hi, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = lo + (hi - lo) * rng.uniform();
-  return v;
-}
-
-// n indices uniform in [0, bound), repeats allowed (as gathered and scattered rows are).
-std::vector<i32> random_indices(i64 n, i64 bound, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<i32> v(n);
-  for (i32& x : v) x = below(rng, bound);
-  return v;
 }
 
 // n distinct rows of [0, V), ascending (as segment_sum_rows hands them to the optimizers).
@@ -248,7 +239,7 @@ void BM_RefSoftmaxNll(benchmark::State& state) {
   const auto targets = random_targets(B, T, V, 16);
   std::vector<float> loss(B), grad(B * V);
   run_cpu(state, logits_loss_bytes(B, V, T), [&] {
-    ref::softmax_nll_rows(logits.data(), B, V, targets.data(), T, loss.data(), grad.data());
+    ref::softmax_nll(logits.data(), B, V, targets.data(), T, loss.data(), grad.data());
   });
 }
 BENCHMARK(BM_RefSoftmaxNll)->ArgNames({"B", "V", "T"})->Args({8, 10000, 1});
@@ -271,7 +262,7 @@ void BM_RefScatterAdd(benchmark::State& state) {
   const auto idx = random_indices(N, V, 20);
   const auto grad = random_floats(N * d, -0.1f, 0.1f, 21);
   run_cpu(state, scatter_add_bytes(N, count_distinct(idx, V), d),
-          [&] { ref::scatter_add(table.data(), V, d, idx.data(), N, grad.data(), -0.01f); });
+          [&] { ref::scatter_add_atomic(table.data(), V, d, idx.data(), N, grad.data(), -0.01f); });
 }
 BENCHMARK(BM_RefScatterAdd)->ArgNames({"N", "V", "d"})->Args({4096, 10000, 128});
 
@@ -282,9 +273,10 @@ void BM_RefSegmentSumRows(benchmark::State& state) {
   const auto grad = random_floats(N * d, -0.1f, 0.1f, 23);
   std::vector<i32> unique(N);
   std::vector<float> summed(N * d);
+  i32 count = 0;
   run_cpu(state, segment_sum_bytes(N, count_distinct(idx, V), d), [&] {
-    benchmark::DoNotOptimize(
-        ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(), summed.data()));
+    ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(), summed.data(), &count);
+    benchmark::DoNotOptimize(count);
   });
 }
 BENCHMARK(BM_RefSegmentSumRows)->ArgNames({"N", "V", "d"})->Args({4096, 10000, 128});
@@ -296,7 +288,7 @@ void BM_RefSparseSgd(benchmark::State& state) {
   const auto rows = distinct_rows(R, V, 25);
   const auto grad = random_floats(R * d, -0.1f, 0.1f, 26);
   run_cpu(state, sparse_step_bytes(R, d, 1),
-          [&] { ref::sparse_sgd(table.data(), d, rows.data(), R, grad.data(), 0.01f); });
+          [&] { ref::sparse_sgd(table.data(), d, rows.data(), nullptr, R, grad.data(), 0.01f); });
 }
 BENCHMARK(BM_RefSparseSgd)->ArgNames({"R", "V", "d"})->Args({4096, 10000, 128});
 
@@ -309,8 +301,8 @@ void BM_RefSparseMomentum(benchmark::State& state) {
   const auto rows = distinct_rows(R, V, 29);
   const auto grad = random_floats(R * d, -0.1f, 0.1f, 30);
   run_cpu(state, sparse_step_bytes(R, d, 2), [&] {
-    ref::sparse_momentum(table.data(), velocity.data(), d, rows.data(), R, grad.data(), 0.01f, 0.9f,
-                         nesterov);
+    ref::sparse_momentum(table.data(), velocity.data(), d, rows.data(), nullptr, R, grad.data(),
+                         0.01f, 0.9f, nesterov);
   });
 }
 BENCHMARK(BM_RefSparseMomentum)
@@ -328,8 +320,8 @@ void BM_RefSparseAdam(benchmark::State& state) {
   const auto grad = random_floats(R * d, -0.1f, 0.1f, 35);
   i64 step = 1;
   run_cpu(state, sparse_step_bytes(R, d, 3), [&] {
-    ref::sparse_adam(table.data(), m.data(), v.data(), d, rows.data(), R, grad.data(), 1e-3f, 0.9f,
-                     0.999f, 1e-8f, step++);
+    ref::sparse_adam(table.data(), m.data(), v.data(), d, rows.data(), nullptr, R, grad.data(),
+                     1e-3f, 0.9f, 0.999f, 1e-8f, step++);
   });
 }
 BENCHMARK(BM_RefSparseAdam)->ArgNames({"R", "V", "d"})->Args({4096, 10000, 128});
@@ -337,74 +329,8 @@ BENCHMARK(BM_RefSparseAdam)->ArgNames({"R", "V", "d"})->Args({4096, 10000, 128})
 #ifdef W2V_HAVE_CUDA
 // ---- GPU harness.
 
-// cudart is linked statically: on a machine without a driver or GPU the count query fails
-// cleanly (cudaErrorInsufficientDriver / cudaErrorNoDevice) and the benchmarks skip.
-bool cuda_device_present() {
-  static const bool present = [] {
-    int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess) {
-      cudaGetLastError();  // clear the error so that it is not reported by a later call
-      return false;
-    }
-    return count > 0;
-  }();
-  return present;
-}
-
-// Destructors must not throw: a failed release is reported and the run goes on.
-void report_release(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    std::fprintf(stderr, "bench_kernels: %s failed: %s\n", what, cudaGetErrorString(err));
-}
-
-// n elements of T on the device, freed with the object.
-template <typename T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(i64 n) : size_(static_cast<std::size_t>(n)) {
-    void* p = nullptr;
-    W2V_CUDA_CHECK(cudaMalloc(&p, std::max<std::size_t>(size_, 1) * sizeof(T)));
-    data_ = static_cast<T*>(p);
-  }
-  // A copy of host data.
-  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(static_cast<i64>(host.size())) {
-    W2V_CUDA_CHECK(cudaMemcpy(data_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  ~DeviceBuffer() { report_release(cudaFree(data_), "cudaFree"); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  T* get() const { return data_; }
-  std::size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  std::size_t size_;
-};
-
-class Stream {
- public:
-  Stream() { W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~Stream() { report_release(cudaStreamDestroy(stream_), "cudaStreamDestroy"); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-class Event {
- public:
-  Event() { W2V_CUDA_CHECK(cudaEventCreate(&event_)); }
-  ~Event() { report_release(cudaEventDestroy(event_), "cudaEventDestroy"); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  cudaEvent_t get() const { return event_; }
-
- private:
-  cudaEvent_t event_ = nullptr;
-};
+template <class T>
+using DeviceBuffer = gpu::DeviceBuffer<T>;
 
 // Twice the L2 size: a memset of this many bytes leaves none of an op's inputs in L2.
 std::size_t l2_flush_bytes() {
@@ -423,7 +349,7 @@ double copy_bandwidth(cudaStream_t stream) {
 // A stream, two events and the L2 flush buffer for one benchmark run.
 class GpuTimer {
  public:
-  GpuTimer() : flush_(static_cast<i64>(l2_flush_bytes())) {}
+  GpuTimer() : flush_(l2_flush_bytes()) {}
   cudaStream_t stream() const { return stream_.get(); }
 
   // Calls op(stream) once to warm up (module load, cached launch parameters), then once per
@@ -462,8 +388,8 @@ class GpuTimer {
   }
 
  private:
-  Stream stream_;
-  Event start_, stop_;
+  gpu::CudaStream stream_;
+  gpu::CudaEvent start_, stop_;
   DeviceBuffer<unsigned char> flush_;
 };
 
@@ -471,8 +397,9 @@ class GpuTimer {
 // launcher rejecting its arguments) skips it with the message, after its buffers are freed.
 template <typename Body>
 void gpu_benchmark(benchmark::State& state, Body&& body) {
-  if (!cuda_device_present()) {
-    state.SkipWithError("no CUDA device");
+  static const gpu::DeviceInfo device = gpu::probe_device();
+  if (!device.available) {
+    state.SkipWithError(("no CUDA device (" + device.description + ")").c_str());
     return;
   }
   try {
@@ -589,7 +516,8 @@ void BM_ContextMeanBackward(benchmark::State& state) {
     DeviceBuffer<i32> count(random_counts(B, C, 132));
     DeviceBuffer<float> grad_ctx(B * C * d);
     timer.run(state, context_mean_backward_bytes(B, C, d), [&](cudaStream_t s) {
-      gpu::context_mean_backward(grad_h.get(), count.get(), B, C, d, grad_ctx.get(), s);
+      gpu::context_mean_backward(grad_h.get(), count.get(), B, C, d, grad_ctx.get(),
+                                 Reduction::kMean, s);
     });
   });
 }
@@ -625,7 +553,7 @@ void BM_SigmoidBceMasked(benchmark::State& state) {
     DeviceBuffer<float> loss(B), grad(B * L);
     timer.run(state, sigmoid_bce_bytes(B, L), [&](cudaStream_t s) {
       gpu::sigmoid_bce_masked(logits.get(), labels.get(), mask.get(), B, L, loss.get(), grad.get(),
-                              s);
+                              Reduction::kMean, s);
     });
   });
 }
@@ -642,10 +570,10 @@ void BM_SoftmaxNll(benchmark::State& state) {
     DeviceBuffer<i32> targets(random_targets(B, T, V, 162));
     DeviceBuffer<float> loss(B), grad(B * V);
     const std::size_t workspace_bytes = gpu::softmax_nll_workspace_bytes(B, V);
-    DeviceBuffer<unsigned char> workspace(static_cast<i64>(workspace_bytes));
+    DeviceBuffer<unsigned char> workspace(workspace_bytes);
     timer.run(state, logits_loss_bytes(B, V, T), [&](cudaStream_t s) {
       gpu::softmax_nll(logits.get(), B, V, targets.get(), T, loss.get(), grad.get(),
-                       workspace.get(), workspace_bytes, s);
+                       Reduction::kMean, {s, workspace.get(), workspace_bytes});
     });
   });
 }
@@ -687,7 +615,7 @@ void BM_ScatterAddAtomic(benchmark::State& state) {
     DeviceBuffer<i32> idx(host_idx);
     DeviceBuffer<float> grad(random_floats(N * d, -0.1f, 0.1f, 183));
     timer.run(state, scatter_add_bytes(N, count_distinct(host_idx, V), d), [&](cudaStream_t s) {
-      gpu::scatter_add_atomic(table.get(), V, d, idx.get(), N, grad.get(), -0.01f, s);
+      gpu::scatter_add_atomic(table.get(), V, d, idx.get(), N, grad.get(), -0.01f, nullptr, s);
     });
   });
 }
@@ -711,10 +639,10 @@ void BM_ScatterAddSorted(benchmark::State& state) {
     DeviceBuffer<i32> idx(host_idx);
     DeviceBuffer<float> grad(random_floats(N * d, -0.1f, 0.1f, 193));
     const std::size_t workspace_bytes = gpu::scatter_add_sorted_workspace_bytes(N, d);
-    DeviceBuffer<unsigned char> workspace(static_cast<i64>(workspace_bytes));
+    DeviceBuffer<unsigned char> workspace(workspace_bytes);
     timer.run(state, scatter_add_bytes(N, count_distinct(host_idx, V), d), [&](cudaStream_t s) {
-      gpu::scatter_add_sorted(table.get(), V, d, idx.get(), N, grad.get(), -0.01f, workspace.get(),
-                              workspace_bytes, s);
+      gpu::scatter_add_sorted(table.get(), V, d, idx.get(), N, grad.get(), -0.01f, nullptr,
+                              {s, workspace.get(), workspace_bytes});
     });
   });
 }
@@ -738,10 +666,10 @@ void BM_SegmentSumRows(benchmark::State& state) {
     DeviceBuffer<i32> unique(N), num_unique(1);
     DeviceBuffer<float> summed(N * d);
     const std::size_t workspace_bytes = gpu::segment_sum_workspace_bytes(N, d);
-    DeviceBuffer<unsigned char> workspace(static_cast<i64>(workspace_bytes));
+    DeviceBuffer<unsigned char> workspace(workspace_bytes);
     timer.run(state, segment_sum_bytes(N, count_distinct(host_idx, V), d), [&](cudaStream_t s) {
       gpu::segment_sum_rows(idx.get(), N, grad.get(), d, unique.get(), summed.get(),
-                            num_unique.get(), workspace.get(), workspace_bytes, s);
+                            num_unique.get(), nullptr, {s, workspace.get(), workspace_bytes});
     });
   });
 }

@@ -138,7 +138,7 @@ std::vector<CorpusRange> EncodedCorpus::split(std::size_t parts) const {
   return ranges;
 }
 
-PreparedCorpus prepare_corpus(const CorpusOptions& o, void (*log)(const std::string&)) {
+PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };

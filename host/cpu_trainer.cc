@@ -44,7 +44,7 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
               const std::uint32_t* targets, std::size_t count, float alpha, float* in_grad) {
   float loss = 0;
   for (std::size_t k = 0; k < count; ++k) {
-    if (k > 0 && targets[k] == targets[0]) continue;
+    if (k > 0 && !noise_word_used(targets[k], targets[0])) continue;
     float* row = out + static_cast<std::size_t>(targets[k]) * dim;
     float f = dot(in, row, dim);
     // g is alpha times the gradient of the log-likelihood w.r.t. f.
@@ -97,15 +97,14 @@ float full_bce_step(const float* h, float* out, std::size_t vocab, std::size_t d
                     const std::uint32_t* targets, std::size_t count, float alpha, float* logits,
                     float* h_update) {
   compute_logits(h, out, vocab, dim, logits);
-  double loss = 0;
-  for (std::size_t r = 0; r < vocab; ++r) {
-    const bool y = std::find(targets, targets + count, r) != targets + count;
-    const double x = logits[r];
-    loss += y ? ref::softplus(-x) : ref::softplus(x);
-    logits[r] = static_cast<float>(ref::sigmoid(x) - (y ? 1.0 : 0.0));
-  }
+  // Vocabulary ids are below 2^31 (an encoded corpus holds uint32 ids, kSentenceEnd apart), so
+  // the reference's int32 targets read them unchanged.
+  const std::vector<std::int32_t> positives(targets, targets + count);
+  float loss = 0;
+  ref::full_bce(logits, 1, static_cast<std::int64_t>(vocab), positives.data(),
+                static_cast<int>(count), &loss, logits);
   vocab_update(h, out, vocab, dim, alpha, logits, h_update);
-  return static_cast<float>(loss);
+  return loss;
 }
 
 namespace {
@@ -113,12 +112,13 @@ namespace {
 class Worker {
  public:
   Worker(const TrainJob& job, Model& model, Progress& progress, const LogisticTable& table,
-         std::uint32_t id)
+         std::uint32_t id, CorpusRange range)
       : c_(job.config),
         job_(job),
         progress_(progress),
         table_(table),
-        rng_(worker_seed(job.config.seed, id)),
+        stream_(job.corpus, job.tables, range, job.config.epochs, worker_seed(job.config.seed, id)),
+        rng_(stream_.rng()),
         dim_(job.config.dim),
         vocab_(job.vocab.size()),
         in_(model.input.data()),
@@ -130,20 +130,16 @@ class Worker {
     sentence_.reserve(kMaxSentenceTokens);
   }
 
-  void run(CorpusRange range) {
-    const std::uint32_t* data = job_.corpus.entries();
-    const float* keep = job_.tables.keep.data();
+  void run() {
     alpha_ = static_cast<float>(progress_.alpha());
-    for (std::uint32_t epoch = 0; epoch < c_.epochs; ++epoch) {
-      std::size_t p = range.begin;
-      while (p < range.end) {
-        if (progress_.stopped()) return;
-        p = read_sentence(data, p, range.end, keep, rng_, sentence_, words_);
-        train_sentence();
-        if (words_ >= kReportWords) flush();
+    while (!progress_.stopped()) {
+      if (!stream_.next(sentence_, words_)) {
+        flush();
+        return;
       }
+      train_sentence();
+      if (words_ >= kReportWords) flush();
     }
-    flush();
   }
 
  private:
@@ -252,7 +248,8 @@ class Worker {
   const TrainJob& job_;
   Progress& progress_;
   const LogisticTable& table_;
-  Rng rng_;
+  SentenceStream stream_;
+  Rng& rng_;
   const std::size_t dim_, vocab_;
   float* in_;
   float* out_;
@@ -288,7 +285,7 @@ void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
   for (std::uint32_t t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       try {
-        Worker(job, model, progress, table, t).run(ranges[t]);
+        Worker(job, model, progress, table, t, ranges[t]).run();
       } catch (...) {
         errors[t] = std::current_exception();
         progress.cancel();

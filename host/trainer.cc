@@ -1,17 +1,13 @@
 #include "w2v/trainer.h"
 
+#include "gpu/fused_path.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/error.h"
-#include "w2v/fused.h"
+#include "w2v/kernels/device.h"
 
 namespace w2v {
 
-#ifdef W2V_HAVE_CUDA
-// kernels/device.cu
-CudaDeviceInfo probe_cuda_device_runtime();
-CudaDeviceInfo probe_cuda_device() { return probe_cuda_device_runtime(); }
-#else
-CudaDeviceInfo probe_cuda_device() { return {false, "this build has no CUDA support"}; }
+#ifndef W2V_HAVE_CUDA
 // Never called: without CUDA support no device is found.
 std::unique_ptr<Trainer> make_gpu_trainer() { throw Error("this build has no CUDA support"); }
 #endif
@@ -23,7 +19,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
     return std::make_unique<CpuTrainer>();
   };
   if (config.device == DeviceKind::kCpu) return cpu("--device cpu");
-  CudaDeviceInfo cuda = probe_cuda_device();
+  const gpu::DeviceInfo cuda = gpu::probe_device();
   if (!cuda.available) {
     if (config.device == DeviceKind::kCuda)
       throw Error("--device cuda: no usable CUDA device (" + cuda.description + ")");

@@ -69,8 +69,6 @@ std::string shown(std::string_view s) {
 bool is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r'; }
 bool is_space(unsigned char c) { return is_blank(c) || c == '\n'; }
 
-std::string n(std::size_t v) { return std::to_string(v); }
-
 class VectorReader {
  public:
   VectorReader(const std::string& path, const MappedFile& file)
@@ -84,8 +82,9 @@ class VectorReader {
     // and a newline: bounding rows by the file size keeps a lying header from allocating.
     std::size_t left = size_ - pos_;
     if (rows > 0 && (dim_ > left / 2 || rows > left / (2 * dim_ + 2))) {
-      fail("truncated or bad header: " + n(count_) + " words of dimension " + n(dim_) +
-           " cannot fit in the " + n(left) + " bytes after the header");
+      fail("truncated or bad header: " + std::to_string(count_) + " words of dimension " +
+           std::to_string(dim_) + " cannot fit in the " + std::to_string(left) +
+           " bytes after the header");
     }
     Embeddings e;
     e.dim = dim_;
@@ -103,7 +102,7 @@ class VectorReader {
     if (rows == count_) {
       while (pos_ < size_ && is_space(data_[pos_])) ++pos_;
       if (pos_ < size_) {
-        fail("header says " + n(count_) +
+        fail("header says " + std::to_string(count_) +
              " words, but more data follows: " + shown({data_ + pos_, size_ - pos_}));
       }
     }
@@ -172,13 +171,15 @@ class VectorReader {
   }
 
   [[noreturn]] void truncated(std::size_t i) const {
-    fail("truncated: header says " + n(count_) + " words, file ends in word " + n(i + 1));
+    fail("truncated: header says " + std::to_string(count_) + " words, file ends in word " +
+         std::to_string(i + 1));
   }
 
   void text_row(std::size_t i, std::string& word, float* out) {
-    std::string line_no = "line " + n(i + 2) + ": ";
+    std::string line_no = "line " + std::to_string(i + 2) + ": ";
     if (pos_ == size_) {
-      fail("truncated: header says " + n(count_) + " words, file ends after " + n(i));
+      fail("truncated: header says " + std::to_string(count_) + " words, file ends after " +
+           std::to_string(i));
     }
     const char* begin = data_ + pos_;
     const char* nl = static_cast<const char*>(std::memchr(begin, '\n', size_ - pos_));
@@ -186,7 +187,8 @@ class VectorReader {
     std::string_view line(begin, nl - begin);
     std::size_t w = line.find(' ');
     if (w == 0 || w == std::string_view::npos) {
-      fail(line_no + "expected a word and " + n(dim_) + " values, found " + shown(line));
+      fail(line_no + "expected a word and " + std::to_string(dim_) + " values, found " +
+           shown(line));
     }
     word.assign(line.substr(0, w));
     std::size_t values = 0;
@@ -201,7 +203,7 @@ class VectorReader {
         float v = 0;
         auto [p, ec] = std::from_chars(line.data() + j, line.data() + end, v);
         if (ec != std::errc() || p != line.data() + end || !std::isfinite(v)) {
-          fail(line_no + "value " + n(values + 1) +
+          fail(line_no + "value " + std::to_string(values + 1) +
                " is not a finite float32: " + shown(line.substr(j, end - j)));
         }
         out[values] = v;
@@ -209,7 +211,9 @@ class VectorReader {
       ++values;
       j = end;
     }
-    if (values != dim_) fail(line_no + "expected " + n(dim_) + " values, found " + n(values));
+    if (values != dim_)
+      fail(line_no + "expected " + std::to_string(dim_) + " values, found " +
+           std::to_string(values));
     pos_ += line.size() + 1;
   }
 
@@ -219,7 +223,8 @@ class VectorReader {
     if (i > 0) {
       if (newline_rows_) {
         if (pos_ == size_) truncated(i);
-        if (data_[pos_] != '\n') fail("word " + n(i + 1) + ": expected a newline before it");
+        if (data_[pos_] != '\n')
+          fail("word " + std::to_string(i + 1) + ": expected a newline before it");
         ++pos_;
       } else if (pos_ < size_ && data_[pos_] == '\n') {
         ++pos_;
@@ -230,7 +235,8 @@ class VectorReader {
     if (!sp) truncated(i);
     std::string_view w(begin, sp - begin);
     if (w.empty() || w.find_first_of(std::string_view("\n\0", 2)) != std::string_view::npos) {
-      fail("word " + n(i + 1) + ": bad word " + shown(w) + " (not a word2vec binary file?)");
+      fail("word " + std::to_string(i + 1) + ": bad word " + shown(w) +
+           " (not a word2vec binary file?)");
     }
     pos_ += w.size() + 1;
     if (size_ - pos_ < dim_ * sizeof(float)) truncated(i);
@@ -238,7 +244,8 @@ class VectorReader {
     pos_ += dim_ * sizeof(float);
     for (std::size_t j = 0; j < dim_; ++j) {
       if (!std::isfinite(out[j])) {
-        fail("word " + n(i + 1) + " " + shown(w) + ": value " + n(j + 1) + " is not finite");
+        fail("word " + std::to_string(i + 1) + " " + shown(w) + ": value " + std::to_string(j + 1) +
+             " is not finite");
       }
     }
     word.assign(w);
@@ -262,18 +269,18 @@ void write_vectors(const std::string& path, VectorFormat format,
                    const std::vector<std::string>& words, const float* data, std::size_t dim) {
   if (dim == 0) throw_file_error(path, "cannot write vectors of dimension 0");
   AtomicFile out(path);
-  std::string buf = n(words.size()) + " " + n(dim) + "\n";
+  std::string buf = std::to_string(words.size()) + " " + std::to_string(dim) + "\n";
   for (std::size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
     if (w.empty() || w.find_first_of(" \n") != std::string::npos) {
-      throw_file_error(
-          path, "word " + n(i + 1) + " " + shown(w) + " is empty or contains a space or newline");
+      throw_file_error(path, "word " + std::to_string(i + 1) + " " + shown(w) +
+                                 " is empty or contains a space or newline");
     }
     const float* r = data + i * dim;
     for (std::size_t j = 0; j < dim; ++j) {
       if (!std::isfinite(r[j])) {
-        throw_file_error(
-            path, "word " + n(i + 1) + " " + shown(w) + ": value " + n(j + 1) + " is not finite");
+        throw_file_error(path, "word " + std::to_string(i + 1) + " " + shown(w) + ": value " +
+                                   std::to_string(j + 1) + " is not finite");
       }
     }
     buf += w;

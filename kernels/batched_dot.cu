@@ -8,7 +8,7 @@
 //   g[b, j] u[b, j, k] to grad_v[b, k] and writes grad_u[b, j, k] = g[b, j] v[b, k].
 // context_mean_backward: one thread per grad_ctx element (kSum: grad_h undivided).
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -85,8 +85,9 @@ void check_shape(const char* op, std::int64_t B, int L, int d) {
 }  // namespace
 
 void batched_dot(const float* v, const float* u, std::int64_t B, int L, int d, float* scores,
-                 cudaStream_t stream) {
+                 const Launch& launch) {
   constexpr const char* kOp = "batched_dot";
+  const cudaStream_t stream = launch.stream;
   check_shape(kOp, B, L, d);
   if (B == 0) return;
   detail::require_pointer(v, kOp, "v");
@@ -100,8 +101,9 @@ void batched_dot(const float* v, const float* u, std::int64_t B, int L, int d, f
 }
 
 void context_mean(const float* ctx, const std::int32_t* count, std::int64_t B, int C, int d,
-                  float* h, cudaStream_t stream) {
+                  float* h, const Launch& launch) {
   constexpr const char* kOp = "context_mean";
+  const cudaStream_t stream = launch.stream;
   check_shape(kOp, B, C, d);
   if (B == 0) return;
   detail::require_pointer(ctx, kOp, "ctx");
@@ -115,8 +117,9 @@ void context_mean(const float* ctx, const std::int32_t* count, std::int64_t B, i
 }
 
 void batched_dot_backward(const float* v, const float* u, const float* grad_scores, std::int64_t B,
-                          int L, int d, float* grad_v, float* grad_u, cudaStream_t stream) {
+                          int L, int d, float* grad_v, float* grad_u, const Launch& launch) {
   constexpr const char* kOp = "batched_dot_backward";
+  const cudaStream_t stream = launch.stream;
   check_shape(kOp, B, L, d);
   if (B == 0 || (!grad_v && !grad_u)) return;
   detail::require_pointer(v, kOp, "v");
@@ -129,8 +132,9 @@ void batched_dot_backward(const float* v, const float* u, const float* grad_scor
 }
 
 void context_mean_backward(const float* grad_h, const std::int32_t* count, std::int64_t B, int C,
-                           int d, float* grad_ctx, cudaStream_t stream, Reduction reduction) {
+                           int d, float* grad_ctx, Reduction reduction, const Launch& launch) {
   constexpr const char* kOp = "context_mean_backward";
+  const cudaStream_t stream = launch.stream;
   check_shape(kOp, B, C, d);
   if (B == 0) return;
   detail::require_pointer(grad_h, kOp, "grad_h");

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "w2v/cuda_check.h"
 #include "w2v/error.h"
+#include "w2v/kernels/cuda_check.h"
 
 namespace w2v::gpu::detail {
 

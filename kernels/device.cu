@@ -1,14 +1,13 @@
-// Run-time detection of a CUDA device. The binary links cudart statically, so on a
-// machine without a driver or GPU the query fails cleanly and w2v trains on the CPU.
+// Run-time detection of a CUDA device (include/w2v/kernels/device.h).
 #include <cuda_runtime.h>
 
 #include <string>
 
-#include "w2v/trainer.h"
+#include "w2v/kernels/device.h"
 
-namespace w2v {
+namespace w2v::gpu {
 
-CudaDeviceInfo probe_cuda_device_runtime() {
+DeviceInfo probe_device() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
@@ -28,4 +27,4 @@ CudaDeviceInfo probe_cuda_device_runtime() {
                     " GiB)"};
 }
 
-}  // namespace w2v
+}  // namespace w2v::gpu

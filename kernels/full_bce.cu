@@ -10,7 +10,7 @@
 //   3. full_bce_subtract_kernel: grad[b, t] -= 1 at each distinct target.
 // The atomics make the loss's last bits depend on block order; the gradient is exact.
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -73,8 +73,9 @@ __global__ void full_bce_subtract_kernel(std::int64_t B, std::int64_t V,
 }  // namespace
 
 void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
-              int T, float* loss, float* grad, cudaStream_t stream) {
+              int T, float* loss, float* grad, const Launch& launch) {
   constexpr const char* kOp = "full_bce";
+  const cudaStream_t stream = launch.stream;
   detail::require_vocab_loss(kOp, logits, B, V, targets, T, loss, grad);
   if (B == 0) return;
   detail::check_indices_if_enabled(targets, B * T, V, "full_bce targets", stream,

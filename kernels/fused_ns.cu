@@ -1,5 +1,5 @@
-// Fused negative sampling, skip-gram and CBOW: include/w2v/fused_ns.h defines what one center
-// step computes; ref::fused_ns is its host reference.
+// Fused negative sampling, skip-gram and CBOW: include/w2v/kernels/fused_ns.h defines what one
+// center step computes; ref::fused_ns is its host reference.
 //
 // Mapping: one warp trains one chunk (up to kFusedChunkCenters consecutive centers of one
 // sentence) from its first center to its last. Lane l holds elements l, l + 32, l + 64, ...
@@ -19,17 +19,17 @@
 //     the update to its own elements.
 // Template arguments: kPerLane (the row width / 32, rounded up to a compiled width; elements
 // past dim are zero and never stored), kTargets (8 or 16 target registers; negative + 1 of
-// them are used) and the model. Version v1 is this design; the variants measured on a GPU are
-// listed in bench/RESULTS.md.
+// them are used) and the model. Version v1 is this design, the only one so far; its figures on
+// an H200 are in bench/RESULTS.md.
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include "common.cuh"
-#include "w2v/cuda_check.h"
-#include "w2v/fused_ns.h"
-#include "w2v/philox.h"
+#include "w2v/kernels/cuda_check.h"
+#include "w2v/kernels/draws.h"
+#include "w2v/kernels/fused_ns.h"
 
 namespace w2v::gpu {
 namespace {
@@ -40,7 +40,7 @@ struct FusedArgs {
   float* in;
   float* out;
   int dim, window, negative;
-  bool store;  // FusedUpdate::kStore
+  bool store;  // FusedShape::store_rows
   FusedStep step;
   FusedNoise noise;
   FusedBatch batch;
@@ -123,7 +123,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   for (int k = 0; k < kTargets; ++k) {
     const int noise = __shfl_sync(detail::kFullMask, drawn, (k + 31) % 32);
     target[k] = k == 0 ? center : noise;
-    active[k] = k == 0 || (k <= a.negative && noise != center);
+    active[k] = k == 0 || (k <= a.negative && noise_word_used(noise, center));
   }
 
   float o[kTargets][kPerLane], od[kTargets][kPerLane];
@@ -324,14 +324,14 @@ void check_shape(const FusedShape& shape) {
 
 // The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how
 // many of its blocks the device holds at once.
-struct Launch {
+struct PreparedKernel {
   Kernel kernel;
   std::size_t shared_bytes;
   std::int64_t resident_blocks;
 };
 
-Launch configure(const FusedShape& shape, int device) {
-  Launch l;
+PreparedKernel configure(const FusedShape& shape, int device) {
+  PreparedKernel l;
   l.kernel = shape.cbow ? kernel_for_model<true>(shape.dim, shape.negative)
                         : kernel_for_model<false>(shape.dim, shape.negative);
   l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
@@ -347,14 +347,14 @@ Launch configure(const FusedShape& shape, int device) {
 }
 
 // configure() once per device and kernel shape: every batch launches with the same one.
-Launch prepare(const FusedShape& shape) {
+PreparedKernel prepare(const FusedShape& shape) {
   check_shape(shape);
   int device = 0;
   W2V_CUDA_CHECK(cudaGetDevice(&device));
   const auto key = std::make_tuple(device, shape.cbow, fused_row_per_lane(shape.dim),
                                    shape.negative + 1 <= 8, shape.window);
   static std::mutex mutex;
-  static std::map<decltype(key), Launch> prepared;
+  static std::map<decltype(key), PreparedKernel> prepared;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = prepared.find(key);
   if (it == prepared.end()) it = prepared.emplace(key, configure(shape, device)).first;
@@ -369,11 +369,12 @@ std::size_t fused_ns_resident_warps(const FusedShape& shape) {
 
 void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
               const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
-              const FusedScales& scales, cudaStream_t stream) {
+              const FusedScales& scales, const Launch& launch) {
   constexpr const char* kOp = "fused_ns";
+  const cudaStream_t stream = launch.stream;
   detail::require_size(batch.chunk_count, 0, kOp, "chunk_count");
   if (batch.chunk_count == 0) return;
-  const Launch l = prepare(shape);
+  const PreparedKernel l = prepare(shape);
   detail::require_size(static_cast<std::int64_t>(vocab), 1, kOp, "vocab");
   detail::require_pointer(input, kOp, "input");
   detail::require_pointer(output, kOp, "output");
@@ -394,7 +395,7 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
                        static_cast<int>(shape.dim),
                        static_cast<int>(shape.window),
                        static_cast<int>(shape.negative),
-                       shape.update == FusedUpdate::kStore,
+                       shape.store_rows,
                        step,
                        noise,
                        batch,

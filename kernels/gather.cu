@@ -7,7 +7,7 @@
 // and served from L1. The element-to-row division runs in 32 bits when the output has fewer
 // than 2^32 elements (64-bit division is emulated and would cost more than the load).
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -37,8 +37,9 @@ __global__ void gather_rows_kernel_v2(const float4* __restrict__ table, Index d4
 }  // namespace
 
 void gather_rows(const float* table, std::int64_t V, int d, const std::int32_t* idx, std::int64_t N,
-                 float* out, cudaStream_t stream) {
+                 float* out, const Launch& launch) {
   constexpr const char* kOp = "gather_rows";
+  const cudaStream_t stream = launch.stream;
   detail::require_size(V, 1, kOp, "V");
   detail::require_size(d, 1, kOp, "d");
   detail::require_size(N, 0, kOp, "N");
@@ -53,7 +54,7 @@ void gather_rows(const float* table, std::int64_t V, int d, const std::int32_t* 
   const int width = vector ? d / 4 : d;
   const std::int64_t total = N * width;
   const unsigned grid = detail::grid_for(total, kBlock);
-  auto launch = [&](auto index_zero) {
+  auto run = [&](auto index_zero) {
     using Index = decltype(index_zero);
     if (vector) {
       gather_rows_kernel_v2<Index>
@@ -66,9 +67,9 @@ void gather_rows(const float* table, std::int64_t V, int d, const std::int32_t* 
   };
   // The loop index must not wrap: i + gridDim * blockDim stays below 2^32.
   if (total + std::int64_t(grid) * kBlock < (std::int64_t(1) << 32))
-    launch(std::uint32_t{});
+    run(std::uint32_t{});
   else
-    launch(std::int64_t{});
+    run(std::int64_t{});
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -24,8 +24,8 @@ __global__ void find_bad_index_kernel(const std::int32_t* idx, std::int64_t n, s
 }  // namespace
 
 void check_indices(const std::int32_t* idx, std::int64_t n, std::int64_t bound, const char* what,
-                   cudaStream_t stream) {
-  detail::check_index_range(idx, n, 0, bound, what, stream);
+                   const Launch& launch) {
+  detail::check_index_range(idx, n, 0, bound, what, launch.stream);
 }
 
 namespace detail {
@@ -66,7 +66,8 @@ void check_indices_if_enabled(const std::int32_t* idx, std::int64_t n, std::int6
 }
 }  // namespace detail
 
-double measure_copy_bandwidth(std::size_t bytes, int repeats, cudaStream_t stream) {
+double measure_copy_bandwidth(std::size_t bytes, int repeats, const Launch& launch) {
+  const cudaStream_t stream = launch.stream;
   detail::require_size(static_cast<std::int64_t>(bytes), 1, "measure_copy_bandwidth", "bytes");
   detail::require_size(repeats, 1, "measure_copy_bandwidth", "repeats");
   void *src = nullptr, *dst = nullptr;

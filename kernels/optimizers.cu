@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -48,9 +48,9 @@ __global__ void sparse_step_kernel(float* __restrict__ table, float* __restrict_
 }
 
 template <Rule kRule>
-void launch(const char* op, float* table, float* state1, float* state2, int d,
-            const std::int32_t* rows, const std::int32_t* num_rows, std::int64_t max_rows,
-            const float* grad, Step s, cudaStream_t stream) {
+void step_rows(const char* op, float* table, float* state1, float* state2, int d,
+               const std::int32_t* rows, const std::int32_t* num_rows, std::int64_t max_rows,
+               const float* grad, Step s, cudaStream_t stream) {
   detail::require_size(d, 1, op, "d");
   detail::require_size(max_rows, 0, op, "max_rows");
   if (max_rows == 0) return;
@@ -66,32 +66,32 @@ void launch(const char* op, float* table, float* state1, float* state2, int d,
 }  // namespace
 
 void sparse_sgd(float* table, int d, const std::int32_t* rows, const std::int32_t* num_rows,
-                std::int64_t max_rows, const float* grad, float lr, cudaStream_t stream) {
+                std::int64_t max_rows, const float* grad, float lr, const Launch& launch) {
   Step s{};
   s.lr = lr;
-  launch<Rule::kSgd>("sparse_sgd", table, nullptr, nullptr, d, rows, num_rows, max_rows, grad, s,
-                     stream);
+  step_rows<Rule::kSgd>("sparse_sgd", table, nullptr, nullptr, d, rows, num_rows, max_rows, grad, s,
+                        launch.stream);
 }
 
 void sparse_momentum(float* table, float* velocity, int d, const std::int32_t* rows,
                      const std::int32_t* num_rows, std::int64_t max_rows, const float* grad,
-                     float lr, float momentum, bool nesterov, cudaStream_t stream) {
+                     float lr, float momentum, bool nesterov, const Launch& launch) {
   detail::require_pointer(velocity, "sparse_momentum", "velocity");
   Step s{};
   s.lr = lr;
   s.momentum = momentum;
   if (nesterov) {
-    launch<Rule::kNesterov>("sparse_momentum", table, velocity, nullptr, d, rows, num_rows,
-                            max_rows, grad, s, stream);
+    step_rows<Rule::kNesterov>("sparse_momentum", table, velocity, nullptr, d, rows, num_rows,
+                               max_rows, grad, s, launch.stream);
   } else {
-    launch<Rule::kMomentum>("sparse_momentum", table, velocity, nullptr, d, rows, num_rows,
-                            max_rows, grad, s, stream);
+    step_rows<Rule::kMomentum>("sparse_momentum", table, velocity, nullptr, d, rows, num_rows,
+                               max_rows, grad, s, launch.stream);
   }
 }
 
 void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* rows,
                  const std::int32_t* num_rows, std::int64_t max_rows, const float* grad, float lr,
-                 float beta1, float beta2, float eps, std::int64_t step, cudaStream_t stream) {
+                 float beta1, float beta2, float eps, std::int64_t step, const Launch& launch) {
   constexpr const char* kOp = "sparse_adam";
   detail::require_pointer(m, kOp, "m");
   detail::require_pointer(v, kOp, "v");
@@ -104,7 +104,7 @@ void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* ro
   // Bias corrections in double: 1 - beta^step loses digits in float for small step.
   s.bias1 = float(1.0 - std::pow(double(beta1), double(step)));
   s.bias2 = float(1.0 - std::pow(double(beta2), double(step)));
-  launch<Rule::kAdam>(kOp, table, m, v, d, rows, num_rows, max_rows, grad, s, stream);
+  step_rows<Rule::kAdam>(kOp, table, m, v, d, rows, num_rows, max_rows, grad, s, launch.stream);
 }
 
 }  // namespace w2v::gpu

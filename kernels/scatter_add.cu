@@ -20,7 +20,7 @@
 #include <cub/device/device_scan.cuh>
 
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -177,9 +177,10 @@ void check_rows(const char* op, std::int64_t N, int d) {
 }  // namespace
 
 void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t* idx,
-                        std::int64_t N, const float* grad, float scale, cudaStream_t stream,
-                        const float* row_scale) {
+                        std::int64_t N, const float* grad, float scale, const float* row_scale,
+                        const Launch& launch) {
   constexpr const char* kOp = "scatter_add_atomic";
+  const cudaStream_t stream = launch.stream;
   detail::require_size(V, 1, kOp, "V");
   check_rows(kOp, N, d);
   if (N == 0) return;
@@ -194,9 +195,8 @@ void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t*
         table, d / 4, idx, total, grad, scale, row_scale);
   } else {
     const std::int64_t total = N * d;
-    scatter_add_atomic_kernel<false>
-        <<<detail::grid_for(total, kBlock), kBlock, 0, stream>>>(table, d, idx, total, grad, scale,
-                                                                 row_scale);
+    scatter_add_atomic_kernel<false><<<detail::grid_for(total, kBlock), kBlock, 0, stream>>>(
+        table, d, idx, total, grad, scale, row_scale);
   }
   W2V_CHECK_LAUNCH(kOp, stream);
 }
@@ -208,9 +208,9 @@ std::size_t segment_sum_workspace_bytes(std::int64_t N, int d) {
 
 void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
                       std::int32_t* unique, float* summed, std::int32_t* num_unique,
-                      void* workspace, std::size_t workspace_bytes, cudaStream_t stream,
-                      const float* row_scale) {
+                      const float* row_scale, const Launch& launch) {
   constexpr const char* kOp = "segment_sum_rows";
+  const cudaStream_t stream = launch.stream;
   check_rows(kOp, N, d);
   detail::require_pointer(num_unique, kOp, "num_unique");
   if (N == 0) {
@@ -221,8 +221,8 @@ void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad
   detail::require_pointer(grad, kOp, "grad");
   detail::require_pointer(unique, kOp, "unique");
   detail::require_pointer(summed, kOp, "summed");
-  SegmentWorkspace w = carve(workspace, N);
-  detail::require_workspace(workspace, workspace_bytes, w.total, kOp);
+  SegmentWorkspace w = carve(launch.workspace, N);
+  detail::require_workspace(launch.workspace, launch.workspace_bytes, w.total, kOp);
   detail::check_indices_if_enabled(idx, N, std::int64_t(1) << 31, "segment_sum_rows idx", stream);
   NvtxRange range(kOp);
   const int n = int(N);
@@ -257,26 +257,27 @@ std::size_t scatter_add_sorted_workspace_bytes(std::int64_t N, int d) {
 }
 
 void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t* idx,
-                        std::int64_t N, const float* grad, float scale, void* workspace,
-                        std::size_t workspace_bytes, cudaStream_t stream, const float* row_scale) {
+                        std::int64_t N, const float* grad, float scale, const float* row_scale,
+                        const Launch& launch) {
   constexpr const char* kOp = "scatter_add_sorted";
+  const cudaStream_t stream = launch.stream;
   detail::require_size(V, 1, kOp, "V");
   check_rows(kOp, N, d);
   if (N == 0) return;
   detail::require_pointer(table, kOp, "table");
-  detail::require_workspace(workspace, workspace_bytes, scatter_add_sorted_workspace_bytes(N, d),
-                            kOp);
+  detail::require_workspace(launch.workspace, launch.workspace_bytes,
+                            scatter_add_sorted_workspace_bytes(N, d), kOp);
   detail::check_indices_if_enabled(idx, N, V, "scatter_add_sorted idx", stream);
   NvtxRange range(kOp);
   const std::size_t segment_bytes = segment_sum_workspace_bytes(N, d);
-  char* p = static_cast<char*>(workspace) + segment_bytes;
+  char* p = static_cast<char*>(launch.workspace) + segment_bytes;
   auto* unique = reinterpret_cast<std::int32_t*>(p);
   p += (N * sizeof(std::int32_t) + 255) / 256 * 256;
   auto* summed = reinterpret_cast<float*>(p);
   p += (N * d * sizeof(float) + 255) / 256 * 256;
   auto* num_unique = reinterpret_cast<std::int32_t*>(p);
-  segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, workspace, segment_bytes, stream,
-                   row_scale);
+  segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, row_scale,
+                   Launch(stream, launch.workspace, segment_bytes));
   add_rows_kernel<<<detail::grid_for(N * d, kBlock), kBlock, 0, stream>>>(
       table, d, unique, num_unique, summed, scale);
   W2V_CHECK_LAUNCH(kOp, stream);

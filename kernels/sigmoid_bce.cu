@@ -6,7 +6,7 @@
 // grad = mask (sigmoid(x) - label) / n, and the softplus terms reduce to the row's loss.
 // A row with n = 0 writes loss 0 and zero gradients. Reduction::kSum does not divide by n.
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -40,9 +40,10 @@ __global__ void sigmoid_bce_masked_kernel(const float* __restrict__ logits,
 }  // namespace
 
 void sigmoid_bce_masked(const float* logits, const float* labels, const float* mask, std::int64_t B,
-                        int L, float* loss, float* grad, cudaStream_t stream,
-                        Reduction reduction) {
+                        int L, float* loss, float* grad, Reduction reduction,
+                        const Launch& launch) {
   constexpr const char* kOp = "sigmoid_bce_masked";
+  const cudaStream_t stream = launch.stream;
   detail::require_size(B, 0, kOp, "B");
   detail::require_size(L, 1, kOp, "L");
   if (B == 0) return;

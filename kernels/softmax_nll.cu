@@ -15,7 +15,7 @@
 #include <cfloat>
 
 #include "common.cuh"
-#include "w2v/kernels.h"
+#include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
 namespace {
@@ -96,8 +96,7 @@ __global__ void softmax_partials_kernel(const float* __restrict__ logits, std::i
 }
 
 __global__ void softmax_grad_kernel(const float* logits, std::int64_t V, std::int64_t chunks,
-                                    Workspace ws, bool sum, float* __restrict__ loss,
-                                    float* grad) {
+                                    Workspace ws, bool sum, float* __restrict__ loss, float* grad) {
   __shared__ float scratch[32];
   const std::int64_t b = blockIdx.x / chunks, c = blockIdx.x - b * chunks;
   float2 mine = make_float2(-INFINITY, 0.0f);
@@ -124,8 +123,7 @@ __global__ void softmax_targets_kernel(std::int64_t B, std::int64_t V,
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const std::int64_t b = i / T;
     const std::int32_t target = targets[i];
-    if (target >= 0)
-      atomicAdd(&grad[b * V + target], sum ? -1.0f : -1.0f / float(target_count[b]));
+    if (target >= 0) atomicAdd(&grad[b * V + target], sum ? -1.0f : -1.0f / float(target_count[b]));
   }
 }
 
@@ -136,12 +134,14 @@ std::size_t softmax_nll_workspace_bytes(std::int64_t B, std::int64_t V) {
 }
 
 void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
-                 int T, float* loss, float* grad, void* workspace, std::size_t workspace_bytes,
-                 cudaStream_t stream, Reduction reduction) {
+                 int T, float* loss, float* grad, Reduction reduction, const Launch& launch) {
   constexpr const char* kOp = "softmax_nll";
+  const cudaStream_t stream = launch.stream;
+  void* const workspace = launch.workspace;
   detail::require_vocab_loss(kOp, logits, B, V, targets, T, loss, grad);
   if (B == 0) return;
-  detail::require_workspace(workspace, workspace_bytes, softmax_nll_workspace_bytes(B, V), kOp);
+  detail::require_workspace(workspace, launch.workspace_bytes, softmax_nll_workspace_bytes(B, V),
+                            kOp);
   detail::require(detail::aligned16(workspace), kOp, "workspace is not 16-byte aligned");
   detail::check_indices_if_enabled(targets, B * T, V, "softmax_nll targets", stream,
                                    /*allow_padding=*/true);
@@ -153,8 +153,8 @@ void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std:
                                                                        T, ws);
   W2V_CHECK_LAUNCH(kOp, stream);
   const bool sum = reduction == Reduction::kSum;
-  softmax_grad_kernel<<<unsigned(B * chunks), kBlock, 0, stream>>>(logits, V, chunks, ws, sum,
-                                                                   loss, grad);
+  softmax_grad_kernel<<<unsigned(B * chunks), kBlock, 0, stream>>>(logits, V, chunks, ws, sum, loss,
+                                                                   grad);
   W2V_CHECK_LAUNCH(kOp, stream);
   softmax_targets_kernel<<<detail::grid_for(B * T, kBlock), kBlock, 0, stream>>>(
       B, V, targets, T, sum, ws.target_count, grad);

@@ -1,5 +1,5 @@
-// Batch packing for the GPU trainer: row structure, windows, noise masking, resumption
-// across calls, and the word count that drives progress and the learning rate.
+// The modular path's batch packing: row structure, windows, noise masking, resumption across
+// calls, and the word count that drives progress and the learning rate.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
-#include "w2v/batch.h"
+#include "gpu/modular_batch.h"
+#include "support/temp_dir.h"
 #include "w2v/corpus.h"
 #include "w2v/vocab.h"
 
@@ -55,6 +55,20 @@ struct Fixture {
   BatchPacker packer(std::uint64_t seed = 7) const {
     return BatchPacker(config, *corpus, tables, {0, corpus->entry_count()}, seed);
   }
+  BatchLayout layout(ModelKind model, std::size_t rows) const {
+    TrainConfig c = config;
+    c.model = model;
+    c.batch = static_cast<std::uint32_t>(rows);
+    return BatchLayout::for_config(c);
+  }
+};
+
+// A batch block of `layout` and its view.
+struct Block {
+  std::vector<std::byte> bytes;
+  BatchView view;
+  explicit Block(const BatchLayout& layout)
+      : bytes(layout.block_bytes()), view(BatchView::carve(bytes.data(), layout)) {}
 };
 
 struct SkipGramRows {
@@ -63,19 +77,20 @@ struct SkipGramRows {
   std::uint64_t words = 0;
 };
 
-SkipGramRows pack_all_skipgram(BatchPacker packer, std::size_t capacity) {
-  const std::size_t L = packer.skipgram_slots();
+SkipGramRows pack_all_skipgram(const Fixture& f, std::size_t capacity, std::uint64_t seed = 7) {
+  BatchPacker packer = f.packer(seed);
+  const BatchLayout layout = f.layout(ModelKind::kSkipGram, capacity);
+  const std::size_t L = layout.outputs;
   SkipGramRows all;
-  std::vector<std::int32_t> centers(capacity), targets(capacity * L);
-  std::vector<float> labels(capacity * L), mask(capacity * L);
-  SkipGramBatch batch{capacity, centers.data(), targets.data(), labels.data(), mask.data()};
+  Block block(layout);
+  const BatchView& v = block.view;
   while (true) {
-    PackResult r = packer.fill(batch);
+    PackResult r = packer.fill(layout, v);
     all.words += r.words;
-    all.centers.insert(all.centers.end(), centers.begin(), centers.begin() + r.rows);
-    all.targets.insert(all.targets.end(), targets.begin(), targets.begin() + r.rows * L);
-    all.labels.insert(all.labels.end(), labels.begin(), labels.begin() + r.rows * L);
-    all.mask.insert(all.mask.end(), mask.begin(), mask.begin() + r.rows * L);
+    all.centers.insert(all.centers.end(), v.input_ids, v.input_ids + r.rows);
+    all.targets.insert(all.targets.end(), v.output_ids, v.output_ids + r.rows * L);
+    all.labels.insert(all.labels.end(), v.labels, v.labels + r.rows * L);
+    all.mask.insert(all.mask.end(), v.mask, v.mask + r.rows * L);
     if (r.finished) break;
     EXPECT_EQ(r.rows, capacity) << "only the last batch is partial";
   }
@@ -84,10 +99,9 @@ SkipGramRows pack_all_skipgram(BatchPacker packer, std::size_t capacity) {
 
 TEST(BatchPacker, SkipGramRowsFollowTheSentencesAndTheirWindows) {
   Fixture f;
-  BatchPacker packer = f.packer();
-  const std::size_t L = packer.skipgram_slots();
+  const std::size_t L = f.layout(ModelKind::kSkipGram, 5).outputs;
   ASSERT_EQ(L, 2u * 2 * (1 + 3));
-  SkipGramRows rows = pack_all_skipgram(f.packer(), 5);
+  SkipGramRows rows = pack_all_skipgram(f, 5);
   EXPECT_EQ(rows.words, f.corpus->token_count()) << "every token counted once";
 
   // One row per word of every sentence with at least two words, in corpus order.
@@ -140,26 +154,31 @@ TEST(BatchPacker, SkipGramRowsFollowTheSentencesAndTheirWindows) {
 
 TEST(BatchPacker, BatchSizeDoesNotChangeTheRows) {
   Fixture f(3);
-  SkipGramRows one = pack_all_skipgram(f.packer(), 1);
-  SkipGramRows many = pack_all_skipgram(f.packer(), 1000);
+  SkipGramRows one = pack_all_skipgram(f, 1);
+  SkipGramRows many = pack_all_skipgram(f, 1000);
   EXPECT_EQ(one.centers, many.centers);
   EXPECT_EQ(one.targets, many.targets);
   EXPECT_EQ(one.mask, many.mask);
   EXPECT_EQ(one.words, 3 * f.corpus->token_count());
   EXPECT_EQ(many.words, one.words);
-  SkipGramRows other_seed = pack_all_skipgram(f.packer(8), 1000);
+  SkipGramRows other_seed = pack_all_skipgram(f, 1000, 8);
   EXPECT_NE(other_seed.targets, many.targets);
 }
 
 TEST(BatchPacker, CbowRowsHoldTheContextAndTheCenterFirst) {
   Fixture f;
   BatchPacker packer = f.packer();
-  const std::size_t C = packer.cbow_context_slots(), T = packer.cbow_target_slots();
-  const std::size_t B = 64;
-  std::vector<std::int32_t> contexts(B * C), counts(B), targets(B * T);
-  std::vector<float> labels(B * T), mask(B * T);
-  CbowBatch batch{B, contexts.data(), counts.data(), targets.data(), labels.data(), mask.data()};
-  PackResult r = packer.fill(batch);
+  const BatchLayout layout = f.layout(ModelKind::kCbow, 64);
+  const std::size_t C = layout.inputs, T = layout.outputs;
+  ASSERT_EQ(C, 4u);
+  ASSERT_EQ(T, 4u);
+  Block block(layout);
+  const std::int32_t* contexts = block.view.input_ids;
+  const std::int32_t* counts = block.view.counts;
+  const std::int32_t* targets = block.view.output_ids;
+  const float* labels = block.view.labels;
+  const float* mask = block.view.mask;
+  PackResult r = packer.fill(layout, block.view);
   EXPECT_TRUE(r.finished);
   std::size_t row = 0;
   for (const auto& s : f.sentences) {
@@ -186,7 +205,7 @@ TEST(BatchPacker, SubsamplingDropsFrequentWordsButCountsThem) {
   f.config.sample = 1e-3;  // on a 38-token corpus every word is "frequent"
   f.tables = SamplingTables::build(f.vocab, f.config.sample, f.config.ns_exponent);
   f.config.epochs = 200;
-  SkipGramRows rows = pack_all_skipgram(f.packer(), 256);
+  SkipGramRows rows = pack_all_skipgram(f, 256);
   EXPECT_EQ(rows.words, 200 * f.corpus->token_count());
   const double kept = double(rows.centers.size()) / double(rows.words);
   EXPECT_LT(kept, 0.5) << "keep probabilities here are all below 0.3";

@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "support/require_gpu.h"
+#include "support/run_w2v.h"
 #include "w2v/io.h"
-#include "w2v/trainer.h"
+#include "w2v/kernels/device.h"
 
 namespace w2v {
 namespace {
@@ -268,7 +269,7 @@ TEST_F(Cli, DivergenceExitsWithStatus3AndWritesNothing) {
 }
 
 TEST_F(Cli, CudaDeviceWithoutAGpuIsAnError) {
-  if (probe_cuda_device().available) GTEST_SKIP() << "a CUDA device is present";
+  if (gpu::probe_device().available) GTEST_SKIP() << "a CUDA device is present";
   std::string corpus = write_small_corpus(dir_);
   auto args = train_args(corpus, dir_.file("v.txt"));
   args.insert(args.end(), {"--device", "cuda"});
@@ -276,7 +277,7 @@ TEST_F(Cli, CudaDeviceWithoutAGpuIsAnError) {
 }
 
 TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
-  if (!probe_cuda_device().available) GTEST_SKIP() << "no CUDA device";
+  REQUIRE_GPU();
   std::string corpus = write_small_corpus(dir_);
   for (const char* device : {"cuda", "auto"}) {
     auto args = train_args(corpus, dir_.file("v.txt"));

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "support/temp_dir.h"
 #include "w2v/corpus.h"
 #include "w2v/error.h"
 #include "w2v/vocab.h"

@@ -12,20 +12,19 @@
 #include <string>
 #include <vector>
 
-#include "training_util.h"
-#include "w2v/fused.h"
-#include "w2v/philox.h"
+#include "gpu/fused_path.h"
+#include "gpu/host_ops.h"
+#include "support/random.h"
+#include "support/require_gpu.h"
+#include "support/training.h"
+#include "w2v/kernels/draws.h"
 #include "w2v/reference.h"
 #ifdef W2V_HAVE_CUDA
-#include "kernel_test_util.h"
+#include "support/kernel_check.h"
 #endif
 
 namespace w2v {
 namespace {
-
-using test::base_config;
-using test::kText8;
-using test::train_prefix;
 
 // Random123's known-answer vectors for Philox4x32-10.
 TEST(Philox, MatchesThePublishedAnswers) {
@@ -159,10 +158,8 @@ TEST(FusedReference, CenterStepDescendsTheWindowLoss) {
     FusedShape shape{cbow, 7, 3, 3};
     const int V = 12, sentence = 7, center = 3;
     std::mt19937 gen(5);
-    std::uniform_real_distribution<float> u(-0.5f, 0.5f);
-    std::vector<float> in(V * shape.dim), out(V * shape.dim);
-    for (float& x : in) x = u(gen);
-    for (float& x : out) x = u(gen);
+    std::vector<float> in = test::random_floats(V * shape.dim, gen, 0.5f);
+    std::vector<float> out = test::random_floats(V * shape.dim, gen, 0.5f);
     std::vector<std::int32_t> tokens(sentence);
     for (int t = 0; t < sentence; ++t) tokens[t] = t;  // words 0..6; noise from 7..11
     std::vector<std::int32_t> noise(sentence * shape.negative);
@@ -208,10 +205,8 @@ TEST(FusedReference, ChunksCompose) {
   const FusedShape shape{false, 5, 2, 2};
   const int V = 30, n = 40;
   std::mt19937 gen(9);
-  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
-  std::vector<float> in(V * shape.dim), out(V * shape.dim);
-  for (float& x : in) x = u(gen);
-  for (float& x : out) x = u(gen);
+  const std::vector<float> in = test::random_floats(V * shape.dim, gen, 0.5f);
+  const std::vector<float> out = test::random_floats(V * shape.dim, gen, 0.5f);
   std::vector<std::int32_t> tokens(n);
   for (int t = 0; t < n; ++t) tokens[t] = t % V;
   const AliasTable table(std::vector<double>(V, 1.0));
@@ -282,7 +277,7 @@ TEST(FusedPath, SupportedConfigs) {
 // A window shares its noise words, so on 4 MB of text the fused step learns slower than the
 // CPU trainer's: 3 epochs at alpha 0.025 leave skip-gram's vectors bunched; 0.05 learns.
 TrainConfig fused_config(ModelKind model) {
-  TrainConfig c = base_config();
+  TrainConfig c = test::base_config();
   c.model = model;
   c.alpha = 0.05;
   c.epochs = model == ModelKind::kCbow ? 5 : 3;
@@ -294,14 +289,14 @@ TrainConfig fused_config(ModelKind model) {
 // The fused step on the host, one warp and 256 in lock step (the repeat cap at work), learns
 // skip-gram and CBOW.
 TEST(FusedOnHost, SkipGramAndCbowLearn) {
-  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
   for (std::size_t warps : {1u, 256u}) {
     auto train = [warps](const TrainJob& job, Model& model, Progress& progress) {
       train_fused_on_host(job, model, progress, warps);
     };
     for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
       const TrainConfig c = fused_config(model);
-      test::expect_learned(train_prefix(c, 4'000'000, train), c);
+      test::expect_learned(test::train_prefix(c, 4'000'000, train), c);
     }
   }
 }
@@ -318,11 +313,10 @@ void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, 
   const int sentences = fixed_noise ? 6 : 1, length = 50, noise_words = 40;
   const int span = length + noise_words, V = sentences * span;
   std::mt19937 gen(shape.dim * 31 + shape.negative);
-  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
-  std::vector<float> in(std::size_t(V) * shape.dim), out(in.size()), scales(2 * V);
-  for (float& x : in) x = u(gen);
-  for (float& x : out) x = u(gen);
-  for (float& x : scales) x = 0.5f + u(gen);
+  const std::vector<float> in = test::random_floats(std::size_t(V) * shape.dim, gen, 0.5f);
+  const std::vector<float> out = test::random_floats(in.size(), gen, 0.5f);
+  std::vector<float> scales = test::random_floats(2 * V, gen, 0.5f);
+  for (float& x : scales) x += 0.5f;
   std::vector<std::int32_t> tokens(sentences * length);
   std::vector<std::int32_t> fixed(tokens.size() * shape.negative);
   std::vector<FusedChunk> chunks;
@@ -364,12 +358,12 @@ void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, 
        reinterpret_cast<const FusedChunk*>(d_chunks.get()), std::int64_t(C), d_loss.get(),
        d_examples.get()},
       {scaled ? d_scales.get() : nullptr, scaled ? d_scales.get() + V : nullptr}, nullptr);
-  const std::string what =
-      std::string(shape.cbow ? "cbow" : "skip-gram") + " dim " + std::to_string(shape.dim) +
-      " negative " + std::to_string(shape.negative) + (fixed_noise ? " fixed" : " drawn") +
-      (shape.update == FusedUpdate::kStore ? " store" : " add") + (scaled ? " scaled" : "");
+  const std::string what = std::string(shape.cbow ? "cbow" : "skip-gram") + " dim " +
+                           std::to_string(shape.dim) + " negative " +
+                           std::to_string(shape.negative) + (fixed_noise ? " fixed" : " drawn") +
+                           (shape.store_rows ? " store" : " add") + (scaled ? " scaled" : "");
   test::expect_close(d_in.download(), want_in, 1e-4, 1e-6, what + " input");
-  if (shape.update == FusedUpdate::kAtomicAdd)  // stores of shared noise rows race by design
+  if (!shape.store_rows)  // stores of shared noise rows race by design
     test::expect_close(d_out.download(), want_out, 1e-4, 1e-6, what + " output");
   test::expect_close(d_loss.download(), want_loss, 1e-4, 1e-6, what + " loss");
   EXPECT_EQ(d_examples.download(), want_examples) << what;
@@ -385,7 +379,8 @@ TEST(FusedKernel, MatchesTheReference) {
         expect_kernel_matches_reference(shape, true, false);
         expect_kernel_matches_reference(shape, false, true);
       }
-  expect_kernel_matches_reference({false, 128, 5, 5, FusedUpdate::kStore}, true, true);
+  expect_kernel_matches_reference(
+      {.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true);
 }
 
 void train_gpu(const TrainJob& job, Model& model, Progress& progress) {
@@ -394,11 +389,11 @@ void train_gpu(const TrainJob& job, Model& model, Progress& progress) {
 
 TEST(FusedOnGpu, SkipGramAndCbowLearn) {
   REQUIRE_GPU();
-  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
   for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
     TrainConfig c = fused_config(model);
     c.gpu_path = GpuPathKind::kFused;
-    test::expect_learned(train_prefix(c, 4'000'000, train_gpu), c);
+    test::expect_learned(test::train_prefix(c, 4'000'000, train_gpu), c);
   }
 }
 

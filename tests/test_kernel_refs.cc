@@ -1,4 +1,4 @@
-// The CPU references of the kernel library (w2v::ref, semantics in include/w2v/kernels.h):
+// The CPU references of the kernel library (w2v::ref, semantics in include/w2v/kernels/ops.h):
 // forward ops against a straightforward recomputation or known values, every gradient against
 // central finite differences of the same reference, the optimizers against a hand-written
 // two-step computation. Outputs are poisoned with NaN before each call.
@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/random.h"
 #include "w2v/reference.h"
 
 namespace w2v {
@@ -23,18 +24,8 @@ namespace {
 
 constexpr float kPoison = std::numeric_limits<float>::quiet_NaN();
 
-std::vector<float> random_floats(std::size_t n, std::mt19937& gen, float scale) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-std::vector<std::int32_t> random_indices(std::size_t n, int bound, std::mt19937& gen) {
-  std::vector<std::int32_t> idx(n);
-  for (auto& i : idx) i = static_cast<std::int32_t>(gen() % bound);
-  return idx;
-}
+using test::random_floats;
+using test::random_indices;
 
 bool all_finite(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
@@ -300,7 +291,7 @@ TEST_P(RefSoftmaxNll, MatchesDefinitionAndFiniteDifferences) {
   check_multi_target_loss(
       GetParam(),
       [](const float* x, std::int64_t B, std::int64_t V, const std::int32_t* t, int T, float* loss,
-         float* grad) { ref::softmax_nll_rows(x, B, V, t, T, loss, grad); },
+         float* grad) { ref::softmax_nll(x, B, V, t, T, loss, grad); },
       true);
 }
 INSTANTIATE_TEST_SUITE_P(, RefSoftmaxNll, ::testing::ValuesIn(kLossCases));
@@ -336,10 +327,10 @@ TEST(RefReduction, SumIsMeanTimesValidCount) {
   }
   std::vector<std::int32_t> targets = {-1, -1, -1, 7, 7, 2, 5, -1, 9, 1, 2, 3};
   std::vector<float> sm_loss_mean(B), sm_loss_sum(B), sm_mean(B * V), sm_sum(B * V);
-  ref::softmax_nll_rows(x.data(), B, V, targets.data(), T, sm_loss_mean.data(), sm_mean.data(),
-                        Reduction::kMean);
-  ref::softmax_nll_rows(x.data(), B, V, targets.data(), T, sm_loss_sum.data(), sm_sum.data(),
-                        Reduction::kSum);
+  ref::softmax_nll(x.data(), B, V, targets.data(), T, sm_loss_mean.data(), sm_mean.data(),
+                   Reduction::kMean);
+  ref::softmax_nll(x.data(), B, V, targets.data(), T, sm_loss_sum.data(), sm_sum.data(),
+                   Reduction::kSum);
   const int valid[] = {0, 3, 2, 3};
   for (int b = 0; b < B; ++b) {
     EXPECT_NEAR(sm_loss_sum[b], valid[b] * sm_loss_mean[b], 1e-5 * (1 + sm_loss_sum[b])) << b;
@@ -355,6 +346,39 @@ TEST(RefReduction, SumIsMeanTimesValidCount) {
         EXPECT_EQ(g_sum[(b * C + c) * d + k], c < count[b] ? gh[b * d + k] : 0.0f);
 }
 
+// The three GEMMs of the vocabulary losses: the logits are h's rows against the table's, and
+// the other two are their gradients. For f(h, T) = <G, logits(h, T)>, d f / d h = G T and
+// d f / d T = G^T h, so <G, logits> = <G T, h> = <G^T h, T>. beta 0 never reads the output;
+// beta 1 adds to it.
+TEST(RefGemm, LogitsAndTheirGradients) {
+  std::mt19937 gen(21);
+  const int B = 5, V = 9, d = 7;
+  const auto h = random_floats(B * d, gen, 1.0f), table = random_floats(V * d, gen, 1.0f);
+  const auto G = random_floats(B * V, gen, 1.0f);
+  std::vector<float> logits(B * V, kPoison), gh(B * d, kPoison), gt(V * d, kPoison);
+  ref::gemm_logits(h.data(), table.data(), B, V, d, logits.data());
+  for (int b = 0; b < B; ++b)
+    for (int v = 0; v < V; ++v) {
+      double want = 0;
+      for (int k = 0; k < d; ++k) want += double(h[b * d + k]) * table[v * d + k];
+      EXPECT_NEAR(logits[b * V + v], want, 1e-6) << b << " " << v;
+    }
+  ref::gemm_hidden_grad(G.data(), table.data(), B, V, d, gh.data());
+  ref::gemm_table_grad(G.data(), h.data(), B, V, d, 1.0f, 0.0f, gt.data());
+  auto inner = [](const std::vector<float>& x, const std::vector<float>& y) {
+    double s = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) s += double(x[i]) * y[i];
+    return s;
+  };
+  const double f = inner(G, logits);
+  EXPECT_NEAR(inner(gh, h), f, 1e-5 * std::abs(f) + 1e-5);
+  EXPECT_NEAR(inner(gt, table), f, 1e-5 * std::abs(f) + 1e-5);
+  // out = beta out + alpha G^T h: beta 1 keeps what was there.
+  std::vector<float> accumulated = table;
+  ref::gemm_table_grad(G.data(), h.data(), B, V, d, -0.5f, 1.0f, accumulated.data());
+  for (int i = 0; i < V * d; ++i) EXPECT_NEAR(accumulated[i], table[i] - 0.5f * gt[i], 1e-6) << i;
+}
+
 TEST(RefScatter, RowScalesMultiplyEachRow) {
   std::mt19937 gen(5);
   const int V = 6, d = 4, N = 15;
@@ -366,16 +390,20 @@ TEST(RefScatter, RowScalesMultiplyEachRow) {
     row_scale[n] = 0.1f * float(n % 7 + 1);
     for (int k = 0; k < d; ++k) scaled[n * d + k] = double(row_scale[n]) * grad[n * d + k];
   }
-  std::vector<float> a = table, b = table;
-  ref::scatter_add(a.data(), V, d, idx.data(), N, grad.data(), 0.5f, row_scale.data());
-  ref::scatter_add(b.data(), V, d, idx.data(), N, scaled.data(), 0.5f);
-  for (int i = 0; i < V * d; ++i) EXPECT_NEAR(a[i], b[i], 1e-6) << i;
+  for (auto scatter : {ref::scatter_add_atomic, ref::scatter_add_sorted}) {
+    std::vector<float> a = table, b = table;
+    scatter(a.data(), V, d, idx.data(), N, grad.data(), 0.5f, row_scale.data());
+    scatter(b.data(), V, d, idx.data(), N, scaled.data(), 0.5f, nullptr);
+    for (int i = 0; i < V * d; ++i) EXPECT_NEAR(a[i], b[i], 1e-6) << i;
+  }
   std::vector<std::int32_t> ua(N), ub(N);
   std::vector<float> sa(N * d), sb(N * d);
-  const auto na = ref::segment_sum_rows(idx.data(), N, grad.data(), d, ua.data(), sa.data(),
-                                        row_scale.data());
-  const auto nb = ref::segment_sum_rows(idx.data(), N, scaled.data(), d, ub.data(), sb.data());
+  std::int32_t na = -1, nb = -1;
+  ref::segment_sum_rows(idx.data(), N, grad.data(), d, ua.data(), sa.data(), &na, row_scale.data());
+  ref::segment_sum_rows(idx.data(), N, scaled.data(), d, ub.data(), sb.data(), &nb);
   ASSERT_EQ(na, nb);
+  ua.resize(na);
+  ub.resize(nb);
   EXPECT_EQ(ua, ub);
   for (int i = 0; i < na * d; ++i) EXPECT_NEAR(sa[i], sb[i], 1e-6) << i;
 }
@@ -394,11 +422,15 @@ TEST(RefScatter, MatchesDenseAccumulation) {
       want[idx[n] * d + k] += double(scale) * grad[n * d + k];
       size[idx[n] * d + k] += std::abs(scale * grad[n * d + k]);
     }
-  auto out = table;
-  ref::scatter_add(out.data(), V, d, idx.data(), N, grad.data(), scale);
-  for (int i = 0; i < V * d; ++i)  // one float rounding per addition
-    EXPECT_NEAR(out[i], want[i], 0x1p-24 * N * size[i]) << i;
-  for (int k = 0; k < d; ++k) EXPECT_EQ(out[(V - 1) * d + k], table[(V - 1) * d + k]);
+  // Both references: the atomic one adds row by row, the sorted one sums each row's gradients
+  // first (in double) and adds once.
+  for (auto scatter : {ref::scatter_add_atomic, ref::scatter_add_sorted}) {
+    auto out = table;
+    scatter(out.data(), V, d, idx.data(), N, grad.data(), scale, nullptr);
+    for (int i = 0; i < V * d; ++i)  // at most one float rounding per addition
+      EXPECT_NEAR(out[i], want[i], 0x1p-24 * N * size[i]) << i;
+    for (int k = 0; k < d; ++k) EXPECT_EQ(out[(V - 1) * d + k], table[(V - 1) * d + k]);
+  }
 }
 
 // Against a std::map of double sums, then again on a shuffled copy of the input.
@@ -415,8 +447,8 @@ void check_segment_sum(const std::vector<std::int32_t>& idx, int d, unsigned see
   auto run = [&](const std::vector<std::int32_t>& i, const std::vector<float>& g) {
     std::vector<std::int32_t> unique(N, -7);
     std::vector<float> summed(N * d, kPoison);
-    const std::int64_t U =
-        ref::segment_sum_rows(i.data(), N, g.data(), d, unique.data(), summed.data());
+    std::int32_t U = -1;
+    ref::segment_sum_rows(i.data(), N, g.data(), d, unique.data(), summed.data(), &U);
     unique.resize(U);
     summed.resize(U * d);
     return std::pair(unique, summed);
@@ -457,7 +489,7 @@ TEST(RefSegmentSum, SumsRepeatedIndicesAscendingAndIgnoresInputOrder) {
 }
 
 // Two steps on a [5, 3] table: step 1 touches row 3, step 2 rows 3 and 1 (row 1's first
-// touch, at global step 2). rows = {.., 4}: row 4 lies past num_rows and must not move. The
+// touch, at global step 2). rows = {.., 4}: row 4 lies past *num_rows and must not move. The
 // state is stored as float between steps: 1e-6 absolute on O(1) values. Hyperparameters are
 // dyadic, so float and double hold the same values.
 struct TwoSteps {
@@ -465,6 +497,7 @@ struct TwoSteps {
   std::mt19937 gen{18};
   std::vector<float> table = random_floats(5 * kD, gen, 1.0f), initial = table;
   const std::vector<std::int32_t> rows1 = {3, 4}, rows2 = {3, 1, 4};
+  const std::int32_t count1 = 1, count2 = 2;  // rows stepped of rows1, rows2
   const std::vector<float> g1 = random_floats(2 * kD, gen, 1.0f),
                            g2 = random_floats(3 * kD, gen, 1.0f);
 
@@ -482,8 +515,9 @@ struct TwoSteps {
 TEST(RefOptimizers, SparseSgd) {
   TwoSteps s;
   const float lr = 0.125f;
-  ref::sparse_sgd(s.table.data(), s.kD, s.rows1.data(), 1, s.g1.data(), lr);
-  ref::sparse_sgd(s.table.data(), s.kD, s.rows2.data(), 2, s.g2.data(), lr);
+  ref::sparse_sgd(s.table.data(), s.kD, s.rows1.data(), &s.count1, 2, s.g1.data(), lr);
+  // No count: all max_rows rows.
+  ref::sparse_sgd(s.table.data(), s.kD, s.rows2.data(), nullptr, 2, s.g2.data(), lr);
   s.expect_row(s.table, 3, [&](int k) { return s.initial[9 + k] - lr * (s.g1[k] + s.g2[k]); });
   s.expect_row(s.table, 1, [&](int k) { return s.initial[3 + k] - lr * s.g2[3 + k]; });
   s.expect_untouched(s.table, s.initial);
@@ -496,10 +530,10 @@ TEST_P(RefMomentum, SparseMomentumIsPyTorchSgdWithoutDampening) {
   TwoSteps s;
   const double lr = 0.125, mu = 0.875;
   std::vector<float> vel(s.table.size(), 0.0f);
-  ref::sparse_momentum(s.table.data(), vel.data(), s.kD, s.rows1.data(), 1, s.g1.data(), lr, mu,
-                       nesterov);
-  ref::sparse_momentum(s.table.data(), vel.data(), s.kD, s.rows2.data(), 2, s.g2.data(), lr, mu,
-                       nesterov);
+  ref::sparse_momentum(s.table.data(), vel.data(), s.kD, s.rows1.data(), &s.count1, 2, s.g1.data(),
+                       lr, mu, nesterov);
+  ref::sparse_momentum(s.table.data(), vel.data(), s.kD, s.rows2.data(), &s.count2, 3, s.g2.data(),
+                       lr, mu, nesterov);
   // Row 3: v1 = g1, v2 = mu g1 + g2; each step moves by v, or by g + mu v with nesterov.
   s.expect_row(vel, 3, [&](int k) { return mu * s.g1[k] + s.g2[k]; });
   s.expect_row(s.table, 3, [&](int k) {
@@ -522,10 +556,10 @@ TEST(RefOptimizers, SparseAdamIsLazyWithGlobalStepBiasCorrection) {
   // A large eps, so that its place in the denominator (outside the bias-corrected sqrt) shows.
   const double lr = 0.125, b1 = 0.875, b2 = 1 - 0x1p-10, eps = 0x1p-7;
   std::vector<float> m(s.table.size(), 0.0f), v(s.table.size(), 0.0f);
-  ref::sparse_adam(s.table.data(), m.data(), v.data(), s.kD, s.rows1.data(), 1, s.g1.data(), lr, b1,
-                   b2, eps, 1);
-  ref::sparse_adam(s.table.data(), m.data(), v.data(), s.kD, s.rows2.data(), 2, s.g2.data(), lr, b1,
-                   b2, eps, 2);
+  ref::sparse_adam(s.table.data(), m.data(), v.data(), s.kD, s.rows1.data(), &s.count1, 2,
+                   s.g1.data(), lr, b1, b2, eps, 1);
+  ref::sparse_adam(s.table.data(), m.data(), v.data(), s.kD, s.rows2.data(), &s.count2, 3,
+                   s.g2.data(), lr, b1, b2, eps, 2);
   auto update = [&](double mk, double vk, int step) {
     return lr * (mk / (1 - std::pow(b1, step))) / (std::sqrt(vk / (1 - std::pow(b2, step))) + eps);
   };

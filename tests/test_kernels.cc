@@ -23,11 +23,12 @@
 #include "w2v/reference.h"
 
 #ifdef W2V_HAVE_CUDA
+#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
-#include "kernel_test_util.h"
-#include "w2v/cuda_check.h"
-#include "w2v/kernels.h"
+#include "support/kernel_check.h"
+#include "w2v/kernels/cuda_check.h"
+#include "w2v/kernels/ops.h"
 #endif
 
 namespace w2v {
@@ -41,11 +42,10 @@ TEST(Kernels, NeedACudaBuild) { GTEST_SKIP() << "no CUDA device (this build has 
 
 using test::Device;
 using test::expect_close;
-using test::have_device;
 using test::random_floats;
 using test::random_indices;
 
-// ---- 1. gather
+// ---- gather
 
 class GatherTest : public ::testing::TestWithParam<int> {};
 
@@ -70,7 +70,7 @@ TEST_P(GatherTest, MatchesReferenceWithRepeatsAndBothPaths) {
 
 INSTANTIATE_TEST_SUITE_P(Dims, GatherTest, ::testing::Values(1, 3, 100, 128, 300));
 
-// ---- 2 and 6. batched dot, CBOW mean, and their backward
+// ---- batched dot, CBOW mean, and their backward
 
 struct DotShape {
   std::int64_t B;
@@ -127,7 +127,7 @@ TEST_P(BatchedDotTest, ContextMeanAndBackwardMatchReference) {
   for (Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
     std::vector<float> grad_ctx(B * C * d);
     ref::context_mean_backward(gh.data(), count.data(), B, C, d, grad_ctx.data(), reduction);
-    gpu::context_mean_backward(dgh.get(), dcount.get(), B, C, d, dgc.get(), nullptr, reduction);
+    gpu::context_mean_backward(dgh.get(), dcount.get(), B, C, d, dgc.get(), reduction, nullptr);
     expect_close(dgc.download(), grad_ctx, 1e-5, 0, "grad ctx");
   }
 }
@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, BatchedDotTest,
                                            DotShape{37, 1, 100}, DotShape{37, 11, 128},
                                            DotShape{64, 30, 300}, DotShape{1000, 7, 100}));
 
-// ---- 3. masked sigmoid BCE
+// ---- masked sigmoid BCE
 
 class SigmoidBceTest : public ::testing::TestWithParam<std::pair<std::int64_t, int> > {};
 
@@ -162,8 +162,8 @@ TEST_P(SigmoidBceTest, MatchesReferenceWithMaskedRowsAndExtremeLogits) {
     ref::sigmoid_bce_masked(logits.data(), labels.data(), mask.data(), B, L, loss.data(),
                             grad.data(), reduction);
     Device<float> dl(logits), dy(labels), dm(mask), dloss(B), dgrad(B * L);
-    gpu::sigmoid_bce_masked(dl.get(), dy.get(), dm.get(), B, L, dloss.get(), dgrad.get(), nullptr,
-                            reduction);
+    gpu::sigmoid_bce_masked(dl.get(), dy.get(), dm.get(), B, L, dloss.get(), dgrad.get(), reduction,
+                            nullptr);
     auto got_loss = dloss.download(), got_grad = dgrad.download();
     EXPECT_EQ(got_loss[0], 0.0f);
     for (int j = 0; j < L; ++j) EXPECT_EQ(got_grad[j], 0.0f);
@@ -178,7 +178,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SigmoidBceTest,
                                            std::pair<std::int64_t, int>{100, 33},
                                            std::pair<std::int64_t, int>{1000, 70}));
 
-// ---- 4 and 5. softmax NLL and full-vocabulary BCE
+// ---- softmax NLL and full-vocabulary BCE
 
 struct VocabShape {
   std::int64_t B, V;
@@ -208,13 +208,12 @@ TEST_P(VocabLossTest, SoftmaxNllMatchesReferenceAlsoInPlace) {
   Device<char> ws(gpu::softmax_nll_workspace_bytes(B, V));
   for (Reduction reduction : {Reduction::kMean, Reduction::kSum}) {
     std::vector<float> loss(B), grad(B * V);
-    ref::softmax_nll_rows(logits.data(), B, V, targets.data(), T, loss.data(), grad.data(),
-                          reduction);
+    ref::softmax_nll(logits.data(), B, V, targets.data(), T, loss.data(), grad.data(), reduction);
     for (bool in_place : {false, true}) {
       Device<float> dl(logits), dloss(B), dgrad(B * V);
       float* out = in_place ? dl.get() : dgrad.get();
-      gpu::softmax_nll(dl.get(), B, V, dt.get(), T, dloss.get(), out, ws.get(),
-                       gpu::softmax_nll_workspace_bytes(B, V), nullptr, reduction);
+      gpu::softmax_nll(dl.get(), B, V, dt.get(), T, dloss.get(), out, reduction,
+                       {nullptr, ws.get(), gpu::softmax_nll_workspace_bytes(B, V)});
       expect_close(dloss.download(), loss, 1e-4, 1e-6, "loss");
       expect_close(in_place ? dl.download() : dgrad.download(), grad, 1e-4, 1e-9, "grad");
     }
@@ -242,7 +241,42 @@ INSTANTIATE_TEST_SUITE_P(Shapes, VocabLossTest,
                                            VocabShape{5, 8193, 4}, VocabShape{4, 100003, 10},
                                            VocabShape{3, 3'000'000, 3}));
 
-// ---- 7. scatter-add
+// ---- GEMMs of the vocabulary losses (cuBLAS); errors against the sum of |terms| of each entry
+
+TEST(Gemm, LogitsAndGradientsMatchReference) {
+  REQUIRE_GPU();
+  const std::int64_t B = 37, V = 1003;
+  const int d = 45;
+  std::mt19937 gen(41);
+  auto h = random_floats(B * d, gen), table = random_floats(V * d, gen);
+  auto G = random_floats(B * V, gen), out0 = random_floats(V * d, gen);
+  cublasHandle_t blas = nullptr;
+  ASSERT_EQ(cublasCreate(&blas), CUBLAS_STATUS_SUCCESS);
+  const gpu::Launch launch(nullptr, nullptr, 0, blas);
+  Device<float> dh(h), dtable(table), dG(G), dlogits(B * V), dgh(B * d), dout(out0);
+  gpu::gemm_logits(dh.get(), dtable.get(), B, V, d, dlogits.get(), launch);
+  gpu::gemm_hidden_grad(dG.get(), dtable.get(), B, V, d, dgh.get(), launch);
+  gpu::gemm_table_grad(dG.get(), dh.get(), B, V, d, -0.5f, 1.0f, dout.get(), launch);
+  std::vector<float> logits(B * V), gh(B * d), out = out0;
+  ref::gemm_logits(h.data(), table.data(), B, V, d, logits.data());
+  ref::gemm_hidden_grad(G.data(), table.data(), B, V, d, gh.data());
+  ref::gemm_table_grad(G.data(), h.data(), B, V, d, -0.5f, 1.0f, out.data());
+  std::vector<double> logits_scale(B * V, 0.0), gh_scale(B * d, 0.0), out_scale(V * d, 0.0);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t v = 0; v < V; ++v)
+      for (int k = 0; k < d; ++k) {
+        logits_scale[b * V + v] += std::abs(h[b * d + k] * table[v * d + k]);
+        gh_scale[b * d + k] += std::abs(G[b * V + v] * table[v * d + k]);
+        out_scale[v * d + k] += 0.5 * std::abs(G[b * V + v] * h[b * d + k]);
+      }
+  for (std::size_t i = 0; i < out_scale.size(); ++i) out_scale[i] += std::abs(out0[i]);
+  expect_close(dlogits.download(), logits, 1e-5, 1e-7, "logits", logits_scale);
+  expect_close(dgh.download(), gh, 1e-5, 1e-7, "hidden grad", gh_scale);
+  expect_close(dout.download(), out, 1e-5, 1e-7, "table grad", out_scale);
+  cublasDestroy(blas);
+}
+
+// ---- scatter-add
 
 TEST(ScatterAdd, AtomicMatchesReferenceWithRepeats) {
   REQUIRE_GPU();
@@ -252,14 +286,15 @@ TEST(ScatterAdd, AtomicMatchesReferenceWithRepeats) {
     auto table = random_floats(V * d, gen), grad = random_floats(N * d, gen);
     auto idx = random_indices(N, 50, gen);  // few distinct rows: many collisions
     std::vector<float> want = table;
-    ref::scatter_add(want.data(), V, d, idx.data(), N, grad.data(), -0.5f);
+    ref::scatter_add_atomic(want.data(), V, d, idx.data(), N, grad.data(), -0.5f);
     std::vector<double> scale(V * d);
     for (std::size_t i = 0; i < scale.size(); ++i) scale[i] = std::abs(table[i]);
     for (std::int64_t n = 0; n < N; ++n)
       for (int k = 0; k < d; ++k) scale[idx[n] * d + k] += 0.5 * std::abs(grad[n * d + k]);
     Device<float> dtable(table), dgrad(grad);
     Device<std::int32_t> didx(idx);
-    gpu::scatter_add_atomic(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.5f, nullptr);
+    gpu::scatter_add_atomic(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.5f, nullptr,
+                            nullptr);
     expect_close(dtable.download(), want, 1e-5, 1e-7, "atomic d=" + std::to_string(d), scale);
   }
 }
@@ -272,7 +307,7 @@ TEST(ScatterAdd, SortedIsBitIdenticalUnderShuffledInputAndMatchesReference) {
     auto table = random_floats(V * d, gen), grad = random_floats(N * d, gen);
     auto idx = random_indices(N, 300, gen);
     std::vector<float> want = table;
-    ref::scatter_add(want.data(), V, d, idx.data(), N, grad.data(), 1.0f);
+    ref::scatter_add_sorted(want.data(), V, d, idx.data(), N, grad.data(), 1.0f);
     std::vector<std::vector<float> > results;
     for (int run = 0; run < 3; ++run) {
       std::vector<std::size_t> order(N);
@@ -288,8 +323,8 @@ TEST(ScatterAdd, SortedIsBitIdenticalUnderShuffledInputAndMatchesReference) {
       Device<std::int32_t> didx(idx_run);
       const std::size_t bytes = gpu::scatter_add_sorted_workspace_bytes(N, d);
       Device<char> ws(bytes);
-      gpu::scatter_add_sorted(dtable.get(), V, d, didx.get(), N, dgrad.get(), 1.0f, ws.get(), bytes,
-                              nullptr);
+      gpu::scatter_add_sorted(dtable.get(), V, d, didx.get(), N, dgrad.get(), 1.0f, nullptr,
+                              {nullptr, ws.get(), bytes});
       results.push_back(dtable.download());
     }
     for (int run = 1; run < 3; ++run)
@@ -316,7 +351,8 @@ TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
     std::uniform_real_distribution<float> w(0.01f, 1.0f);
     for (auto& x : row_scale) x = w(gen);
     std::vector<float> want = table;
-    ref::scatter_add(want.data(), V, d, idx.data(), N, grad.data(), -0.25f, row_scale.data());
+    ref::scatter_add_atomic(want.data(), V, d, idx.data(), N, grad.data(), -0.25f,
+                            row_scale.data());
     std::vector<double> scale(V * d);
     for (std::size_t i = 0; i < scale.size(); ++i) scale[i] = std::abs(table[i]);
     for (std::int64_t n = 0; n < N; ++n)
@@ -326,28 +362,29 @@ TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
     Device<std::int32_t> didx(idx);
     {
       Device<float> dtable(table);
-      gpu::scatter_add_atomic(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.25f, nullptr,
-                              dscale.get());
+      gpu::scatter_add_atomic(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.25f, dscale.get(),
+                              nullptr);
       expect_close(dtable.download(), want, 1e-5, 1e-7, "atomic, row scales", scale);
     }
     {
       Device<float> dtable(table);
       const std::size_t bytes = gpu::scatter_add_sorted_workspace_bytes(N, d);
       Device<char> ws(bytes);
-      gpu::scatter_add_sorted(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.25f, ws.get(),
-                              bytes, nullptr, dscale.get());
+      gpu::scatter_add_sorted(dtable.get(), V, d, didx.get(), N, dgrad.get(), -0.25f, dscale.get(),
+                              {nullptr, ws.get(), bytes});
       expect_close(dtable.download(), want, 1e-5, 1e-7, "sorted, row scales", scale);
     }
     std::vector<std::int32_t> unique(N);
     std::vector<float> summed(N * d);
-    const std::int64_t U = ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(),
-                                                 summed.data(), row_scale.data());
+    std::int32_t U = 0;
+    ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(), summed.data(), &U,
+                          row_scale.data());
     Device<float> dsummed(N * d);
     Device<std::int32_t> dunique(N), dcount(1);
     const std::size_t bytes = gpu::segment_sum_workspace_bytes(N, d);
     Device<char> ws(bytes);
     gpu::segment_sum_rows(didx.get(), N, dgrad.get(), d, dunique.get(), dsummed.get(), dcount.get(),
-                          ws.get(), bytes, nullptr, dscale.get());
+                          dscale.get(), {nullptr, ws.get(), bytes});
     ASSERT_EQ(dcount.download()[0], U);
     auto got_unique = dunique.download();
     auto got = dsummed.download();
@@ -369,14 +406,14 @@ TEST(ScatterAdd, SegmentSumGivesDistinctSortedRows) {
   auto idx = random_indices(N, 400, gen);
   std::vector<std::int32_t> unique(N);
   std::vector<float> summed(N * d);
-  const std::int64_t U =
-      ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(), summed.data());
+  std::int32_t U = 0;
+  ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(), summed.data(), &U);
   Device<float> dgrad(grad), dsummed(N * d);
   Device<std::int32_t> didx(idx), dunique(N), dcount(1);
   const std::size_t bytes = gpu::segment_sum_workspace_bytes(N, d);
   Device<char> ws(bytes);
   gpu::segment_sum_rows(didx.get(), N, dgrad.get(), d, dunique.get(), dsummed.get(), dcount.get(),
-                        ws.get(), bytes, nullptr);
+                        nullptr, {nullptr, ws.get(), bytes});
   ASSERT_EQ(dcount.download()[0], U);
   auto got_unique = dunique.download();
   auto got_summed = dsummed.download();
@@ -386,7 +423,7 @@ TEST(ScatterAdd, SegmentSumGivesDistinctSortedRows) {
                std::vector<float>(summed.begin(), summed.begin() + U * d), 1e-5, 1e-5, "summed");
 }
 
-// ---- 8. optimizers: two steps on a subset of rows; other rows keep their bits
+// ---- optimizers: two steps on a subset of rows; other rows keep their bits
 
 TEST(SparseOptimizers, MatchReferenceAndLeaveOtherRowsAlone) {
   REQUIRE_GPU();
@@ -405,23 +442,23 @@ TEST(SparseOptimizers, MatchReferenceAndLeaveOtherRowsAlone) {
     for (int step = 1; step <= 2; ++step) {
       auto grad = random_floats(U * d, gen);
       Device<float> dgrad(grad);
-      const std::int64_t n = U - 5;  // the device count steps only the first U - 5 rows
+      const std::int32_t n = U - 5;  // the count steps only the first U - 5 rows
       switch (kind) {
         case 0:
-          ref::sparse_sgd(want.data(), d, rows.data(), n, grad.data(), 0.1f);
+          ref::sparse_sgd(want.data(), d, rows.data(), &n, U, grad.data(), 0.1f);
           gpu::sparse_sgd(dtable.get(), d, drows.get(), dcount.get(), U, dgrad.get(), 0.1f,
                           nullptr);
           break;
         case 1:
         case 2:
-          ref::sparse_momentum(want.data(), s1.data(), d, rows.data(), n, grad.data(), 0.1f, 0.9f,
-                               kind == 2);
+          ref::sparse_momentum(want.data(), s1.data(), d, rows.data(), &n, U, grad.data(), 0.1f,
+                               0.9f, kind == 2);
           gpu::sparse_momentum(dtable.get(), ds1.get(), d, drows.get(), dcount.get(), U,
                                dgrad.get(), 0.1f, 0.9f, kind == 2, nullptr);
           break;
         default:
-          ref::sparse_adam(want.data(), s1.data(), s2.data(), d, rows.data(), n, grad.data(), 0.01f,
-                           0.9f, 0.999f, 1e-8f, step);
+          ref::sparse_adam(want.data(), s1.data(), s2.data(), d, rows.data(), &n, U, grad.data(),
+                           0.01f, 0.9f, 0.999f, 1e-8f, step);
           gpu::sparse_adam(dtable.get(), ds1.get(), ds2.get(), d, drows.get(), dcount.get(), U,
                            dgrad.get(), 0.01f, 0.9f, 0.999f, 1e-8f, step, nullptr);
       }
@@ -447,9 +484,11 @@ TEST(KernelArguments, BadShapesPointersAndIndicesAreErrors) {
   EXPECT_THROW(gpu::gather_rows(nullptr, 100, 4, idx.get(), 5, out.get(), nullptr), Error);
   EXPECT_THROW(gpu::batched_dot(table.get(), nullptr, 2, 3, 4, out.get(), nullptr), Error);
   Device<char> small(8);
-  EXPECT_THROW(gpu::softmax_nll(table.get(), 2, 50, idx.get(), 1, out.get(), out.get(), small.get(),
-                                8, nullptr),
+  EXPECT_THROW(gpu::softmax_nll(table.get(), 2, 50, idx.get(), 1, out.get(), out.get(),
+                                Reduction::kMean, {nullptr, small.get(), 8}),
                Error);
+  EXPECT_THROW(gpu::gemm_logits(table.get(), table.get(), 2, 50, 4, out.get(), nullptr), Error)
+      << "a GEMM without a cuBLAS handle";
   try {
     gpu::check_indices(idx.get(), 5, 100, "idx", nullptr);
     ADD_FAILURE() << "index 100 of a 100-row table was accepted";

@@ -7,18 +7,14 @@
 #include <random>
 #include <vector>
 
+#include "support/random.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/reference.h"
 
 namespace w2v {
 namespace {
 
-std::vector<float> random_vector(std::size_t n, std::mt19937& gen, float scale) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
-  return v;
-}
+using test::random_floats;
 
 // Central difference of f at x[i], in double around float parameters.
 template <typename F>
@@ -52,8 +48,8 @@ class NsGradient : public ::testing::TestWithParam<std::tuple<int, int, unsigned
 TEST_P(NsGradient, MatchesFiniteDifferences) {
   auto [dim, targets, seed] = GetParam();
   std::mt19937 gen(seed);
-  auto v = random_vector(dim, gen, 1.0f);
-  auto u = random_vector(std::size_t(targets) * dim, gen, 1.0f);
+  auto v = random_floats(dim, gen, 1.0f);
+  auto u = random_floats(std::size_t(targets) * dim, gen, 1.0f);
   std::vector<float> labels(targets, 0.0f);
   labels[0] = 1.0f;
   std::vector<float> gv(dim), gu(u.size());
@@ -79,8 +75,8 @@ class SoftmaxGradient : public ::testing::TestWithParam<std::tuple<int, int, int
 TEST_P(SoftmaxGradient, MatchesFiniteDifferences) {
   auto [dim, vocab, targets, seed] = GetParam();
   std::mt19937 gen(seed);
-  auto h = random_vector(dim, gen, 1.0f);
-  auto u = random_vector(std::size_t(vocab) * dim, gen, 1.0f);
+  auto h = random_floats(dim, gen, 1.0f);
+  auto u = random_floats(std::size_t(vocab) * dim, gen, 1.0f);
   std::vector<std::uint32_t> tgt(targets);
   for (auto& t : tgt) t = gen() % vocab;
   tgt.back() = tgt.front();  // a repeated target counts twice
@@ -152,8 +148,8 @@ TEST(NsStep, MatchesReferenceGradientStep) {
   std::mt19937 gen(11);
   const std::size_t dim = 37, vocab = 9;
   const float alpha = 0.1f;
-  auto in = random_vector(dim, gen, 0.8f);
-  auto out = random_vector(vocab * dim, gen, 0.8f);
+  auto in = random_floats(dim, gen, 0.8f);
+  auto out = random_floats(vocab * dim, gen, 0.8f);
   std::vector<std::uint32_t> targets = {4, 1, 7, 2};
   std::vector<float> labels = {1, 0, 0, 0};
   std::vector<float> u(targets.size() * dim);
@@ -182,8 +178,8 @@ TEST(NsStep, MatchesReferenceGradientStep) {
 TEST(NsStep, SkipsNoiseEqualToThePositive) {
   std::mt19937 gen(12);
   const std::size_t dim = 8;
-  auto in = random_vector(dim, gen, 0.5f);
-  auto out = random_vector(3 * dim, gen, 0.5f);
+  auto in = random_floats(dim, gen, 0.5f);
+  auto out = random_floats(3 * dim, gen, 0.5f);
   LogisticTable table;
   std::vector<std::uint32_t> with_dup = {1, 1, 2}, without = {1, 2};
   std::vector<float> out_a = out, out_b = out, grad_a(dim, 0.0f), grad_b(dim, 0.0f);
@@ -198,8 +194,8 @@ TEST(SoftmaxStep, MatchesReferenceGradientStep) {
   std::mt19937 gen(13);
   const std::size_t dim = 19, vocab = 41;
   const float alpha = 0.05f;
-  auto h = random_vector(dim, gen, 1.0f);
-  auto out = random_vector(vocab * dim, gen, 1.0f);
+  auto h = random_floats(dim, gen, 1.0f);
+  auto out = random_floats(vocab * dim, gen, 1.0f);
   std::vector<std::uint32_t> targets = {3, 40, 3, 17};
   std::vector<float> gh(dim), gu(out.size());
   double ref_loss = ref::softmax_loss(h.data(), out.data(), vocab, dim, targets.data(),

@@ -11,10 +11,18 @@
 #include <string>
 #include <vector>
 
-#include "training_util.h"
+#include "gpu/host_ops.h"
+#include "gpu/memory_plan.h"
+#include "gpu/modular_batch.h"
+#include "gpu/modular_step.h"
+#include "support/modular_batches.h"
+#include "support/require_gpu.h"
+#include "support/training.h"
 #include "w2v/error.h"
-#include "w2v/modular.h"
 #include "w2v/trainer.h"
+#ifdef W2V_HAVE_CUDA
+#include "gpu/cuda_ops.h"
+#endif
 
 namespace w2v {
 namespace {
@@ -109,8 +117,8 @@ TEST(MemoryPrediction, CountsWhatTheConfigNeeds) {
 }
 
 TEST(MemoryPrediction, TooLittleMemoryIsAClearError) {
-  const std::vector<std::pair<std::string, std::size_t>> parts = {
-      {"embeddings", std::size_t(3) << 30}, {"logits", std::size_t(1) << 30}};
+  const MemoryParts parts = {{"embeddings", std::size_t(3) << 30},
+                             {"logits", std::size_t(1) << 30}};
   EXPECT_NO_THROW(check_memory_fits(parts, std::size_t(5) << 30, "the GPU"));
   try {
     check_memory_fits(parts, std::size_t(2) << 30, "the GPU");
@@ -224,7 +232,8 @@ TEST(ModularOnHost, EveryModeStepsDownhill) {
             if (!tied)
               for (std::size_t i = 0; i < n; ++i)
                 m.output.data()[i] = ratio * m.input.data()[(i * 7919) % n];
-            const std::vector<double> losses = run_modular_batches_on_host(job, m, 6, 2);
+            HostOps ops;
+            const std::vector<double> losses = test::run_modular_batches(ops, job, m, 6, 2);
             const std::string what = std::string(to_string(model)) + "/" + to_string(loss) + "/" +
                                      to_string(opt) + (tied ? "/tied" : "") + " ratio " +
                                      std::to_string(ratio);
@@ -237,10 +246,6 @@ TEST(ModularOnHost, EveryModeStepsDownhill) {
 }
 
 #ifdef W2V_HAVE_CUDA
-
-bool have_gpu() { return probe_cuda_device().available; }
-#define REQUIRE_GPU() \
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device"
 
 double max_relative_error(const Matrix& got, const Matrix& want) {
   double worst = 0, size = 0;
@@ -283,8 +288,10 @@ TEST(ModularOnGpu, FirstBatchesMatchTheHostReference) {
     const TrainJob job{c, data.vocab, *data.corpus, data.tables};
     Model host = Model::initialize(data.vocab.size(), c.dim, c.tied, c.seed);
     Model gpu = Model::initialize(data.vocab.size(), c.dim, c.tied, c.seed);
-    const auto want = run_modular_batches_on_host(job, host, 8);
-    const auto got = run_modular_batches_on_gpu(job, gpu, 8);
+    HostOps host_ops;
+    GpuOps gpu_ops(GpuOps::workspace_bytes(c, data.vocab.size()));
+    const auto want = test::run_modular_batches(host_ops, job, host, 8);
+    const auto got = test::run_modular_batches(gpu_ops, job, gpu, 8);
     const std::string what = std::string(to_string(c.model)) + "/" + to_string(c.loss) + "/" +
                              to_string(c.optimizer) + (c.tied ? "/tied" : "");
     ASSERT_EQ(got.size(), want.size()) << what;

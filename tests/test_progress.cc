@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "support/temp_dir.h"
 #include "w2v/error.h"
 #include "w2v/io.h"
 #include "w2v/progress.h"

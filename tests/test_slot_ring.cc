@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "w2v/slot_ring.h"
+#include "gpu/slot_ring.h"
 
 namespace w2v {
 namespace {

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "test_util.h"
+#include "support/run_w2v.h"
 #include "w2v/error.h"
 #include "w2v/io.h"
 #include "w2v/synth.h"

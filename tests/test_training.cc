@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "training_util.h"
+#include "support/training.h"
 #include "w2v/error.h"
 
 namespace w2v {
@@ -50,8 +50,6 @@ TEST(Training, TiedEmbeddingsLearn) {
   EXPECT_TRUE(t.model.output.empty());
   expect_learned(t, c);
 }
-
-
 
 TEST(Training, SkipGramSoftmaxLearnsOnASmallVocabulary) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;

@@ -62,9 +62,9 @@ if want tests; then
 fi
 
 # The kernels, and the GPU trainer's step on real batches (ModularOnGpu.FirstBatches...). The
-# fused kernel's lock-free updates are global-memory races by design (include/w2v/fused_ns.h);
+# fused kernel's lock-free updates are global-memory races by design (include/w2v/kernels/fused_ns.h);
 # racecheck checks shared memory, where its lanes never share an element.
-sanitized_tests='Dims/*:Shapes/*:*Kernel*:ScatterAdd.*:SparseOptimizers.*:*FirstBatches*'
+sanitized_tests='Dims/*:Shapes/*:*Kernel*:Gemm.*:ScatterAdd.*:SparseOptimizers.*:*FirstBatches*'
 if want sanitize; then
   for tool in memcheck racecheck; do
     step "compute-sanitizer $tool over the kernel and trainer-step tests"

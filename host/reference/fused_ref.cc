@@ -1,10 +1,10 @@
-// ref::fused_ns: the fused kernel's semantics (include/w2v/fused.h) warp by warp on the host.
+// ref::fused_ns: the fused kernel's semantics (include/w2v/kernels/fused_ns.h) warp by warp on
+// the host.
 #include <algorithm>
 #include <vector>
 
 #include "w2v/error.h"
-#include "w2v/fused.h"
-#include "w2v/philox.h"
+#include "w2v/kernels/draws.h"
 #include "w2v/reference.h"
 #include "w2v/vector_math.h"
 
@@ -13,10 +13,10 @@ namespace {
 
 // Changes to table rows, landing together at the end of a phase: summed (atomics), or each
 // row stored over the table's in turn (plain stores). add() returns where the caller writes
-// the change, or with kStore the row's new value.
+// the change, or with plain stores the row's new value.
 class Additions {
  public:
-  Additions(std::size_t dim, FusedUpdate update) : dim_(dim), update_(update) {}
+  Additions(std::size_t dim, bool store_rows) : dim_(dim), store_rows_(store_rows) {}
   float* add(float* row) {
     rows_.push_back(row);
     deltas_.resize(rows_.size() * dim_);
@@ -24,7 +24,7 @@ class Additions {
   }
   void land() {
     for (std::size_t r = 0; r < rows_.size(); ++r) {
-      if (update_ == FusedUpdate::kStore)
+      if (store_rows_)
         std::copy_n(&deltas_[r * dim_], dim_, rows_[r]);
       else
         axpy(rows_[r], 1.0f, &deltas_[r * dim_], dim_);
@@ -35,7 +35,7 @@ class Additions {
 
  private:
   std::size_t dim_;
-  FusedUpdate update_;
+  bool store_rows_;
   std::vector<float*> rows_;
   std::vector<float> deltas_;
 };
@@ -53,7 +53,7 @@ class Emulation {
         batch_(batch),
         d_(shape.dim),
         ring_(2 * shape.window + 1),
-        additions_(shape.dim, shape.update),
+        additions_(shape.dim, shape.store_rows),
         targets_(shape.negative + 1),
         target_rows_((shape.negative + 1) * d_),
         target_deltas_((shape.negative + 1) * d_),
@@ -116,7 +116,7 @@ class Emulation {
     const float scale = scales_.input ? scales_.input[word] : 1.0f;
     float* change = additions_.add(in_row(position));
     for (std::size_t e = 0; e < d_; ++e) change[e] = scale * delta[e];
-    if (s_.update == FusedUpdate::kStore) {  // the row as loaded, plus the scaled change
+    if (s_.store_rows) {  // the row as loaded, plus the scaled change
       axpy(change, 1.0f, &w.value[slot(position)], d_);
       axpy(change, -1.0f, delta, d_);
     }
@@ -179,7 +179,9 @@ class Emulation {
     for (std::size_t k = 0; k < K; ++k)
       std::copy_n(out_ + static_cast<std::size_t>(targets_[k]) * d_, d_, &target_rows_[k * d_]);
     std::fill(target_deltas_.begin(), target_deltas_.end(), 0.0f);
-    auto active = [&](std::size_t k) { return k == 0 || targets_[k] != targets_[0]; };
+    auto active = [&](std::size_t k) {
+      return k == 0 || noise_word_used(targets_[k], targets_[0]);
+    };
     // Returns alpha times the log-likelihood's gradient w.r.t. the score; adds the loss.
     auto score = [&](std::size_t k, const float* v) {
       const double s = dot(v, &target_rows_[k * d_], d_);
@@ -225,7 +227,7 @@ class Emulation {
       float* change = additions_.add(out_ + static_cast<std::size_t>(targets_[k]) * d_);
       const float scale = scales_.output ? scales_.output[targets_[k]] : 1.0f;
       for (std::size_t e = 0; e < d_; ++e) change[e] = scale * target_deltas_[k * d_ + e];
-      if (s_.update == FusedUpdate::kStore) axpy(change, 1.0f, &target_rows_[k * d_], d_);
+      if (s_.store_rows) axpy(change, 1.0f, &target_rows_[k * d_], d_);
     }
   }
 

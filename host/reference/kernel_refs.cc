@@ -1,5 +1,5 @@
-// CPU references of the CUDA kernel library (include/w2v/kernels.h): same names, shapes and
-// semantics on host pointers. Written for clarity, not speed: every sum accumulates in double
+// CPU references of the CUDA kernel library (include/w2v/kernels/ops.h): same names, arguments
+// and semantics on host pointers. Written for clarity, not speed: every sum accumulates in double
 // and is rounded to float once. Callers pass valid input (indices in range, counts in 0..C);
 // nothing here checks or throws. Index arithmetic is int64 so that V * d never overflows.
 #include <algorithm>
@@ -8,17 +8,17 @@
 #include <numeric>
 #include <vector>
 
+#include "double_dot.h"
 #include "w2v/reference.h"
 
 namespace w2v::ref {
 
 namespace {
 using i64 = std::int64_t;
+using detail::dot;
 
-double dot(const float* a, const float* b, int d) {
-  double s = 0;
-  for (int k = 0; k < d; ++k) s += static_cast<double>(a[k]) * b[k];
-  return s;
+i64 rows_to_step(const std::int32_t* num_rows, i64 max_rows) {
+  return num_rows ? *num_rows : max_rows;
 }
 }  // namespace
 
@@ -104,9 +104,8 @@ void sigmoid_bce_masked(const float* logits, const float* labels, const float* m
   }
 }
 
-void softmax_nll_rows(const float* logits, std::int64_t B, std::int64_t V,
-                      const std::int32_t* targets, int T, float* loss, float* grad,
-                      Reduction reduction) {
+void softmax_nll(const float* logits, std::int64_t B, std::int64_t V, const std::int32_t* targets,
+                 int T, float* loss, float* grad, Reduction reduction) {
   std::vector<std::uint32_t> valid;
   valid.reserve(T);
   for (i64 b = 0; b < B; ++b) {
@@ -155,8 +154,42 @@ void full_bce(const float* logits, std::int64_t B, std::int64_t V, const std::in
   }
 }
 
-void scatter_add(float* table, std::int64_t /*V*/, int d, const std::int32_t* idx, std::int64_t N,
-                 const float* grad, float scale, const float* row_scale) {
+// logits [B, V] = h [B, d] table [V, d]^T
+void gemm_logits(const float* h, const float* table, std::int64_t B, std::int64_t V, int d,
+                 float* logits) {
+  for (i64 b = 0; b < B; ++b)
+    for (i64 v = 0; v < V; ++v)
+      logits[b * V + v] = static_cast<float>(dot(h + b * d, table + v * d, d));
+}
+
+// grad_h [B, d] = grad_logits [B, V] table [V, d]
+void gemm_hidden_grad(const float* grad_logits, const float* table, std::int64_t B, std::int64_t V,
+                      int d, float* grad_h) {
+  std::vector<double> acc(d);
+  for (i64 b = 0; b < B; ++b) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (i64 v = 0; v < V; ++v)
+      for (int k = 0; k < d; ++k) acc[k] += double(grad_logits[b * V + v]) * table[v * d + k];
+    for (int k = 0; k < d; ++k) grad_h[b * d + k] = static_cast<float>(acc[k]);
+  }
+}
+
+// out [V, d] = beta out + alpha grad_logits^T h  (beta 0: out is not read)
+void gemm_table_grad(const float* grad_logits, const float* h, std::int64_t B, std::int64_t V,
+                     int d, float alpha, float beta, float* out) {
+  std::vector<double> acc(d);
+  for (i64 v = 0; v < V; ++v) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (i64 b = 0; b < B; ++b)
+      for (int k = 0; k < d; ++k) acc[k] += double(grad_logits[b * V + v]) * h[b * d + k];
+    for (int k = 0; k < d; ++k)
+      out[v * d + k] = static_cast<float>((beta == 0 ? 0.0 : double(beta) * out[v * d + k]) +
+                                          double(alpha) * acc[k]);
+  }
+}
+
+void scatter_add_atomic(float* table, std::int64_t /*V*/, int d, const std::int32_t* idx,
+                        std::int64_t N, const float* grad, float scale, const float* row_scale) {
   for (i64 n = 0; n < N; ++n) {
     float* row = table + idx[n] * i64{d};
     const double s = static_cast<double>(scale) * (row_scale ? row_scale[n] : 1.0f);
@@ -164,8 +197,9 @@ void scatter_add(float* table, std::int64_t /*V*/, int d, const std::int32_t* id
   }
 }
 
-std::int64_t segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
-                              std::int32_t* unique, float* summed, const float* row_scale) {
+void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
+                      std::int32_t* unique, float* summed, std::int32_t* num_unique,
+                      const float* row_scale) {
   std::vector<i64> order(N);
   std::iota(order.begin(), order.end(), i64{0});
   std::stable_sort(order.begin(), order.end(), [&](i64 a, i64 b) { return idx[a] < idx[b]; });
@@ -182,12 +216,21 @@ std::int64_t segment_sum_rows(const std::int32_t* idx, std::int64_t N, const flo
     ++u;
     begin = end;
   }
-  return u;
+  *num_unique = static_cast<std::int32_t>(u);
 }
 
-void sparse_sgd(float* table, int d, const std::int32_t* rows, std::int64_t num_rows,
-                const float* grad, float lr) {
-  for (i64 r = 0; r < num_rows; ++r) {
+void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t* idx,
+                        std::int64_t N, const float* grad, float scale, const float* row_scale) {
+  std::vector<std::int32_t> unique(N);
+  std::vector<float> summed(N * d);
+  std::int32_t count = 0;
+  segment_sum_rows(idx, N, grad, d, unique.data(), summed.data(), &count, row_scale);
+  scatter_add_atomic(table, V, d, unique.data(), count, summed.data(), scale);
+}
+
+void sparse_sgd(float* table, int d, const std::int32_t* rows, const std::int32_t* num_rows,
+                std::int64_t max_rows, const float* grad, float lr) {
+  for (i64 r = 0; r < rows_to_step(num_rows, max_rows); ++r) {
     float* p = table + rows[r] * i64{d};
     for (int k = 0; k < d; ++k)
       p[k] = static_cast<float>(p[k] - static_cast<double>(lr) * grad[r * d + k]);
@@ -195,9 +238,9 @@ void sparse_sgd(float* table, int d, const std::int32_t* rows, std::int64_t num_
 }
 
 void sparse_momentum(float* table, float* velocity, int d, const std::int32_t* rows,
-                     std::int64_t num_rows, const float* grad, float lr, float momentum,
-                     bool nesterov) {
-  for (i64 r = 0; r < num_rows; ++r) {
+                     const std::int32_t* num_rows, std::int64_t max_rows, const float* grad,
+                     float lr, float momentum, bool nesterov) {
+  for (i64 r = 0; r < rows_to_step(num_rows, max_rows); ++r) {
     const i64 off = rows[r] * i64{d};
     for (int k = 0; k < d; ++k) {
       const double g = grad[r * d + k];
@@ -210,12 +253,12 @@ void sparse_momentum(float* table, float* velocity, int d, const std::int32_t* r
 }
 
 void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* rows,
-                 std::int64_t num_rows, const float* grad, float lr, float beta1, float beta2,
-                 float eps, std::int64_t step) {
+                 const std::int32_t* num_rows, std::int64_t max_rows, const float* grad, float lr,
+                 float beta1, float beta2, float eps, std::int64_t step) {
   const double b1 = beta1, b2 = beta2;
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(step));
   const double bc2 = 1.0 - std::pow(b2, static_cast<double>(step));
-  for (i64 r = 0; r < num_rows; ++r) {
+  for (i64 r = 0; r < rows_to_step(num_rows, max_rows); ++r) {
     const i64 off = rows[r] * i64{d};
     for (int k = 0; k < d; ++k) {
       const double g = grad[r * d + k];

@@ -1,7 +1,9 @@
+// The losses the trainers optimise (include/w2v/reference.h).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "double_dot.h"
 #include "w2v/reference.h"
 
 namespace w2v::ref {
@@ -14,13 +16,7 @@ double sigmoid(double x) {
 
 double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
 
-namespace {
-double dot(const float* a, const float* b, std::size_t n) {
-  double s = 0;
-  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-}  // namespace
+using detail::dot;
 
 double ns_loss(const float* v, const float* u, const float* labels, std::size_t targets,
                std::size_t dim, float* grad_v, float* grad_u) {

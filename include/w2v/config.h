@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "w2v/flags.h"
-#include "w2v/fused_ns.h"
 
 namespace w2v {
 
@@ -21,6 +20,9 @@ enum class ScatterKind { kAtomic, kSorted };
 // The GPU trainer's negative-sampling path: the fused kernels (fast) or the kernel library's
 // ops one by one; auto takes the fused one where it supports the config.
 enum class GpuPathKind { kAuto, kFused, kModular };
+// How the fused path's warps write their changes: added with atomics (none is lost), or their
+// updated rows stored over the tables (Hogwild's plain writes: the last writer wins).
+enum class FusedUpdate { kAtomicAdd, kStore };
 
 struct TrainConfig {
   // Files.

@@ -84,7 +84,6 @@ struct PreparedCorpus {
 };
 
 // `log` receives one-line status messages ("building vocabulary ...").
-PreparedCorpus prepare_corpus(const CorpusOptions& options,
-                              void (*log)(const std::string&) = nullptr);
+PreparedCorpus prepare_corpus(const CorpusOptions& options, LogLine log = nullptr);
 
 }  // namespace w2v

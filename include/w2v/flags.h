@@ -1,18 +1,19 @@
 #pragma once
-// Command-line flags bound to the fields of a config struct: one table per command gives
-// the parser, the checking of each value and the --help text with live defaults, so the three
-// cannot drift apart.
+// Command-line flags and positional arguments bound to the fields of a config struct: one table
+// per command gives the parser, the checking of each value and the --help text with live
+// defaults, so the three cannot drift apart.
 #include <charconv>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "w2v/error.h"
 
 namespace w2v {
 
-// One flag. `apply` parses the text into the config (throws w2v::Error naming the flag on a
-// bad value); `value` prints the field's current value.
+// One flag, or one positional argument. `apply` parses the text into the config (throws
+// w2v::Error naming the flag on a bad value); `value` prints the field's current value.
 template <class Config>
 struct FlagSpec {
   std::string name;  // without the leading "--"; dashes between words
@@ -22,6 +23,10 @@ struct FlagSpec {
   bool required = false;
   void (*apply)(Config&, const std::string& text, const std::string& flag);
   std::string (*value)(const Config&);
+  // Positional: the next argument not starting with '-' fills it (in table order); always
+  // required. Shown as its metavar.
+  bool positional = false;
+  std::string short_name;  // "-k" for "k"; "" for none
 };
 
 namespace flags {
@@ -73,26 +78,42 @@ T parse_integer(const std::string& text, const std::string& flag) {
 
 }  // namespace flags
 
-// Parses "--name value", "--name=value" and switches into `config`; rejects unknown flags and
-// stray arguments. Checking the whole config (required flags, ranges) is the caller's.
+// Parses "--name value", "--name=value", "-s value" (a short name), switches and positional
+// arguments into `config`; rejects unknown flags, stray and missing positional arguments.
+// Checking the rest of the config (required flags, ranges) is the caller's.
 template <class Config>
 void parse_flags(const std::vector<FlagSpec<Config>>& table, const std::vector<std::string>& args,
                  const std::string& command, Config& config) {
+  const std::string see = " (see w2v " + command + " --help)";
+  std::size_t positionals_filled = 0;
+  auto next_positional = [&]() -> const FlagSpec<Config>* {
+    std::size_t seen = 0;
+    for (const auto& f : table)
+      if (f.positional && seen++ == positionals_filled) return &f;
+    return nullptr;
+  };
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0)
-      throw Error("unexpected argument '" + a + "' (see w2v " + command + " --help)");
-    std::string name = a.substr(2), value;
+    if (a.size() < 2 || a[0] != '-') {
+      const FlagSpec<Config>* slot = next_positional();
+      if (!slot) throw Error("unexpected argument '" + a + "'" + see);
+      slot->apply(config, a, slot->name);
+      ++positionals_filled;
+      continue;
+    }
+    const bool is_short = a[1] != '-';
+    std::string name = a.substr(is_short ? 1 : 2), value;
     bool has_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
+    if (auto eq = name.find('='); eq != std::string::npos && !is_short) {
       value = name.substr(eq + 1);
       name.resize(eq);
       has_value = true;
     }
     const FlagSpec<Config>* flag = nullptr;
     for (const auto& f : table)
-      if (f.name == name) flag = &f;
-    if (!flag) throw Error("unknown flag --" + name + " (see w2v " + command + " --help)");
+      if (!f.positional && (is_short ? f.short_name == name : f.name == name)) flag = &f;
+    if (!flag) throw Error("unknown flag " + a.substr(0, is_short ? 2 : a.find('=')) + see);
+    name = flag->name;
     if (flag->is_switch) {
       if (has_value) throw Error("--" + name + ": takes no value");
     } else if (!has_value) {
@@ -101,18 +122,37 @@ void parse_flags(const std::vector<FlagSpec<Config>>& table, const std::vector<s
     }
     flag->apply(config, value, name);
   }
+  if (const FlagSpec<Config>* missing = next_positional())
+    throw Error("w2v " + command + ": missing " + missing->metavar + see);
 }
 
-// "  --name META      help [default: value]" for every flag of the table.
+// The flag, also accepted as "-short_name VALUE".
+template <class Config>
+FlagSpec<Config> with_short_name(FlagSpec<Config> flag, std::string short_name) {
+  flag.short_name = std::move(short_name);
+  return flag;
+}
+
+// "  META  help" for every positional argument, then "  [-s, ]--name META  help [default:
+// value]" for every flag of the table.
 template <class Config>
 std::string flags_help(const std::vector<FlagSpec<Config>>& table) {
   const Config defaults{};
   std::string s;
-  for (const auto& f : table) {
-    std::string head = "  --" + f.name + (f.metavar.empty() ? "" : " " + f.metavar);
-    s += head + std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') + f.help;
-    s += f.required ? " (required)" : " [default: " + f.value(defaults) + "]";
-    s += "\n";
+  for (bool positional : {true, false}) {
+    for (const auto& f : table) {
+      if (f.positional != positional) continue;
+      std::string head = "  ";
+      if (positional) {
+        head += f.metavar;
+      } else {
+        if (!f.short_name.empty()) head += "-" + f.short_name + ", ";
+        head += "--" + f.name + (f.metavar.empty() ? "" : " " + f.metavar);
+      }
+      s += head + std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') + f.help;
+      if (!positional) s += f.required ? " (required)" : " [default: " + f.value(defaults) + "]";
+      s += "\n";
+    }
   }
   return s;
 }
@@ -151,6 +191,13 @@ std::string flags_help(const std::vector<FlagSpec<Config>>& table) {
         [](const FlagConfig& c) {                                          \
           return std::string(::w2v::flags::choice_name(choices, c.field)); \
         }                                                                  \
+  }
+// A positional argument stored in a string field.
+#define W2V_POSITIONAL(field, meta, help)                                                          \
+  ::w2v::FlagSpec<FlagConfig> {                                                                    \
+#field, meta, help, false, true,                                                               \
+        [](FlagConfig & c, const std::string& t,                                                   \
+           const std::string&) { c.field = t; }, [](const FlagConfig& c) { return c.field; }, true \
   }
 #define W2V_SWITCH(name, field, help)                                                  \
   ::w2v::FlagSpec<FlagConfig> {                                                        \

@@ -9,6 +9,10 @@
 
 namespace w2v {
 
+// Where the library's one-line status messages go ("building vocabulary ...", the GPU trainer's
+// setup): the CLI prints them on stderr. Null: nowhere.
+using LogLine = void (*)(const std::string& line);
+
 // Sequential reader with a large buffer; never holds the whole file.
 class InputFile {
  public:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "w2v/corpus.h"
+#include "w2v/kernels/draws.h"
 #include "w2v/vocab.h"
 
 namespace w2v {
@@ -43,9 +44,9 @@ class AliasTable {
   AliasTable() = default;
   explicit AliasTable(const std::vector<double>& weights);
   std::uint32_t sample(Rng& rng) const {
-    std::uint64_t r = rng.next();
-    auto slot = static_cast<std::uint32_t>(((r >> 32) * size_) >> 32);
-    return static_cast<std::uint32_t>(r) < threshold_[slot] ? slot : alias_[slot];
+    const std::uint64_t r = rng.next();
+    return alias_draw(static_cast<std::uint32_t>(r >> 32), static_cast<std::uint32_t>(r),
+                      threshold_.data(), alias_.data(), static_cast<std::uint32_t>(size_));
   }
   std::size_t size() const { return size_; }
   // Slot i keeps i when the low 32 random bits are below threshold[i], else gives alias[i].
@@ -69,23 +70,56 @@ struct SamplingTables {
   static SamplingTables build(const Vocab& vocab, double sample, double ns_exponent);
 };
 
-// Reads one sentence of the encoded corpus from entries[position] up to its end marker or
-// `end`, adds every token to `words` (word2vec.c's count, before subsampling) and keeps each
-// in `sentence` with probability keep[id]. Returns the position after the sentence. Every
-// trainer reads the corpus through this, so all of them see the same examples.
-inline std::size_t read_sentence(const std::uint32_t* entries, std::size_t position,
-                                 std::size_t end, const float* keep, Rng& rng,
-                                 std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
-  sentence.clear();
-  while (position < end) {
-    std::uint32_t id = entries[position++];
-    if (id == kSentenceEnd) break;
-    ++words;
-    if (keep[id] < 1.0f && rng.uniform() >= keep[id]) continue;
-    sentence.push_back(id);
+// The one walk over the corpus that every trainer and packer makes: the sentences of `range`,
+// `epochs` times, each subsampled as it is read. It owns the worker's RNG, which the caller
+// goes on drawing windows and noise words from, so that all of them see the same examples.
+class SentenceStream {
+ public:
+  SentenceStream(const EncodedCorpus& corpus, const SamplingTables& tables, CorpusRange range,
+                 std::uint32_t epochs, std::uint64_t seed)
+      : entries_(corpus.entries()),
+        keep_(tables.keep.data()),
+        range_(range),
+        epochs_(epochs),
+        position_(range.begin),
+        rng_(seed) {}
+
+  // Reads the next sentence: every token up to its end marker adds to `words` (word2vec.c's
+  // count, before subsampling) and is kept in `sentence` with probability keep[id]. False
+  // when every epoch of the range has been read.
+  bool next(std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
+    sentence.clear();
+    while (position_ >= range_.end) {
+      if (++epoch_ >= epochs_) return false;
+      position_ = range_.begin;
+    }
+    while (position_ < range_.end) {
+      const std::uint32_t id = entries_[position_++];
+      if (id == kSentenceEnd) break;
+      ++words;
+      if (keep_[id] < 1.0f && rng_.uniform() >= keep_[id]) continue;
+      sentence.push_back(id);
+    }
+    return true;
   }
-  return position;
-}
+  // The next sentence with at least one (center, context) pair: at least 2 kept tokens.
+  bool next_with_context(std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
+    while (next(sentence, words))
+      if (sentence.size() >= 2) return true;
+    sentence.clear();
+    return false;
+  }
+
+  Rng& rng() { return rng_; }
+
+ private:
+  const std::uint32_t* entries_;
+  const float* keep_;
+  CorpusRange range_;
+  std::uint32_t epochs_, epoch_ = 0;
+  std::size_t position_;
+  Rng rng_;
+};
 
 // The effective window of one center: uniform in 1..window.
 inline std::uint32_t draw_window(Rng& rng, std::uint32_t window) { return 1 + rng.below(window); }

@@ -5,6 +5,7 @@
 
 #include "w2v/config.h"
 #include "w2v/corpus.h"
+#include "w2v/io.h"
 #include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
@@ -17,6 +18,7 @@ struct TrainJob {
   const Vocab& vocab;
   const EncodedCorpus& corpus;
   const SamplingTables& tables;
+  LogLine log = nullptr;  // where a trainer says how it runs (the GPU trainer's setup line)
 };
 
 class Trainer {
@@ -27,14 +29,7 @@ class Trainer {
   virtual void train(const TrainJob& job, Model& model, Progress& progress) = 0;
 };
 
-// What the CUDA runtime reports on this machine.
-struct CudaDeviceInfo {
-  bool available = false;
-  std::string description;  // device name, or why there is none
-};
-CudaDeviceInfo probe_cuda_device();
-
-// The GPU trainer (host/gpu_trainer.cc); only called when a CUDA device was found.
+// The GPU trainer (host/gpu/gpu_trainer.cc); only called when a CUDA device was found.
 std::unique_ptr<Trainer> make_gpu_trainer();
 
 // Picks the trainer for --device and says which one in `announcement`. Throws w2v::Error

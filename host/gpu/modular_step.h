@@ -1,128 +1,68 @@
 #pragma once
-// The modular training path: batches packed by sampler threads go through the kernel
-// library's ops one at a time (gather -> scores -> loss -> backward -> scatter/optimizer).
-// The composition is written once, as templates over an `Ops` backend with the kernel
-// library's op names: the GPU trainer instantiates it with CUDA launchers on a stream
-// (host/gpu_trainer.cc), and train_modular_on_host() with the CPU references
-// (host/modular_host.cc), so that CI runs the same step and pipeline code without a GPU and a
-// GPU test can compare the two batch by batch.
+// The modular training path: batches packed by sampler threads (host/gpu/modular_batch.h) go
+// through the kernel library's ops one at a time (gather -> scores -> loss -> backward ->
+// scatter/optimizer). The composition is written once, as templates over a backend that
+// provides the ops (ModularOps): the GPU trainer instantiates it with the CUDA launchers
+// (host/gpu/cuda_ops.h), the CPU twin with their references (host/gpu/host_ops.h), so that CI
+// runs the same step and pipeline code without a GPU and a GPU test can compare the two batch
+// by batch.
 //
-// A batch is one block of memory (BatchLayout): the input-table ids, the output-table ids
-// right after them (so that tied embeddings apply both in one call), the CBOW context counts,
-// then labels and mask. Gradients follow word2vec.c's semantics (Reduction::kSum): alpha is a
-// rate per (center, context) pair, CBOW context rows receive the hidden vector's whole
-// gradient, and the gradients of a batch are summed into the tables at the batch's end.
-#include <algorithm>
+// Gradients follow word2vec.c's semantics (Reduction::kSum): alpha is a rate per (center,
+// context) pair, CBOW context rows receive the hidden vector's whole gradient, and the
+// gradients of a batch are summed into the tables at the batch's end.
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <utility>
 #include <vector>
 
-#include "w2v/batch.h"
+#include "gpu/memory_plan.h"
+#include "gpu/modular_batch.h"
+#include "gpu/pipeline.h"
 #include "w2v/config.h"
-#include "w2v/error.h"
+#include "w2v/kernels/reduction.h"
 #include "w2v/model.h"
-#include "w2v/pipeline.h"
-#include "w2v/progress.h"
-#include "w2v/reduction.h"
-#include "w2v/sampling.h"
 #include "w2v/trainer.h"
 
 namespace w2v {
 
-// The shape of one batch: `rows` centers; per row `inputs` ids of the input table (the center
-// for skip-gram, 2 window context slots for CBOW) and `outputs` ids of the output table
-// (skip-gram: its context words, then noise words under --loss ns; CBOW: the center, then its
-// noise words).
-struct BatchLayout {
-  ModelKind model = ModelKind::kSkipGram;
-  LossKind loss = LossKind::kNegativeSampling;
-  std::size_t rows = 0;
-  std::uint32_t inputs = 0, outputs = 0;
+// The kernel library's ops the modular step calls, each with its reference's arguments
+// (include/w2v/reference.h): a backend forwards them to ref::NAME, or to gpu::NAME with its
+// Launch appended, by expanding this list.
+// clang-format off
+#define W2V_MODULAR_STEP_OPS(X)                                                              \
+  X(gather_rows) X(context_mean) X(context_mean_backward) X(batched_dot)                     \
+  X(batched_dot_backward) X(sigmoid_bce_masked) X(softmax_nll) X(full_bce) X(gemm_logits)    \
+  X(gemm_hidden_grad) X(gemm_table_grad) X(scatter_add_atomic) X(scatter_add_sorted)         \
+  X(segment_sum_rows) X(sparse_sgd) X(sparse_momentum) X(sparse_adam)
+// clang-format on
 
-  static BatchLayout for_config(const TrainConfig& config);
-  bool cbow() const { return model == ModelKind::kCbow; }
-  bool ns() const { return loss == LossKind::kNegativeSampling; }
-  std::size_t input_ids() const { return rows * inputs; }
-  std::size_t output_ids() const { return rows * outputs; }
-  // ids, counts, labels, mask, row scales: 4-byte elements, so every part stays aligned.
-  std::size_t block_bytes() const {
-    return 4 * (input_ids() + 3 * output_ids() + rows + input_ids() + output_ids());
-  }
-};
-
-// Pointers into a batch block (host or device memory).
-struct BatchView {
-  std::int32_t* input_ids;
-  std::int32_t* output_ids;  // == input_ids + layout.input_ids()
-  std::int32_t* counts;      // CBOW context counts [rows]
-  float* labels;
-  float* mask;
-  // The repeat cap's scale of each input id's gradient row, then each output id's.
-  float* row_scale;
-  static BatchView carve(void* block, const BatchLayout& layout);
-};
-
-// Fills BatchView::row_scale for --repeat-cap: an id that occurs k > cap times among the rows
-// a batch updates in one table (both ids when tied) scales each of its gradient rows by cap/k,
-// so that its summed step is at most cap single steps: without it, the few hundred hits of a
-// frequent noise word in a batch add up to a step that overshoots and diverges. Slots without
-// a gradient (padding, masked noise) do not count and get 0.
-class RepeatCap {
- public:
-  RepeatCap(std::size_t vocab, std::uint32_t cap, bool tied)
-      : counts_(vocab, 0), cap_(cap), tied_(tied) {}
-  void apply(const BatchLayout& layout, const BatchView& batch, std::size_t rows);
-
- private:
-  std::vector<std::uint32_t> counts_;
-  std::uint32_t cap_;
-  bool tied_;
-};
-
-// What a batch's summed row losses are divided by for the reported loss: (center, context)
-// pairs for skip-gram (centers under --loss bce, whose loss is per center), centers for CBOW;
-// the CPU trainer reports the same quantities.
-inline std::uint64_t loss_count(const BatchLayout& layout, const PackResult& packed) {
-  return layout.loss == LossKind::kFullBce && !layout.cbow() ? packed.rows : packed.examples;
-}
-
-// Packs the next batch into a host block, row scales included; PackResult as BatchPacker
-// gives it.
-PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout, void* block);
-
-// The buffers the modular step needs, in elements, for the memory prediction and for
-// allocation (one source for both).
-struct StepBuffers {
-  std::size_t table = 0;            // V * d per table
-  std::size_t tables = 0;           // 1 when tied, else 2
-  std::size_t state_per_table = 0;  // optimizer state: 0 (SGD), 1 (momentum), 2 (Adam) tables
-  std::size_t input_rows = 0;       // gathered input rows [rows * inputs, d]
-  std::size_t hidden = 0;       // CBOW mean [rows, d] (0 for skip-gram: the gathered rows are h)
-  std::size_t output_rows = 0;  // NS: gathered output rows [rows * outputs, d]
-  std::size_t scores = 0;       // NS: scores and their gradient [rows * outputs]
-  std::size_t grads = 0;        // input-row then output-row gradients
-  std::size_t hidden_grad = 0;  // CBOW: gradient of h [rows, d]
-  std::size_t logits = 0;       // softmax/BCE: [rows, V]
-  std::size_t dense_grad = 0;   // softmax/BCE when the output step is not a plain GEMM: [V, d]
-  std::size_t all_rows = 0;     // ids 0..V-1 for dense optimizer steps
-  std::size_t unique_rows = 0;  // segment sums for the optimizers: ids and [n, d] sums
-
-  static StepBuffers plan(const BatchLayout& layout, const TrainConfig& config, std::size_t vocab);
-  // Named byte counts, for the memory report.
-  std::vector<std::pair<std::string, std::size_t>> parts(std::size_t dim) const;
-};
-
-// The memory a GPU run needs, by part, against what the device has free: throws w2v::Error
-// with both figures and what to change when it does not fit.
-void check_memory_fits(const std::vector<std::pair<std::string, std::size_t>>& parts,
-                       std::size_t free_bytes, const std::string& device);
-std::string format_bytes(std::size_t bytes);
-
-// One batch step over a backend. Ops provides the kernel library's ops (same names and
-// arguments, without the stream), GEMMs for the vocabulary losses, and memory:
-//   T* alloc<T>(n), upload(dst, src, bytes), download(dst, src, bytes).
+// A backend the modular step runs on: the pipeline's memory and slots, and every op above with
+// its reference's argument types.
 template <class Ops>
+concept ModularOps = PipelineOps<Ops> &&
+    requires(Ops& ops, float* out, const float* in, std::int32_t* ids_out, const std::int32_t* ids,
+             std::int64_t rows, int width, float scalar, bool flag, Reduction reduction) {
+  ops.gather_rows(in, rows, width, ids, rows, out);
+  ops.context_mean(in, ids, rows, width, width, out);
+  ops.context_mean_backward(in, ids, rows, width, width, out, reduction);
+  ops.batched_dot(in, in, rows, width, width, out);
+  ops.batched_dot_backward(in, in, in, rows, width, width, out, out);
+  ops.sigmoid_bce_masked(in, in, in, rows, width, out, out, reduction);
+  ops.softmax_nll(in, rows, rows, ids, width, out, out, reduction);
+  ops.full_bce(in, rows, rows, ids, width, out, out);
+  ops.gemm_logits(in, in, rows, rows, width, out);
+  ops.gemm_hidden_grad(in, in, rows, rows, width, out);
+  ops.gemm_table_grad(in, in, rows, rows, width, scalar, scalar, out);
+  ops.scatter_add_atomic(out, rows, width, ids, rows, in, scalar, in);
+  ops.scatter_add_sorted(out, rows, width, ids, rows, in, scalar, in);
+  ops.segment_sum_rows(ids, rows, in, width, ids_out, out, ids_out, in);
+  ops.sparse_sgd(out, width, ids, ids, rows, in, scalar);
+  ops.sparse_momentum(out, out, width, ids, ids, rows, in, scalar, scalar, flag);
+  ops.sparse_adam(out, out, out, width, ids, ids, rows, in, scalar, scalar, scalar, scalar, rows);
+};
+
+// One batch step over a backend.
+template <ModularOps Ops>
 class ModularStep {
  public:
   ModularStep(Ops& ops, const BatchLayout& layout, const TrainConfig& config, std::size_t vocab)
@@ -295,9 +235,9 @@ class ModularStep {
   std::int32_t *all_rows_, *unique_, *unique_count_;
 };
 
-// The modular path for run_batch_pipeline (include/w2v/pipeline.h): a batch is a BatchLayout
-// block packed by a BatchPacker with its repeat cap, stepped by ModularStep.
-template <class Ops>
+// The modular path for run_batch_pipeline: a batch is a BatchLayout block packed by a
+// BatchPacker with its repeat cap, stepped by ModularStep.
+template <ModularOps Ops>
 class ModularPath {
  public:
   struct Packer {
@@ -338,51 +278,5 @@ class ModularPath {
   BatchLayout layout_;
   ModularStep<Ops> step_;
 };
-
-// For tests: the first `batches` batches of one sampler (the whole corpus, worker seed 0), each
-// stepped `repeats` times at the start learning rate with no pipeline; returns the mean loss
-// before each step and leaves the trained tables in `model`. The host and GPU backends see
-// identical batches.
-template <class Ops>
-std::vector<double> run_modular_batches(Ops& ops, const TrainJob& job, Model& model,
-                                        std::size_t batches, std::size_t repeats = 1) {
-  const TrainConfig& config = job.config;
-  const BatchLayout layout = BatchLayout::for_config(config);
-  ModularStep<Ops> step(ops, layout, config, job.vocab.size());
-  step.load(model);
-  typename Ops::Slot slot = ops.make_slot(0, layout.block_bytes(), layout.rows);
-  BatchPacker packer(config, job.corpus, job.tables, {0, job.corpus.entry_count()},
-                     worker_seed(config.seed, 0));
-  RepeatCap cap(job.vocab.size(), config.repeat_cap, config.tied);
-  std::vector<double> losses;
-  for (std::size_t b = 0; b < batches; ++b) {
-    const PackResult packed = pack_batch(packer, cap, layout, slot.host);
-    if (packed.rows == 0) break;
-    ops.begin_batch(slot);
-    for (std::size_t r = 0; r < repeats; ++r) {
-      step.step(BatchView::carve(slot.device, layout), static_cast<float>(config.start_alpha()),
-                slot.loss);
-      ops.end_batch(slot);
-      ops.batch_done(slot, true);
-      double sum = 0;
-      for (std::size_t row = 0; row < packed.rows; ++row) sum += slot.host_loss[row];
-      losses.push_back(sum / static_cast<double>(loss_count(layout, packed)));
-    }
-    if (packed.finished) break;
-  }
-  step.store(model);
-  return losses;
-}
-
-// The modular path with the CPU references as the backend, synchronous: for tests, and for
-// comparing the GPU trainer's batches with it.
-void train_modular_on_host(const TrainJob& job, Model& model, Progress& progress);
-std::vector<double> run_modular_batches_on_host(const TrainJob& job, Model& model,
-                                                std::size_t batches, std::size_t repeats = 1);
-#ifdef W2V_HAVE_CUDA
-// The same batches through the CUDA kernels (host/gpu_trainer.cc). Needs a CUDA device.
-std::vector<double> run_modular_batches_on_gpu(const TrainJob& job, Model& model,
-                                               std::size_t batches);
-#endif
 
 }  // namespace w2v

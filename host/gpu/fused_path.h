@@ -1,18 +1,21 @@
 #pragma once
-// The GPU trainer's fused path on the host side: the packer that cuts subsampled sentences
-// into chunks, the path object run_batch_pipeline drives, and the host twin that trains with
-// the fused kernels' reference. What the kernels compute: include/w2v/fused_ns.h.
+// The GPU trainer's fused path on the host side: the batch layout, the packer that cuts
+// subsampled sentences into chunks, the repeat cap's scales, and the path object
+// run_batch_pipeline drives over a backend that runs the fused kernels (FusedOps: the CUDA
+// kernels, or their reference in the CPU twin). What the kernels compute:
+// include/w2v/kernels/fused_ns.h.
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "gpu/pipeline.h"
 #include "w2v/config.h"
 #include "w2v/corpus.h"
-#include "w2v/fused_ns.h"
+#include "w2v/kernels/fused_ns.h"
 #include "w2v/model.h"
-#include "w2v/pipeline.h"
 #include "w2v/sampling.h"
 #include "w2v/trainer.h"
 
@@ -34,10 +37,8 @@ struct FusedLayout {
   }
 };
 
-struct FusedPackResult {
+struct FusedPackResult : PackedWords {
   std::size_t tokens = 0, chunks = 0;
-  std::uint64_t words = 0;  // corpus words read (before subsampling): for progress
-  bool finished = false;    // the range is exhausted for every epoch
   bool empty() const { return tokens == 0; }
 };
 
@@ -51,18 +52,13 @@ class FusedPacker {
   FusedPackResult fill(const FusedLayout& layout, void* block);
 
  private:
-  const std::uint32_t* entries_;
-  const float* keep_;
-  CorpusRange range_;
-  std::uint32_t epochs_, epoch_ = 0;
-  std::size_t position_;
-  Rng rng_;
+  SentenceStream stream_;
   std::vector<std::uint32_t> sentence_;  // read but not yet packed
 };
 
 // Why the fused kernels do not take this config ("" when they do; the GPU trainer then runs
 // the modular path): they train negative sampling with SGD, not deterministically, within the
-// limits of include/w2v/fused_ns.h.
+// limits of include/w2v/kernels/fused_ns.h.
 std::string fused_unsupported(const TrainConfig& config);
 // FusedScales for `warps` concurrent warps, input scales then output scales ([2, vocab]);
 // empty when config.repeat_cap is 0. Between a warp's read of a row and its write, about
@@ -80,11 +76,22 @@ inline bool use_fused_path(const TrainConfig& config) {
   return config.gpu_path != GpuPathKind::kModular && fused_unsupported(config).empty();
 }
 
-// The fused path for run_batch_pipeline. Ops adds to the pipeline's backend interface
-//   T* alloc<T>(n), upload(dst, src, bytes), download(dst, src, bytes),
-//   fused_ns(input, output, vocab, shape, step, noise, batch, scales) and
-//   fused_concurrency(shape): how many warps run at once.
+// A backend the fused path runs on: the pipeline's memory and slots, the fused kernels with
+// ref::fused_ns's arguments (without the concurrency), and how many warps of them run at once.
 template <class Ops>
+concept FusedOps = PipelineOps<Ops> &&
+    requires(Ops& ops, float* table, std::size_t vocab, const FusedShape& shape,
+             const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+             const FusedScales& scales) {
+  ops.fused_ns(table, table, vocab, shape, step, noise, batch, scales);
+  { ops.fused_concurrency(shape) } -> std::convertible_to<std::size_t>;
+};
+
+// The fused kernels' shape for a config.
+FusedShape fused_shape(const TrainConfig& config);
+
+// The fused path for run_batch_pipeline.
+template <FusedOps Ops>
 class FusedPath {
  public:
   using Packer = FusedPacker;
@@ -94,8 +101,7 @@ class FusedPath {
       : ops_(ops),
         job_(job),
         layout_{job.config.fused_tokens},
-        shape_{job.config.model == ModelKind::kCbow, job.config.dim, job.config.window,
-               job.config.negative, job.config.fused_update},
+        shape_(fused_shape(job.config)),
         vocab_(job.vocab.size()) {
     const std::size_t table = vocab_ * shape_.dim;
     in_ = ops_.template alloc<float>(table);
@@ -113,19 +119,6 @@ class FusedPath {
       ops_.upload(device, scales.data(), scales.size() * sizeof(float));
       scales_ = FusedScales{device, device + vocab_};
     }
-  }
-
-  // Device memory, by part, for the memory prediction: `slots` batch slots of this config.
-  static std::vector<std::pair<std::string, std::size_t>> parts(const TrainConfig& config,
-                                                                std::size_t vocab,
-                                                                std::size_t slots) {
-    const std::size_t table = vocab * config.dim * sizeof(float);
-    const FusedLayout layout{config.fused_tokens};
-    return {{"input vectors", table},
-            {"output vectors", config.tied ? 0 : table},
-            {"noise alias table", vocab * 2 * sizeof(std::uint32_t)},
-            {"repeat scales", config.repeat_cap ? vocab * 2 * sizeof(float) : 0},
-            {"batch slots", slots * (layout.block_bytes() + layout.loss_floats() * sizeof(float))}};
   }
 
   void load(const Model& model) {
@@ -180,10 +173,5 @@ class FusedPath {
   FusedScales scales_;
   std::uint32_t launches_ = 0;
 };
-
-// The fused path on the host: ref::fused_ns with `concurrency` warps in lock step, as the
-// pipeline's step; for tests and for measuring what a GPU's concurrency does to quality.
-void train_fused_on_host(const TrainJob& job, Model& model, Progress& progress,
-                         std::size_t concurrency);
 
 }  // namespace w2v

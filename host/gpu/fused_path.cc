@@ -1,4 +1,4 @@
-#include "w2v/fused.h"
+#include "gpu/fused_path.h"
 
 #include <algorithm>
 
@@ -9,12 +9,7 @@ namespace w2v {
 
 FusedPacker::FusedPacker(const TrainConfig& config, const EncodedCorpus& corpus,
                          const SamplingTables& tables, CorpusRange range, std::uint64_t seed)
-    : entries_(corpus.entries()),
-      keep_(tables.keep.data()),
-      range_(range),
-      epochs_(config.epochs),
-      position_(range.begin),
-      rng_(seed) {
+    : stream_(corpus, tables, range, config.epochs, seed) {
   sentence_.reserve(kMaxSentenceTokens);
 }
 
@@ -26,16 +21,9 @@ FusedPackResult FusedPacker::fill(const FusedLayout& layout, void* block) {
   FusedChunk* chunks = layout.chunks(block);
   FusedPackResult r;
   while (true) {
-    while (sentence_.size() < 2) {
-      sentence_.clear();
-      if (position_ >= range_.end) {
-        if (++epoch_ >= epochs_) {
-          r.finished = true;
-          return r;
-        }
-        position_ = range_.begin;
-      }
-      position_ = read_sentence(entries_, position_, range_.end, keep_, rng_, sentence_, r.words);
+    if (sentence_.empty() && !stream_.next_with_context(sentence_, r.words)) {
+      r.finished = true;
+      return r;
     }
     const std::size_t n = sentence_.size();
     const std::size_t pieces = (n + kFusedChunkCenters - 1) / kFusedChunkCenters;
@@ -50,6 +38,14 @@ FusedPackResult FusedPacker::fill(const FusedLayout& layout, void* block) {
     r.tokens += n;
     sentence_.clear();
   }
+}
+
+FusedShape fused_shape(const TrainConfig& c) {
+  return FusedShape{.cbow = c.model == ModelKind::kCbow,
+                    .dim = c.dim,
+                    .window = c.window,
+                    .negative = c.negative,
+                    .store_rows = c.fused_update == FusedUpdate::kStore};
 }
 
 std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables& tables,

@@ -1,4 +1,4 @@
-#include "w2v/slot_ring.h"
+#include "gpu/slot_ring.h"
 
 #include <stdexcept>
 #include <string>

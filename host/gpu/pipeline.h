@@ -1,37 +1,87 @@
 #pragma once
 // The GPU trainer's streaming pipeline, for both of its paths (the modular one,
-// include/w2v/modular.h, and the fused one, include/w2v/fused.h): sampler threads pack
+// host/gpu/modular_step.h, and the fused one, host/gpu/fused_path.h): sampler threads pack
 // batches into a ring of slots; a driver thread enqueues each published slot (upload, step,
 // loss download) and hands it back to the samplers once the backend says the slot's work is
 // done; this thread reports progress. At most slots - 1 batches are in flight, so a sampler
 // always has a slot to fill.
 //
-// Ops, the backend, adds per slot:
-//   make_slot(index, bytes, loss_floats) -> {void* host; void* device; float* host_loss;
-//   float* loss}, begin_batch(slot) (upload the block), end_batch(slot) (download the losses,
-//   mark the end), batch_done(slot, wait), and scope(name): an RAII trace range (NVTX on the GPU).
-// Path, the kind of batch:
-//   Packer make_packer(range, seed), Packed pack(packer, host_block) (Packed has words,
-//   finished and empty()), block_bytes(), loss_floats(), step(device_block, packed, lr, loss),
-//   loss(packed, host_loss) -> {summed loss, what it is averaged over}.
+// Two contracts, stated as concepts and checked where each backend and path is defined:
+// PipelineOps, what a backend provides (the CUDA one in host/gpu/cuda_ops.h, the CPU twin in
+// host/gpu/host_ops.h), and BatchPath, what a kind of batch provides.
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "gpu/slot_ring.h"
 #include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
-#include "w2v/slot_ring.h"
 #include "w2v/trainer.h"
 
 namespace w2v {
 
-template <class Ops, class Path>
+// A backend's memory and batch slots. Memory: alloc<T>(n, zeroed) in the backend (device
+// memory on a GPU), upload and download of bytes, both synchronous. A slot is a host block
+// the samplers fill (pinned on a GPU), its copy in the backend, and the batch's losses on
+// both sides; begin_batch uploads the block, end_batch downloads the losses and marks the
+// batch's end, batch_done says (or waits until) that end was reached. scope(name) is an RAII
+// trace range (NVTX on the GPU).
+template <class Ops>
+concept PipelineOps = requires(Ops& ops, typename Ops::Slot& slot, std::size_t n, void* to,
+                               const void* from) {
+  { ops.template alloc<float>(n, true) } -> std::same_as<float*>;
+  { ops.template alloc<std::int32_t>(n) } -> std::same_as<std::int32_t*>;
+  ops.upload(to, from, n);
+  ops.download(to, from, n);
+  { ops.make_slot(n, n, n) } -> std::same_as<typename Ops::Slot>;
+  { slot.host } -> std::convertible_to<void*>;
+  { slot.device } -> std::convertible_to<void*>;
+  { slot.host_loss } -> std::convertible_to<const float*>;
+  { slot.loss } -> std::convertible_to<float*>;
+  ops.begin_batch(slot);
+  ops.end_batch(slot);
+  { ops.batch_done(slot, true) } -> std::same_as<bool>;
+  ops.scope("name");
+};
+
+// What a sampler reports with every packed batch, whatever the path: the corpus words it
+// read for it (progress and the learning rate count them) and whether its share of the
+// corpus is done for every epoch.
+struct PackedWords {
+  std::uint64_t words = 0;
+  bool finished = false;
+};
+
+// A kind of batch. make_packer(range, seed) gives a sampler thread's packer over its share
+// of the corpus; pack(packer, host_block) fills a block of block_bytes(); step(device_block,
+// packed, lr, loss) enqueues its training, writing loss_floats() floats of losses, which
+// loss(packed, host_loss) turns into {summed loss, what it is averaged over}; load and store
+// move the tables between a Model and the backend.
+template <class Path>
+concept BatchPath = std::derived_from<typename Path::Packed, PackedWords> &&
+    requires(Path& path, const Path& reader, typename Path::Packer& packer,
+             const typename Path::Packed& packed, CorpusRange range, std::uint64_t seed,
+             void* block, float lr, float* loss, const float* host_loss, Model& model) {
+  { reader.make_packer(range, seed) } -> std::same_as<typename Path::Packer>;
+  { reader.pack(packer, block) } -> std::same_as<typename Path::Packed>;
+  { reader.block_bytes() } -> std::convertible_to<std::size_t>;
+  { reader.loss_floats() } -> std::convertible_to<std::size_t>;
+  { packed.empty() } -> std::same_as<bool>;
+  path.step(block, packed, lr, loss);
+  { reader.loss(packed, host_loss) } -> std::same_as<std::pair<double, std::uint64_t>>;
+  path.load(std::as_const(model));
+  path.store(model);
+};
+
+template <PipelineOps Ops, BatchPath Path>
 void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& progress,
                         std::size_t slot_count) {
   const TrainConfig& config = job.config;
@@ -127,7 +177,7 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
 }
 
 // Trains `model` with a Path template (ModularPath, FusedPath) over the backend.
-template <template <class> class Path, class Ops>
+template <template <class> class Path, PipelineOps Ops>
 void train_with_path(Ops& ops, const TrainJob& job, Model& model, Progress& progress,
                      std::size_t slot_count) {
   Path<Ops> path(ops, job);

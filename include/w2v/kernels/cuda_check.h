@@ -29,16 +29,25 @@ namespace w2v {
     }                                                               \
   } while (0)
 
-// After a <<<...>>> launch: a bad configuration shows up here; with W2V_DEBUG_SYNC, so does
-// a fault inside the kernel, attributed to this launch.
+namespace w2v {
+
+// After a <<<...>>> launch of `op`: a bad configuration shows up here; with `synchronize`
+// (W2V_DEBUG_SYNC builds), so does a fault inside the kernel, attributed to this launch.
+inline void check_launch(const char* op, cudaStream_t stream, bool synchronize, const char* file,
+                         int line) {
+  cudaError_t err = cudaGetLastError();
+  if (err == cudaSuccess && synchronize) err = cudaStreamSynchronize(stream);
+  if (err == cudaSuccess) return;
+  cudaGetLastError();
+  throw_cuda_error(err, (std::string("the launch of ") + op).c_str(), file, line);
+}
+
+}  // namespace w2v
+
 #ifdef W2V_DEBUG_SYNC
-#define W2V_CHECK_LAUNCH(name, stream)             \
-  do {                                             \
-    W2V_CUDA_CHECK(cudaGetLastError());            \
-    W2V_CUDA_CHECK(cudaStreamSynchronize(stream)); \
-  } while (0)
+#define W2V_CHECK_LAUNCH(op, stream) ::w2v::check_launch(op, stream, true, __FILE__, __LINE__)
 #else
-#define W2V_CHECK_LAUNCH(name, stream) W2V_CUDA_CHECK(cudaGetLastError())
+#define W2V_CHECK_LAUNCH(op, stream) ::w2v::check_launch(op, stream, false, __FILE__, __LINE__)
 #endif
 
 namespace w2v {

@@ -1,9 +1,9 @@
 #pragma once
 // The fused negative-sampling kernels' interface: one kernel takes whole subsampled sentences and
 // does window -> noise draws -> dots -> sigmoid -> updates inside (kernels/fused_ns.cu). This
-// header defines what it computes, once, for the kernel, its host reference (ref::fused_ns,
-// which the tests compare the kernel with and which CI trains with) and the packer that feeds
-// both.
+// header defines what it computes, once, for the kernel, its host reference (ref::fused_ns in
+// include/w2v/reference.h, which the tests compare the kernel with and which CI trains with)
+// and the packer that feeds both (host/gpu/fused_path.h).
 //
 // A batch is a run of kept tokens (subsampled by the sampler threads with read_sentence, as
 // every trainer) cut into chunks: a chunk trains the centers [center_begin, center_end) of one
@@ -14,8 +14,8 @@
 //   - the window b = fused_window(draw 0) in 1..window and the context positions
 //     J = [i - b, i + b] within the sentence, without i; no context, no step;
 //   - targets: c (label 1), then `negative` noise words from the alias table (Philox draws of
-//     the center's position, include/w2v/philox.h), or from `fixed_noise` when given; a noise
-//     word equal to c is masked out, as word2vec.c skips it;
+//     the center's position, include/w2v/kernels/draws.h), or from `fixed_noise` when given; a
+//     noise word equal to c is left out (noise_word_used);
 //   - skip-gram, as word2vec.c: each context row in_j predicts the targets through their output
 //     rows out_k, and the center's noise words are shared by its whole window:
 //       g[j, k] = alpha (label_k - sigmoid(<in_j, out_k>)),
@@ -37,7 +37,7 @@
 #include <cstdint>
 
 #ifdef W2V_HAVE_CUDA
-#include <cuda_runtime_api.h>
+#include "w2v/kernels/launch.h"
 #endif
 
 namespace w2v {
@@ -65,15 +65,13 @@ struct FusedChunk {
   std::int32_t sentence_begin, sentence_end, center_begin, center_end;
 };
 
-// How a warp's changes reach the tables: added with atomics (none is lost; concurrent changes
-// to a row sum up), or the warp's updated copy stored over the row (Hogwild as word2vec.c's
-// threads: of concurrent writers the last one wins).
-enum class FusedUpdate { kAtomicAdd, kStore };
-
 struct FusedShape {
   bool cbow = false;
   std::uint32_t dim = 0, window = 0, negative = 0;
-  FusedUpdate update = FusedUpdate::kAtomicAdd;
+  // How a warp's changes reach the tables: added with atomics (false: none is lost; concurrent
+  // changes to a row sum up), or the warp's updated copy stored over the row (true: Hogwild as
+  // word2vec.c's threads; of concurrent writers the last one wins).
+  bool store_rows = false;
 };
 
 // Per launch: the learning rate and the random stream (the run's seed, the batch's number).
@@ -114,27 +112,13 @@ struct FusedBatch {
   float* chunk_examples = nullptr;
 };
 
-namespace ref {
-
-// The fused kernel's semantics on the host, warp by warp. `concurrency` warps run in lock
-// step: each round, every warp first retires the input rows leaving its window, then steps
-// one center reading the tables as the round found them; all additions of a phase land at its
-// end, summed (as the kernel's atomics). concurrency = 1 is exactly one warp, the kernel's
-// order for a single chunk; larger values model a GPU's resident warps. output may equal
-// input (tied).
-void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
-              const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
-              const FusedScales& scales = {}, std::size_t concurrency = 1);
-
-}  // namespace ref
-
 #ifdef W2V_HAVE_CUDA
 namespace gpu {
 // The fused kernels (kernels/fused_ns.cu): ref::fused_ns's semantics with every chunk's warp
 // running concurrently. Device pointers; dim <= kFusedMaxDim, negative <= kFusedMaxNegative.
 void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
               const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
-              const FusedScales& scales, cudaStream_t stream);
+              const FusedScales& scales, const Launch& launch);
 // How many warps of the kernel for `shape` the device keeps resident at once: the
 // concurrency fused_repeat_scales is computed for. The launcher never runs more.
 std::size_t fused_ns_resident_warps(const FusedShape& shape);

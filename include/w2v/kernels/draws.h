@@ -1,5 +1,10 @@
 #pragma once
-// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011): a
+// The draws of training as pure functions that host and device code share: the Philox4x32-10
+// generator the fused kernels draw windows and noise words with, the alias-table draw every
+// trainer's noise words come from, and word2vec.c's rule for a noise word that equals its
+// positive word.
+//
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011) is a
 // counter-based generator, so a random number is a pure function of (key, counter). The fused
 // kernels draw each center's window and noise words from the center's position, and the host
 // reference draws the same numbers with this same code, whatever thread order the GPU runs.
@@ -63,13 +68,20 @@ W2V_HOST_DEVICE inline std::uint32_t fused_window(std::uint32_t bits, std::uint3
 }
 
 // One draw from a Walker alias table (AliasTable's layout) with 64 random bits: `slot_bits`
-// picks the slot, `keep_bits` keeps it or takes its alias.
+// picks the slot (multiply-shift), `keep_bits` keeps it when below the slot's threshold, else
+// takes its alias.
 W2V_HOST_DEVICE inline std::uint32_t alias_draw(std::uint32_t slot_bits, std::uint32_t keep_bits,
                                                 const std::uint32_t* threshold,
                                                 const std::uint32_t* alias, std::uint32_t size) {
   const auto slot =
       static_cast<std::uint32_t>((static_cast<std::uint64_t>(slot_bits) * size) >> 32);
   return keep_bits < threshold[slot] ? slot : alias[slot];
+}
+
+// A noise word equal to the positive word it was drawn for trains nothing: word2vec.c skips it,
+// and so does every trainer, reference and kernel here (masked out, or not stepped).
+W2V_HOST_DEVICE constexpr bool noise_word_used(std::uint32_t noise, std::uint32_t positive) {
+  return noise != positive;
 }
 
 }  // namespace w2v

@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "support/temp_dir.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/io.h"
+#include "w2v/train.h"
 
 namespace w2v::test {
 
@@ -32,33 +33,32 @@ inline void train_on_cpu(const TrainJob& job, Model& model, Progress& progress) 
   CpuTrainer().train(job, model, progress);
 }
 
-// Trains on the first `bytes` of text8 with `config` (corpus/output fields ignored).
+// Trains on the first `bytes` of text8 with `config` (its corpus, output, cache and loss-log
+// fields are replaced) through the training sequence's own steps, with `train` as the trainer.
 inline Trained train_prefix(TrainConfig config, std::size_t bytes,
                             const TrainFunction& train = train_on_cpu) {
   test::TempDir dir;
-  std::string text = dir.path() + "/text8_part.txt";
-  test::write_file(text, test::read_file(kText8).substr(0, bytes));
+  config.corpus = dir.file("text8_part.txt");
+  config.output = dir.file("vectors.txt");
+  config.cache_dir = dir.path();
+  config.loss_log = dir.file("loss.csv");
+  config.progress_interval = 0.02;  // many loss samples even in a short run
+  test::write_file(config.corpus, test::read_file(kText8).substr(0, bytes));
+  TrainingData data = prepare_training_data(config, nullptr);
   Trained t;
-  t.vocab = Vocab::build(text, {}, config.min_count, config.max_vocab);
-  EncodedCorpus::encode(text, t.vocab, {}, dir.path() + "/c.tokens");
-  EncodedCorpus corpus(dir.path() + "/c.tokens", t.vocab);
-  SamplingTables tables = SamplingTables::build(t.vocab, config.sample, config.ns_exponent);
-  t.model = Model::initialize(t.vocab.size(), config.dim, config.tied, config.seed);
-  Progress::Options po;
-  po.total_words = corpus.token_count() * config.epochs;
-  po.start_alpha = config.start_alpha();
-  po.interval_seconds = 0.02;  // many loss samples even in a short run
-  po.loss_log_path = dir.path() + "/loss.csv";
+  t.model = Model::initialize(data.vocab.size(), config.dim, config.tied, config.seed);
+  Progress::Options po = progress_options(config, data.corpus->token_count());
   std::FILE* sink = std::tmpfile();
   po.out = sink;
   {
     Progress progress(po);
-    TrainJob job{config, t.vocab, corpus, tables};
+    TrainJob job{config, data.vocab, *data.corpus, data.tables};
     train(job, t.model, progress);
     t.stats = progress.summary();
   }
   std::fclose(sink);
-  std::istringstream csv(test::read_file(po.loss_log_path));
+  t.vocab = std::move(data.vocab);
+  std::istringstream csv(test::read_file(config.loss_log));
   std::string line;
   std::getline(csv, line);
   while (std::getline(csv, line)) {

@@ -1,0 +1,107 @@
+#pragma once
+// The GPU trainer's backend: both paths' ops on the CUDA kernel library, on two streams. Batch
+// blocks go host -> device on the copy stream (pinned source, cudaMemcpyAsync); everything
+// else runs on the compute stream, which waits for the copy's event; a second event per slot
+// marks the end of the slot's step (and its loss copy back), after which the sampler threads
+// may refill the slot's pinned block. CUDA builds only.
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gpu/fused_path.h"
+#include "gpu/modular_batch.h"
+#include "gpu/modular_step.h"
+#include "w2v/kernels/cuda_check.h"
+#include "w2v/kernels/cuda_resources.h"
+#include "w2v/kernels/fused_ns.h"
+#include "w2v/kernels/ops.h"
+
+namespace w2v {
+
+class GpuOps {
+ public:
+  struct Slot {
+    void* host = nullptr;  // pinned
+    void* device = nullptr;
+    float* host_loss = nullptr;  // pinned
+    float* loss = nullptr;
+    std::size_t bytes = 0, loss_floats = 0;
+    cudaEvent_t copied = nullptr, done = nullptr;
+  };
+
+  // The modular path's sort and softmax scratch for this config.
+  static std::size_t workspace_bytes(const TrainConfig& config, std::size_t vocab);
+
+  explicit GpuOps(std::size_t workspace_bytes);
+  ~GpuOps();
+  GpuOps(const GpuOps&) = delete;
+  GpuOps& operator=(const GpuOps&) = delete;
+
+  // Setup only (allocation, zeroing, uploads): each waits for the device, because cudaMemset
+  // and a pageable cudaMemcpy may still be in flight when they return, and the non-blocking
+  // streams do not order themselves after the legacy stream they run on.
+  template <class T>
+  T* alloc(std::size_t n, bool zero = false) {
+    if (n == 0) return nullptr;
+    T* p = device_.emplace_back(n * sizeof(T)).get_as<T>();
+    if (zero) {
+      W2V_CUDA_CHECK(cudaMemset(p, 0, n * sizeof(T)));
+      W2V_CUDA_CHECK(cudaDeviceSynchronize());
+    }
+    return p;
+  }
+  void upload(void* to, const void* from, std::size_t bytes);
+  void download(void* to, const void* from, std::size_t bytes);
+
+  Slot make_slot(std::size_t index, std::size_t bytes, std::size_t loss_floats);
+  void begin_batch(Slot& slot);
+  void end_batch(Slot& slot);
+  bool batch_done(Slot& slot, bool wait);
+  static NvtxRange scope(const char* name) { return NvtxRange(name); }
+
+#define W2V_CALL_LAUNCHER(op)                                                              \
+  template <class... Args>                                                                 \
+  auto op(Args&&... args)->decltype(gpu::op(std::forward<Args>(args)..., gpu::Launch())) { \
+    return gpu::op(std::forward<Args>(args)..., launch_);                                  \
+  }
+  W2V_MODULAR_STEP_OPS(W2V_CALL_LAUNCHER)
+#undef W2V_CALL_LAUNCHER
+
+  template <class... Args>
+  auto fused_ns(Args&&... args)
+      -> decltype(gpu::fused_ns(std::forward<Args>(args)..., gpu::Launch())) {
+    return gpu::fused_ns(std::forward<Args>(args)..., launch_);
+  }
+  static std::size_t fused_concurrency(const FusedShape& shape) {
+    return gpu::fused_ns_resident_warps(shape);
+  }
+
+ private:
+  // Device memory of any type.
+  struct Bytes : gpu::DeviceBuffer<std::byte> {
+    using gpu::DeviceBuffer<std::byte>::DeviceBuffer;
+    template <class T>
+    T* get_as() const {
+      return reinterpret_cast<T*>(get());
+    }
+  };
+  // What a slot owns.
+  struct SlotMemory {
+    gpu::PinnedBuffer<std::byte> host;
+    gpu::PinnedBuffer<float> host_loss;
+    gpu::CudaEvent copied{cudaEventDisableTiming}, done{cudaEventDisableTiming};
+  };
+
+  gpu::CudaStream copy_, compute_;
+  cublasHandle_t cublas_ = nullptr;
+  std::deque<Bytes> device_;  // stable addresses while buffers are added
+  std::deque<SlotMemory> slots_;
+  gpu::Launch launch_;  // the compute stream, the workspace, cuBLAS
+};
+
+}  // namespace w2v

@@ -1,0 +1,71 @@
+// The GPU trainer: run_batch_pipeline over the CUDA backend, with the fused path for negative
+// sampling where it takes the config and the modular path otherwise. Before anything is
+// allocated it predicts the memory the run needs and says which path runs with which settings.
+#ifdef W2V_HAVE_CUDA
+
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <string>
+
+#include "gpu/cuda_ops.h"
+#include "gpu/fused_path.h"
+#include "gpu/memory_plan.h"
+#include "gpu/modular_step.h"
+#include "w2v/trainer.h"
+
+namespace w2v {
+namespace {
+
+constexpr std::size_t kSlots = 4;  // 3 batches in flight while a sampler fills the fourth
+// cuBLAS's own workspace, the CUDA context's growth and allocation rounding.
+constexpr std::size_t kHeadroomBytes = std::size_t(256) << 20;
+
+class GpuTrainer final : public Trainer {
+ public:
+  const char* name() const override { return "cuda"; }
+
+  void train(const TrainJob& job, Model& model, Progress& progress) override {
+    const TrainConfig& config = job.config;
+    const std::size_t vocab = job.vocab.size();
+    const std::string samplers = std::to_string(config.sampler_thread_count()) + " sampler threads";
+    if (use_fused_path(config)) {
+      check_memory(
+          job, fused_path_memory(config, vocab, kSlots),
+          "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " + samplers);
+      GpuOps ops(0);
+      train_with_path<FusedPath>(ops, job, model, progress, kSlots);
+      return;
+    }
+    const std::size_t workspace = GpuOps::workspace_bytes(config, vocab);
+    const BatchLayout layout = BatchLayout::for_config(config);
+    check_memory(job, modular_path_memory(config, vocab, kSlots, workspace),
+                 "modular path, batch " + std::to_string(layout.rows) + " rows x " +
+                     std::to_string(layout.outputs) + " slots, " + samplers + ", " +
+                     to_string(config.scatter_kind()) + " scatter, optimizer " +
+                     to_string(config.optimizer));
+    GpuOps ops(workspace);
+    train_with_path<ModularPath>(ops, job, model, progress, kSlots);
+  }
+
+ private:
+  // Compares the predicted memory with what the device has, before anything is allocated,
+  // then says which path runs with which settings ("gpu: <setup>; memory X of Y free").
+  static void check_memory(const TrainJob& job, MemoryParts parts, const std::string& setup) {
+    parts.emplace_back("cuBLAS and CUDA headroom", kHeadroomBytes);
+    std::size_t free_bytes = 0, device_bytes = 0;
+    W2V_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &device_bytes));
+    check_memory_fits(parts, free_bytes, "the GPU");
+    if (job.log)
+      job.log("gpu: " + setup + "; memory " + format_bytes(total_bytes(parts)) + " of " +
+              format_bytes(free_bytes) + " free");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Trainer> make_gpu_trainer() { return std::make_unique<GpuTrainer>(); }
+
+}  // namespace w2v
+
+#endif  // W2V_HAVE_CUDA

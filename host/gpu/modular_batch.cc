@@ -1,0 +1,202 @@
+#include "gpu/modular_batch.h"
+
+#include <algorithm>
+
+namespace w2v {
+
+BatchLayout BatchLayout::for_config(const TrainConfig& c) {
+  BatchLayout l;
+  l.model = c.model;
+  l.loss = c.loss;
+  l.rows = c.batch_rows();
+  const std::uint32_t negative = l.ns() ? c.negative : 0;
+  if (l.cbow()) {
+    l.inputs = 2 * c.window;
+    l.outputs = 1 + negative;
+  } else {
+    l.inputs = 1;
+    l.outputs = 2 * c.window * (1 + negative);
+  }
+  return l;
+}
+
+BatchView BatchView::carve(void* block, const BatchLayout& l) {
+  auto* ids = static_cast<std::int32_t*>(block);
+  BatchView v;
+  v.input_ids = ids;
+  v.output_ids = v.input_ids + l.input_ids();
+  v.counts = v.output_ids + l.output_ids();
+  v.labels = reinterpret_cast<float*>(v.counts + l.rows);
+  v.mask = v.labels + l.output_ids();
+  v.row_scale = v.mask + l.output_ids();
+  return v;
+}
+
+BatchPacker::BatchPacker(const TrainConfig& config, const EncodedCorpus& corpus,
+                         const SamplingTables& tables, CorpusRange range, std::uint64_t seed)
+    : stream_(corpus, tables, range, config.epochs, seed),
+      noise_(tables.noise),
+      window_(config.window),
+      negative_(config.loss == LossKind::kNegativeSampling ? config.negative : 0),
+      target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1) {
+  sentence_.reserve(kMaxSentenceTokens);
+}
+
+template <class Row>
+PackResult BatchPacker::fill_rows(std::size_t capacity, Row&& row) {
+  PackResult r;
+  while (r.rows < capacity) {
+    if (center_ >= sentence_.size()) {
+      center_ = 0;
+      if (!stream_.next_with_context(sentence_, r.words)) {
+        r.finished = true;
+        break;
+      }
+    }
+    const std::size_t n = sentence_.size(), i = center_++;
+    const std::size_t b = draw_window(stream_.rng(), window_);
+    const std::size_t lo = i >= b ? i - b : 0, hi = std::min(n - 1, i + b);
+    row(r.rows++, i, lo, hi);
+  }
+  return r;
+}
+
+PackResult BatchPacker::fill(const BatchLayout& layout, const BatchView& batch) {
+  return layout.cbow() ? fill_cbow(layout, batch) : fill_skipgram(layout, batch);
+}
+
+PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView& batch) {
+  const std::size_t slots = layout.outputs;
+  Rng& rng = stream_.rng();
+  std::uint64_t pairs = 0;
+  PackResult result =
+      fill_rows(layout.rows, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
+        std::int32_t* targets = batch.output_ids + r * slots;
+        float* labels = batch.labels + r * slots;
+        float* mask = batch.mask + r * slots;
+        std::fill(targets, targets + slots, target_padding_);
+        std::fill(labels, labels + slots, 0.0f);
+        std::fill(mask, mask + slots, 0.0f);
+        batch.input_ids[r] = static_cast<std::int32_t>(sentence_[i]);
+        std::size_t c = 0;
+        for (std::size_t j = lo; j <= hi; ++j) {
+          if (j == i) continue;
+          targets[c] = static_cast<std::int32_t>(sentence_[j]);
+          labels[c] = mask[c] = 1.0f;
+          ++c;
+        }
+        pairs += c;
+        for (std::size_t k = 0; k < c; ++k) {
+          for (std::uint32_t m = 0; m < negative_; ++m) {
+            const std::size_t s = c + k * negative_ + m;
+            const std::uint32_t w = noise_.sample(rng);
+            targets[s] = static_cast<std::int32_t>(w);
+            mask[s] = noise_word_used(w, static_cast<std::uint32_t>(targets[k])) ? 1.0f : 0.0f;
+          }
+        }
+      });
+  result.examples = pairs;
+  for (std::size_t r = result.rows; r < layout.rows; ++r) {
+    batch.input_ids[r] = 0;
+    std::fill_n(batch.output_ids + r * slots, slots, target_padding_);
+    std::fill_n(batch.labels + r * slots, slots, 0.0f);
+    std::fill_n(batch.mask + r * slots, slots, 0.0f);
+  }
+  return result;
+}
+
+PackResult BatchPacker::fill_cbow(const BatchLayout& layout, const BatchView& batch) {
+  const std::size_t context_slots = layout.inputs, target_slots = layout.outputs;
+  Rng& rng = stream_.rng();
+  PackResult result =
+      fill_rows(layout.rows, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
+        std::int32_t* contexts = batch.input_ids + r * context_slots;
+        std::fill(contexts, contexts + context_slots, 0);
+        std::int32_t count = 0;
+        for (std::size_t j = lo; j <= hi; ++j)
+          if (j != i) contexts[count++] = static_cast<std::int32_t>(sentence_[j]);
+        batch.counts[r] = count;
+        std::int32_t* targets = batch.output_ids + r * target_slots;
+        float* labels = batch.labels + r * target_slots;
+        float* mask = batch.mask + r * target_slots;
+        targets[0] = static_cast<std::int32_t>(sentence_[i]);
+        labels[0] = mask[0] = 1.0f;
+        for (std::size_t s = 1; s < target_slots; ++s) {
+          const std::uint32_t w = noise_.sample(rng);
+          targets[s] = static_cast<std::int32_t>(w);
+          labels[s] = 0.0f;
+          mask[s] = noise_word_used(w, sentence_[i]) ? 1.0f : 0.0f;
+        }
+      });
+  result.examples = result.rows;
+  for (std::size_t r = result.rows; r < layout.rows; ++r) {
+    std::fill_n(batch.input_ids + r * context_slots, context_slots, 0);
+    batch.counts[r] = 0;
+    std::fill_n(batch.output_ids + r * target_slots, target_slots, target_padding_);
+    std::fill_n(batch.labels + r * target_slots, target_slots, 0.0f);
+    std::fill_n(batch.mask + r * target_slots, target_slots, 0.0f);
+  }
+  return result;
+}
+
+void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows) {
+  const std::size_t n_in = l.input_ids(), n_out = l.output_ids();
+  // Which slots carry a gradient: input slots of real rows (CBOW: within the row's count),
+  // output slots with a mask (NS) or any target (softmax/BCE update the output table densely,
+  // so their output scales are unused).
+  auto valid_input = [&](std::size_t i) {
+    const std::size_t row = i / l.inputs;
+    return row < rows && (!l.cbow() || i % l.inputs < std::size_t(v.counts[row]));
+  };
+  auto valid_output = [&](std::size_t j) { return j / l.outputs < rows && v.mask[j] != 0.0f; };
+  auto count = [&](std::size_t n, const std::int32_t* ids, auto valid) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (valid(i)) ++counts_[ids[i]];
+  };
+  auto weigh = [&](std::size_t n, const std::int32_t* ids, float* scale, auto valid) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!valid(i)) {
+        scale[i] = 0.0f;
+        continue;
+      }
+      const std::uint32_t k = counts_[ids[i]];
+      scale[i] = k > cap_ ? static_cast<float>(cap_) / static_cast<float>(k) : 1.0f;
+    }
+  };
+  auto reset = [&](std::size_t n, const std::int32_t* ids) {
+    for (std::size_t i = 0; i < n; ++i) counts_[ids[i]] = 0;
+  };
+  if (cap_ == 0) {
+    std::fill_n(v.row_scale, n_in + n_out, 1.0f);
+    return;
+  }
+  if (!l.ns()) {  // only the input rows are scattered
+    count(n_in, v.input_ids, valid_input);
+    weigh(n_in, v.input_ids, v.row_scale, valid_input);
+    std::fill_n(v.row_scale + n_in, n_out, 1.0f);
+    reset(n_in, v.input_ids);
+    return;
+  }
+  // Tied: one table, so input and output occurrences of a word count together.
+  count(n_in, v.input_ids, valid_input);
+  if (!tied_) {
+    weigh(n_in, v.input_ids, v.row_scale, valid_input);
+    reset(n_in, v.input_ids);
+  }
+  count(n_out, v.output_ids, valid_output);
+  weigh(n_out, v.output_ids, v.row_scale + n_in, valid_output);
+  if (tied_) {
+    weigh(n_in, v.input_ids, v.row_scale, valid_input);
+    reset(n_in, v.input_ids);
+  }
+  reset(n_out, v.output_ids);
+}
+
+PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout, void* block) {
+  const BatchView v = BatchView::carve(block, layout);
+  const PackResult result = packer.fill(layout, v);
+  cap.apply(layout, v, result.rows);
+  return result;
+}
+
+}  // namespace w2v

@@ -1,0 +1,79 @@
+#include "w2v/train.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "w2v/error.h"
+#include "w2v/model.h"
+#include "w2v/trainer.h"
+#include "w2v/vectors.h"
+
+namespace w2v {
+
+TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
+  CorpusOptions options;
+  options.corpus_path = c.corpus;
+  options.vocab_path = c.vocab;
+  options.cache_dir =
+      c.cache_dir.empty() ? std::filesystem::path(c.output).parent_path().string() : c.cache_dir;
+  options.tokenizer.lowercase = c.lowercase;
+  options.min_count = c.min_count;
+  options.max_vocab = c.max_vocab;
+  PreparedCorpus prepared = prepare_corpus(options, log);
+  TrainingData data;
+  data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
+  data.vocab = std::move(prepared.vocab);
+  data.tables = SamplingTables::build(data.vocab, c.sample, c.ns_exponent);
+  return data;
+}
+
+Progress::Options progress_options(const TrainConfig& c, std::uint64_t corpus_tokens) {
+  Progress::Options o;
+  o.total_words = corpus_tokens * c.epochs;
+  o.start_alpha = c.start_alpha();
+  o.min_alpha_fraction = c.min_alpha_fraction;
+  o.interval_seconds = c.progress_interval;
+  o.quiet = c.quiet;
+  o.loss_log_path = c.loss_log;
+  return o;
+}
+
+TrainStats run_training(const TrainConfig& c, LogLine log) {
+  auto say = [&](const std::string& line) {
+    if (log) log(line);
+  };
+  const VectorFormat format = resolve_vector_format(c.format, c.output);
+  const std::filesystem::path out_dir = std::filesystem::path(c.output).parent_path();
+  if (!out_dir.empty() && !std::filesystem::is_directory(out_dir))
+    throw_file_error(c.output, "its directory does not exist (--output)");
+
+  std::string announcement;
+  std::unique_ptr<Trainer> trainer = make_trainer(c, announcement);
+  say(announcement);
+
+  const LogLine chatty = c.quiet ? nullptr : log;
+  const TrainingData data = prepare_training_data(c, chatty);
+  const Vocab& vocab = data.vocab;
+  say("vocabulary " + std::to_string(vocab.size()) + " words, corpus " +
+      std::to_string(data.corpus->token_count()) + " tokens; " + to_string(c.model) + "/" +
+      to_string(c.loss) + ", dim " + std::to_string(c.dim) + ", window " +
+      std::to_string(c.window) + ", negative " + std::to_string(c.negative) + ", sample " +
+      flags::show(c.sample) + ", alpha " + flags::show(c.start_alpha()) + ", epochs " +
+      std::to_string(c.epochs) + ", threads " + std::to_string(c.thread_count()) +
+      (c.tied ? ", tied" : ""));
+  if (c.loss == LossKind::kSoftmax && vocab.size() > 200000)
+    say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +
+        " words will be slow (consider --max-vocab or ns)");
+
+  Model model = Model::initialize(vocab.size(), c.dim, c.tied, c.seed);
+  Progress progress(progress_options(c, data.corpus->token_count()));
+  const TrainJob job{c, vocab, *data.corpus, data.tables, log};
+  trainer->train(job, model, progress);
+  const TrainStats stats = progress.summary();
+  write_vectors(c.output, format, vocab.words(), model.input.data(), c.dim);
+  say("wrote " + std::to_string(vocab.size()) + " vectors to " + c.output);
+  return stats;
+}
+
+}  // namespace w2v

@@ -1,0 +1,37 @@
+#pragma once
+// The training sequence of `w2v train`, written once for the CLI and the tests: corpus ->
+// vocabulary and encoding (built, or taken from the cache) -> sampling tables -> model ->
+// trainer -> vectors.
+#include <cstdint>
+#include <memory>
+
+#include "w2v/config.h"
+#include "w2v/corpus.h"
+#include "w2v/io.h"
+#include "w2v/progress.h"
+#include "w2v/sampling.h"
+#include "w2v/vocab.h"
+
+namespace w2v {
+
+// What a run trains on.
+struct TrainingData {
+  Vocab vocab;
+  std::unique_ptr<EncodedCorpus> corpus;
+  SamplingTables tables;
+};
+
+// The vocabulary, encoded corpus and sampling tables of config.corpus, with the cache in
+// config.cache_dir or else beside config.output. `log` hears what is built or reused.
+TrainingData prepare_training_data(const TrainConfig& config, LogLine log);
+
+// The progress reporter's options for a run of `config` over `corpus_tokens` tokens an epoch.
+Progress::Options progress_options(const TrainConfig& config, std::uint64_t corpus_tokens);
+
+// Everything `w2v train` does after parsing its flags: picks the trainer, prepares the data,
+// trains and writes config.output. `log` hears the device, the setup, the cache and the
+// written file (with config.quiet only the device, the setup line and the file); progress
+// lines go to stderr. Throws w2v::Error on bad input, DivergedError when training diverges.
+TrainStats run_training(const TrainConfig& config, LogLine log);
+
+}  // namespace w2v
