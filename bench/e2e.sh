@@ -11,10 +11,11 @@
 #
 # Corpus: a text file (.xz is decompressed into --out), or --synth N writes an N-token Zipf
 # corpus with `w2v synth` (1M word types). Default: ../shared/data/text8_prefix.txt.
-# Modes: MODEL-LOSS with MODEL sg|cbow and LOSS ns|softmax|bce; suffixes: "-tied" and "-adam"
-# add --tied and --optimizer adam, "-modular" and "-fused" pick the GPU trainer's path
-# (--gpu-path), "-cpu" runs the CPU trainer whatever --device says (the quality baseline). Settings: dim 128, window 5, negative 5, sample 1e-4,
-# min-count 5 (the issue's benchmark settings); --extra adds flags to every w2v run.
+# Modes: MODEL-LOSS with MODEL sg|cbow and LOSS ns|softmax|bce; suffixes: "-tied" adds --tied,
+# "-adam", "-momentum" and "-nesterov" pick the --optimizer, "-modular" and "-fused" the GPU
+# trainer's path (--gpu-path), "-cpu" runs the CPU trainer whatever --device says (the quality
+# baseline). Settings: dim 128, window 5, negative 5, sample 1e-4, min-count 5; --extra adds
+# flags to every w2v run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 die() { echo "e2e: $*" >&2; exit 1; }
@@ -92,6 +93,8 @@ for mode in $modes; do
   flags+=(--loss "$loss")
   [[ $mode == *-tied* ]] && flags+=(--tied)
   [[ $mode == *-adam* ]] && flags+=(--optimizer adam)
+  [[ $mode == *-momentum* ]] && flags+=(--optimizer momentum)
+  [[ $mode == *-nesterov* ]] && flags+=(--optimizer nesterov)
   [[ $mode == *-modular* ]] && flags+=(--gpu-path modular)
   [[ $mode == *-fused* ]] && flags+=(--gpu-path fused)
   mode_device=$device
@@ -107,8 +110,9 @@ for mode in $modes; do
   summary=$(grep '^trained ' "$log" | tail -1)
   # trained W words in S s: R words/s, final loss L
   read -r words seconds rate loss <<<"$(awk '{print $2, $5, $7, $11}' <<<"$summary")"
-  trainer=$(grep -o 'device: [a-z]*' "$log" | head -1 | cut -d' ' -f2)
-  path=$(grep -o 'gpu: [a-z]* path' "$log" | head -1 | cut -d' ' -f2)
+  # grep finds no "gpu:" line for a CPU run: under pipefail that must not end the script.
+  trainer=$({ grep -o 'device: [a-z]*' "$log" || true; } | head -1 | cut -d' ' -f2)
+  path=$({ grep -o 'gpu: [a-z]* path' "$log" || true; } | head -1 | cut -d' ' -f2)
   [[ -n $path ]] && trainer="$trainer, $path"
   read -r analogy spearman <<<"$(evaluate "$vectors")"
   echo "| $mode | w2v ($trainer) | ${rate} | ${seconds} | ${loss} | ${analogy} | ${spearman} |"

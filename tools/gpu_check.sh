@@ -1,38 +1,42 @@
 #!/usr/bin/env bash
-# Everything that needs a GPU, on the device machine: build for sm_90, run the whole test
-# suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-trainer tests, the
-# kernel benchmarks with the PyTorch softmax comparison, and the end-to-end trainer benchmark
-# against PyTorch. Logs go to $OUT (default gpu-logs/).
+# Everything that needs a GPU, in one run on the device machine: build for sm_90, the whole test
+# suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
+# benchmarks with the PyTorch softmax comparison, and the end-to-end table (every `w2v train`
+# mode on the GPU, the CPU trainer and PyTorch beside them) on the text8 prefix and on the
+# Wikipedia cut. Logs go to $OUT (default gpu-logs/); $OUT/summary.md sums them up.
 #
 #   tools/gpu_check.sh [STAGE...]    stages: tests sanitize bench e2e wiki synth1b
-#                                    (default: tests sanitize bench e2e)
+#                                    (default: tests sanitize bench e2e wiki)
 #
-# A device call may run 10 minutes: split the stages over calls if needed (the build is kept
-# while the machine stays warm).
-#
-# The GPU machine has no GoogleTest, Google Benchmark or ../shared: prepare them here once,
-# then carry .deps in the device call (it is git-ignored):
-#   mkdir -p .deps/data && (cd .deps && apt-get download libgtest-dev libbenchmark-dev \
-#     libbenchmark1debian) && cp ../shared/data/{text8_prefix.txt,questions-words.txt,wordsim353.tsv} .deps/data/
-# For the wiki stage, a cut of the Wikipedia corpus that fits the 64 MiB carry:
-#   xz -dc ../shared/data/extra/enwiki2015_60m.txt.xz | head -c 215000000 | xz -6 >.deps/data/enwiki_cut.txt.xz
+# The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
+# tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
+#   run(command="tools/gpu_check.sh", carry=[".deps"], timeout_s=600)
+# A device call may run 10 minutes: if the run grows past that, split the stages over calls
+# (the build is kept while the machine stays warm).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-gpu-logs}
 mkdir -p "$out"
-stages=${*:-tests sanitize bench e2e}
+stages=${*:-tests sanitize bench e2e wiki}
 want() { [[ " $stages " == *" $1 "* ]]; }
 status=0
-step() { printf '\n== %s\n' "$*" | tee -a "$out/summary.txt"; }
+summary=$out/summary.md
+started=$SECONDS
+step() { printf '\n## %s\n\n' "$*" | tee -a "$summary"; }
 record() {  # NAME EXIT
-  echo "$1: exit $2" | tee -a "$out/summary.txt"
+  echo "- $1: exit $2 ($((SECONDS - started)) s into the run)" | tee -a "$summary"
   ((status |= $2 != 0))
 }
+# A log's lines matching a pattern, as a block in the summary.
+excerpt() {  # FILE PATTERN
+  { echo '```'; grep -E "$2" "$1" | tail -${3:-12}; echo '```'; } | tee -a "$summary"
+}
 
+echo "# GPU check, $(date -u +%F), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" |
+  tee "$summary"
 step "device"
-nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem \
-  --format=csv | tee -a "$out/summary.txt"
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" | tee -a "$out/summary.txt"
+{ echo '```'; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem \
+  --format=csv; echo '```'; } | tee -a "$summary"
 
 prefix=$PWD/.deps/root
 if [[ ! -d $prefix/usr ]]; then
@@ -42,7 +46,10 @@ fi
 export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # The tests look for the data beside the repository, as in a developer's checkout.
 if [[ ! -f ../shared/data/text8_prefix.txt && -d .deps/data ]]; then
-  mkdir -p ../shared/data && cp .deps/data/* ../shared/data/
+  mkdir -p ../shared/data
+  for f in text8_prefix.txt questions-words.txt wordsim353.tsv; do
+    xz -dc ".deps/data/$f.xz" >"../shared/data/$f"
+  done
 fi
 
 step "build (Release, sm_90)"
@@ -52,13 +59,13 @@ cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DW2V_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$prefix/usr" >"$out/build.log" 2>&1 &&
   cmake --build build-gpu -j "$(nproc)" >>"$out/build.log" 2>&1
 record build $?
-tail -3 "$out/build.log"
+excerpt "$out/build.log" 'error|warning|Linking' 3
 
 if want tests; then
   step "all tests (ctest)"
   (cd build-gpu && ctest -j 8 --output-on-failure) >"$out/ctest.log" 2>&1
   record ctest $?
-  grep -E "tests passed|FAILED|Skipped" "$out/ctest.log" | tail -8
+  excerpt "$out/ctest.log" 'tests passed|\*\*\*Failed|Skipped\)' 20
 fi
 
 # The kernels, and the GPU trainer's step on real batches (ModularOnGpu.FirstBatches...). The
@@ -71,7 +78,7 @@ if want sanitize; then
     compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/w2v_tests \
       --gtest_filter="$sanitized_tests" >"$out/$tool.log" 2>&1
     record "$tool" $?
-    grep -E "ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED" "$out/$tool.log" | tail -4
+    excerpt "$out/$tool.log" 'ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED' 4
   done
 fi
 
@@ -80,34 +87,31 @@ if want bench; then
   build-gpu/w2v_bench --benchmark_filter=-BM_Ref \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json >"$out/bench.txt" 2>&1
   record bench $?
+  excerpt "$out/bench.txt" 'BM_DeviceCopy|BM_FusedNs|/iterations:20/' 40
   step "softmax + NLL against PyTorch cross_entropy"
   python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
   record torch $?
-  cat "$out/torch.md"
+  tee -a "$summary" <"$out/torch.md"
 fi
 
 if want e2e; then
   step "end to end: text8 prefix, 5 epochs, every mode; PyTorch d2l-style beside it"
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --torch --out "$out/e2e-text8" \
-    --modes "sg-ns cbow-ns sg-ns-modular cbow-ns-modular sg-ns-tied sg-ns-adam sg-softmax cbow-softmax sg-ns-cpu cbow-ns-cpu" \
-    --extra "--max-vocab 30000" >"$out/e2e-text8.md" 2>&1
+  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --torch --torch-epochs 1 \
+    --out /tmp/w2v-e2e-text8 --extra "--max-vocab 30000" \
+    --modes "sg-ns cbow-ns sg-ns-modular cbow-ns-modular sg-ns-tied sg-ns-momentum sg-ns-nesterov sg-ns-adam sg-softmax cbow-softmax sg-bce cbow-bce sg-ns-cpu cbow-ns-cpu" \
+    >"$out/e2e-text8.md" 2>&1
   record e2e-text8 $?
-  cat "$out/e2e-text8.md"
-  step "end to end: 200M-token synthetic corpus (1M word types), 1 epoch"
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 1 --synth 200000000 \
-    --out /tmp/w2v-e2e-synth --modes "sg-ns cbow-ns" >"$out/e2e-synth.md" 2>&1
-  record e2e-synth $?
-  cat "$out/e2e-synth.md"
+  tee -a "$summary" <"$out/e2e-text8.md"
 fi
 if want wiki; then
   step "end to end: Wikipedia (the carried cut), 5 epochs, fused GPU against the CPU trainer"
   corpus=.deps/data/enwiki_cut.txt.xz
   [[ -f $corpus ]] || corpus=../shared/data/extra/enwiki2015_60m.txt.xz
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --corpus "$corpus" --torch \
-    --torch-epochs 1 --out /tmp/w2v-e2e-wiki --modes "sg-ns cbow-ns sg-ns-cpu cbow-ns-cpu" \
+  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 3 --corpus "$corpus" \
+    --out /tmp/w2v-e2e-wiki --modes "sg-ns cbow-ns sg-ns-modular sg-ns-cpu cbow-ns-cpu" \
     >"$out/e2e-wiki.md" 2>&1
   record e2e-wiki $?
-  cat "$out/e2e-wiki.md"
+  tee -a "$summary" <"$out/e2e-wiki.md"
 fi
 
 if want synth1b; then
@@ -115,6 +119,6 @@ if want synth1b; then
   bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 1 --synth 1000000000 \
     --out /tmp/w2v-e2e-synth1b --modes "sg-ns cbow-ns" >"$out/e2e-synth1b.md" 2>&1
   record e2e-synth1b $?
-  cat "$out/e2e-synth1b.md"
+  tee -a "$summary" <"$out/e2e-synth1b.md"
 fi
 exit "$status"

@@ -1,14 +1,14 @@
 #pragma once
-// For tests that run kernels: device copies of host data, and the tolerance check every kernel
-// test reports with. CUDA builds only.
+// For tests that run kernels: device copies of host data (the tolerance check they report with
+// is support/compare.h's). CUDA builds only.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
 
+#include "support/compare.h"
 #include "support/random.h"
 #include "support/require_gpu.h"
 #include "w2v/kernels/cuda_check.h"
@@ -41,22 +41,5 @@ class Device {
   std::size_t n_;
   gpu::DeviceBuffer<std::byte> buffer_;
 };
-
-// max |got - want| / (atol + rtol * scale) must be <= 1; scale defaults to |want|.
-inline void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol,
-                         double atol, const std::string& what,
-                         const std::vector<double>& scale = {}) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  std::size_t shown = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    double s = scale.empty() ? std::abs(double(want[i])) : scale[i];
-    double err = std::abs(double(got[i]) - double(want[i])) / (atol + rtol * s);
-    if (!(err <= 1.0) && shown++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: gpu " << got[i] << ", ref " << want[i];
-    if (!(err <= worst)) worst = err;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst error ratio";
-}
 
 }  // namespace w2v::test
