@@ -69,8 +69,9 @@ using flags::show;
 std::vector<Flag> make_flags() {
   std::vector<Flag> f = {
       W2V_STRING_FLAG(corpus, "FILE",
-                      "training text (whitespace-separated tokens, one sentence per line) or an "
-                      "encoded corpus"),
+                      "training text (whitespace-separated tokens, one sentence per line): a "
+                      "file, comma-separated files or a directory, each plain, .gz, .xz or .zst "
+                      "(read as one text); or an encoded corpus"),
       W2V_STRING_FLAG(output, "FILE", "where to write the vectors"),
       W2V_STRING_FLAG(format, "text|bin|auto",
                       "vector file format; auto: .bin is binary, anything else text"),

@@ -1,10 +1,12 @@
 #include "w2v/corpus.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
 #include "w2v/error.h"
+#include "w2v/text_input.h"
 
 namespace w2v {
 
@@ -21,7 +23,8 @@ std::string hex(std::uint64_t v) {
 void EncodedCorpus::encode(const std::string& text_path, const Vocab& vocab,
                            TokenizerOptions options, const std::string& out_path) {
   Tokenizer tokenizer(text_path, options);
-  FileStamp stamp = file_stamp(text_path);
+  std::uint64_t source_size = 0;
+  const std::uint64_t source_stamp = corpus_stamp({text_path}, source_size);
   AtomicFile out(out_path);
   CorpusHeader header{};
   // Written first as a placeholder so the data lands at its final offset; rewritten at the end.
@@ -63,8 +66,8 @@ void EncodedCorpus::encode(const std::string& text_path, const Vocab& vocab,
   header.vocab_hash = vocab.hash();
   header.token_count = tokens;
   header.entry_count = entries;
-  header.source_size = stamp.size;
-  header.source_mtime_ns = stamp.mtime_ns;
+  header.source_size = source_size;
+  header.source_stamp = source_stamp;
   header.lowercase = options.lowercase ? 1 : 0;
   if (std::fflush(out.stream()) != 0 || std::fseek(out.stream(), 0, SEEK_SET) != 0)
     throw_file_error(out_path, "cannot rewrite the header");
@@ -142,24 +145,26 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };
-  if (!file_exists(o.corpus_path))
-    throw_file_error(o.corpus_path, std::filesystem::exists(o.corpus_path)
-                                        ? "not a regular file"
-                                        : "no such file (--corpus)");
+  const std::vector<std::string> files = corpus_files(o.corpus_path);
   PreparedCorpus out;
-  if (EncodedCorpus::is_encoded(o.corpus_path)) {
+  if (files.size() == 1 && EncodedCorpus::is_encoded(files.front())) {
     if (o.vocab_path.empty() || !file_exists(o.vocab_path))
       throw_file_error(o.corpus_path,
                        "is an encoded corpus: give the vocabulary it was encoded with (--vocab)");
     out.vocab = Vocab::load(o.vocab_path);
-    out.encoded_path = o.corpus_path;
+    out.encoded_path = files.front();
     out.reused_cache = true;
     return out;
   }
 
   namespace fs = std::filesystem;
-  std::string stem = fs::path(o.corpus_path).filename().string() + ".mc" +
-                     std::to_string(o.min_count) +
+  // The cache is named after the corpus: its file, its directory, or its first file and how
+  // many follow.
+  std::string base = fs::path(o.corpus_path).filename().string();
+  if (base.empty()) base = fs::path(o.corpus_path).parent_path().filename().string();
+  if (o.corpus_path.find(',') != std::string::npos)
+    base = fs::path(files.front()).filename().string() + ".and" + std::to_string(files.size() - 1);
+  std::string stem = base + ".mc" + std::to_string(o.min_count) +
                      (o.max_vocab ? ".mv" + std::to_string(o.max_vocab) : "") +
                      (o.tokenizer.lowercase ? ".lc" : "");
   fs::path dir = o.cache_dir.empty() ? fs::path(".") : fs::path(o.cache_dir);
@@ -171,14 +176,15 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   out.encoded_path =
       o.vocab_path.empty() ? (dir / (stem + ".tokens")).string() : vocab_path + ".tokens";
 
-  FileStamp stamp = file_stamp(o.corpus_path);
+  std::uint64_t source_size = 0;
+  const std::uint64_t source_stamp = corpus_stamp(files, source_size);
   bool cache_ok = false;
   if (file_exists(vocab_path) && file_exists(out.encoded_path)) {
     try {
       CorpusHeader h = EncodedCorpus::read_header(out.encoded_path);
       Vocab v = Vocab::load(vocab_path);
       cache_ok = h.vocab_hash == v.hash() && h.vocab_size == v.size() &&
-                 h.source_size == stamp.size && h.source_mtime_ns == stamp.mtime_ns &&
+                 h.source_size == source_size && h.source_stamp == source_stamp &&
                  h.lowercase == (o.tokenizer.lowercase ? 1u : 0u);
       if (cache_ok) out.vocab = std::move(v);
     } catch (const Error&) {
@@ -190,16 +196,30 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
     out.reused_cache = true;
     return out;
   }
+  CorpusBuildOptions build;
+  build.tokenizer = o.tokenizer;
+  build.min_count = o.min_count;
+  build.max_vocab = o.max_vocab;
+  build.threads = o.threads;
+  build.name = o.corpus_path;
+  build.log = log;
   if (explicit_vocab) {
     say("reading vocabulary " + vocab_path);
     out.vocab = Vocab::load(vocab_path);
-  } else {
-    say("building vocabulary from " + o.corpus_path);
-    out.vocab = Vocab::build(o.corpus_path, o.tokenizer, o.min_count, o.max_vocab);
-    out.vocab.save(vocab_path);
+    build.vocab = &out.vocab;
+    say("encoding " + o.corpus_path + " -> " + out.encoded_path);
+    build_encoded_corpus(files, build, out.encoded_path);
+    return out;
   }
-  say("encoding " + o.corpus_path + " -> " + out.encoded_path);
-  EncodedCorpus::encode(o.corpus_path, out.vocab, o.tokenizer, out.encoded_path);
+  say("building vocabulary from " + o.corpus_path + " and encoding it -> " + out.encoded_path);
+  const auto start = std::chrono::steady_clock::now();
+  out.vocab = build_encoded_corpus(files, build, out.encoded_path);
+  out.vocab.save(vocab_path);
+  char done[160];
+  std::snprintf(done, sizeof done, "prepared %zu words from %.1f MB in %.1f s", out.vocab.size(),
+                source_size / 1e6,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  say(done);
   return out;
 }
 

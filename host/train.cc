@@ -20,6 +20,7 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
   options.tokenizer.lowercase = c.lowercase;
   options.min_count = c.min_count;
   options.max_vocab = c.max_vocab;
+  options.threads = c.thread_count();
   PreparedCorpus prepared = prepare_corpus(options, log);
   TrainingData data;
   data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);

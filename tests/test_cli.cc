@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -167,9 +168,26 @@ TEST_F(Cli, MissingCorpus) {
                        {"nope.txt", "no such file"}, 1, dir_.file("v.txt"));
 }
 
-TEST_F(Cli, CorpusThatIsADirectory) {
-  expect_clean_failure(train_args(dir_.path(), dir_.file("v.txt")), {dir_.path(), "not a regular"},
-                       1, dir_.file("v.txt"));
+TEST_F(Cli, CorpusThatIsAnEmptyDirectory) {
+  // A directory is a sharded corpus (its files in sorted order); one with no file is an error.
+  std::filesystem::create_directory(dir_.file("shards"));
+  expect_clean_failure(train_args(dir_.file("shards"), dir_.file("v.txt")),
+                       {dir_.file("shards"), "holds no file"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, TrainsOnADirectoryOfShards) {
+  const std::string text = test::read_file(write_small_corpus(dir_));
+  const std::size_t cut = text.find(' ', text.size() / 2);
+  std::filesystem::create_directory(dir_.file("shards"));
+  test::write_file(dir_.file("shards/a.txt"), text.substr(0, cut));
+  test::write_file(dir_.file("shards/b.txt"), text.substr(cut));
+  auto args = train_args(dir_.file("shards"), dir_.file("v.txt"));
+  args.pop_back();  // not --quiet: the preparation's lines are wanted
+  test::RunResult r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_EQ(lines_with(r.err, "prepared ").size(), 1u) << r.err;
+  EXPECT_TRUE(file_exists(dir_.file("shards.mc5.tokens")))
+      << test::join(test::list_dir(dir_.path()));
 }
 
 TEST_F(Cli, UnreadableCorpus) {

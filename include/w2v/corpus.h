@@ -20,15 +20,17 @@ inline constexpr std::uint32_t kSentenceEnd = 0xFFFFFFFFu;
 
 struct CorpusHeader {
   static constexpr char kMagic[8] = {'W', '2', 'V', 'T', 'O', 'K', 'S', '\0'};
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
   char magic[8];
   std::uint32_t version;
   std::uint32_t vocab_size;
   std::uint64_t vocab_hash;
   std::uint64_t token_count;  // in-vocabulary tokens: the words of "words/s"
   std::uint64_t entry_count;  // tokens plus sentence ends
-  std::uint64_t source_size;  // the text it came from, to detect a stale cache
-  std::int64_t source_mtime_ns;
+  // The text it came from, to detect a stale cache: its size in bytes (every file's, summed)
+  // and corpus_stamp() of its files (names, sizes, modification times).
+  std::uint64_t source_size;
+  std::uint64_t source_stamp;
   std::uint32_t lowercase;
   std::uint32_t reserved;
 };
@@ -41,7 +43,8 @@ struct CorpusRange {
 
 class EncodedCorpus {
  public:
-  // Streams the text once and writes the encoding through AtomicFile.
+  // Streams one plain text file once on one thread and writes the encoding through
+  // AtomicFile: the reference that build_encoded_corpus() must equal byte for byte.
   static void encode(const std::string& text_path, const Vocab& vocab, TokenizerOptions options,
                      const std::string& out_path);
   // True when the file starts with the encoded-corpus magic.
@@ -66,15 +69,40 @@ class EncodedCorpus {
   const std::uint32_t* entries_ = nullptr;
 };
 
+// How build_encoded_corpus() counts and encodes.
+struct CorpusBuildOptions {
+  TokenizerOptions tokenizer;
+  std::uint64_t min_count = 5;
+  std::size_t max_vocab = 0;
+  const Vocab* vocab = nullptr;  // given: encode with it, count nothing
+  unsigned threads = 0;          // 0: all cores
+  std::string name;              // the corpus in error messages (the --corpus argument)
+  // Tuning, for the tests: text bytes per block a thread tokenizes (0: 8 MiB), provisional
+  // ids kept in memory before the rest spill to a scratch file (0: 2^30).
+  std::size_t block_bytes = 0, memory_budget_ids = 0;
+  LogLine log = nullptr;  // a progress line per second
+};
+
+// The vocabulary of the text `files` (one corpus, their bytes concatenated; compressed ones
+// decompressed while read: include/w2v/text_input.h) and its encoding at out_path, in one
+// parallel pass over the text: threads tokenize byte ranges cut between tokens and count
+// into their own tables, writing provisional ids; once the counts are merged and the
+// vocabulary sorted and cut, one pass maps the provisional ids to the final ones. The
+// vocabulary and the file are those Vocab::build and EncodedCorpus::encode give, byte for
+// byte, whatever the thread count. Returns the vocabulary (the given one, if any).
+Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBuildOptions& options,
+                           const std::string& out_path);
+
 // What `w2v train` needs from a corpus argument: the vocabulary and its encoding, built or
 // taken from the cache.
 struct CorpusOptions {
-  std::string corpus_path;  // text, or an already encoded file
+  std::string corpus_path;  // text (files, a directory: text_input.h), or an encoded file
   std::string vocab_path;   // "" = cache file; an existing file is read, else written
   std::string cache_dir;    // where cached vocabulary/encoding live; "" = "."
   TokenizerOptions tokenizer;
   std::uint64_t min_count = 5;
   std::size_t max_vocab = 0;
+  unsigned threads = 0;  // for counting and encoding; 0: all cores
 };
 
 struct PreparedCorpus {

@@ -26,7 +26,7 @@ struct FlagSpec {
   // Positional: the next argument not starting with '-' fills it (in table order); always
   // required. Shown as its metavar.
   bool positional = false;
-  std::string short_name;  // "-k" for "k"; "" for none
+  std::string short_name = "";  // "-k" for "k"; "" for none
 };
 
 namespace flags {

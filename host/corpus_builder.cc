@@ -1,0 +1,532 @@
+// build_encoded_corpus (include/w2v/corpus.h): the vocabulary and the encoded corpus in one
+// parallel pass over the text.
+//
+// A reader thread pulls the (decompressed) bytes and cuts them into blocks of about
+// kBlockBytes, each ending where a token starts, so that every token and the whitespace after
+// it (where its sentence end is decided) lie in one block. Worker threads tokenize blocks with
+// the single-threaded Tokenizer's rules, count each word in their own table and keep the
+// block's provisional ids (their table's entry numbers, a flag bit for "a newline or the
+// corpus end follows"), in memory or, past a budget, in a scratch file. Then the tables are
+// merged (counts summed; a word's first occurrence is the earliest (block, position) of any
+// table), the vocabulary is sorted and cut as Vocab::build does, the threads map every
+// provisional id to its final one, and one sequential pass writes them out, dropping
+// out-of-vocabulary tokens and ending sentences where the Tokenizer would (a newline, the
+// 10,000th token of a sentence, the corpus end).
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "w2v/corpus.h"
+#include "w2v/error.h"
+#include "w2v/text_input.h"
+
+namespace w2v {
+namespace {
+
+constexpr std::size_t kBlockBytes = std::size_t(8) << 20;
+constexpr std::size_t kReadBytes = std::size_t(1) << 20;
+// Provisional ids kept in memory before the rest go to a scratch file: 4 GiB.
+constexpr std::size_t kMemoryBudgetIds = std::size_t(1) << 30;
+constexpr std::uint32_t kEndsSentence = 0x80000000u;  // flag on a provisional id
+constexpr std::uint32_t kDropped = 0xFFFFFFFFu;       // a merged word cut from the vocabulary
+constexpr std::uint32_t kOutOfVocab = 0x7FFFFFFFu;    // a mapped token that is dropped
+
+// The Tokenizer's whitespace (include/w2v/vocab.h) and its blanks (whitespace but '\n').
+struct ByteClasses {
+  bool space[256] = {}, blank[256] = {};
+  unsigned char lower[256] = {}, same[256] = {};
+  constexpr ByteClasses() {
+    for (int c = 0; c < 256; ++c) {
+      space[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+      blank[c] = space[c] && c != '\n';
+      same[c] = static_cast<unsigned char>(c);
+      lower[c] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+  }
+};
+constexpr ByteClasses kBytes;
+
+std::uint64_t hash_word(const char* p, std::size_t n) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xD6E8FEB86659FD93ULL);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+  }
+  std::uint64_t w = 0;
+  std::memcpy(&w, p + i, n - i);
+  h = (h ^ w) * 0x94D049BB133111EBULL;
+  return h ^ (h >> 31);
+}
+
+// Words with counts and first occurrences: open addressing over a byte arena; a word's
+// provisional id is its insertion number. A slot holds 32 bits of the word's hash beside its
+// id, so that a probe reads the word's bytes only when those match.
+class WordTable {
+ public:
+  WordTable() : slots_(1 << 16, 0) {}
+
+  std::uint32_t find_or_insert(const char* word, std::size_t length, std::uint64_t hash,
+                               std::uint64_t first) {
+    const std::size_t mask = slots_.size() - 1;
+    const std::uint64_t tag = hash >> 32 << 32;
+    for (std::size_t s = hash & mask;; s = (s + 1) & mask) {
+      const std::uint64_t slot = slots_[s];
+      if (slot == 0) break;
+      if ((slot & ~0xFFFFFFFFull) == tag) {
+        const auto id = static_cast<std::uint32_t>(slot) - 1;
+        if (length_of(id) == length && std::memcmp(bytes_of(id), word, length) == 0) return id;
+      }
+    }
+    const auto id = static_cast<std::uint32_t>(words_.size());
+    if (id >= kEndsSentence - 1) throw Error("more than 2^31 distinct words");
+    words_.push_back(arena_.size() << 8 | length);  // length <= kMaxTokenBytes < 256
+    hashes_.push_back(hash);
+    counts.push_back(0);
+    firsts.push_back(first);
+    arena_.append(word, length);
+    if (2 * words_.size() > slots_.size())
+      rehash();
+    else
+      place(id);
+    return id;
+  }
+
+  std::size_t size() const { return words_.size(); }
+  std::string_view word(std::uint32_t id) const { return {bytes_of(id), length_of(id)}; }
+  std::uint64_t hash(std::uint32_t id) const { return hashes_[id]; }
+
+  std::vector<std::uint64_t> counts;
+  std::vector<std::uint64_t> firsts;  // (block << 32) | position of the first occurrence
+
+ private:
+  std::size_t length_of(std::uint32_t id) const { return words_[id] & 0xFF; }
+  const char* bytes_of(std::uint32_t id) const { return arena_.data() + (words_[id] >> 8); }
+  void place(std::uint32_t id) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t s = hashes_[id] & mask;
+    while (slots_[s] != 0) s = (s + 1) & mask;
+    slots_[s] = (hashes_[id] >> 32 << 32) | (std::uint64_t(id) + 1);
+  }
+  void rehash() {
+    slots_.assign(slots_.size() * 2, 0);
+    for (std::uint32_t id = 0; id < words_.size(); ++id) place(id);
+  }
+
+  std::vector<std::uint64_t> slots_;  // (hash's high 32 bits << 32) | (id + 1); 0 is empty
+  std::vector<std::uint64_t> words_;  // (arena offset << 8) | length
+  std::vector<std::uint64_t> hashes_;
+  std::string arena_;
+};
+
+struct Block {
+  std::uint64_t index = 0, offset = 0;  // its number and first byte in the text stream
+  std::vector<char> bytes;
+  bool last = false;  // holds the corpus's last token
+};
+
+// The blocks' provisional ids: in memory up to a budget, beyond it in a scratch file beside
+// the output (deleted with the object), so that a corpus of any size fits.
+class ProvisionalIds {
+ public:
+  ProvisionalIds(std::string scratch_path, std::size_t memory_budget_ids)
+      : path_(std::move(scratch_path)), budget_(memory_budget_ids) {}
+  ~ProvisionalIds() {
+    if (file_) {
+      std::fclose(file_);
+      std::remove(path_.c_str());
+    }
+  }
+
+  // Block `index` (of table `table`) holds `ids`; thread-safe.
+  void put(std::size_t index, std::uint32_t table, std::vector<std::uint32_t>&& ids) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (blocks_.size() <= index) blocks_.resize(index + 1);
+    Block& b = blocks_[index];
+    b.table = table;
+    b.count = ids.size();
+    if (in_memory_ + ids.size() <= budget_) {
+      in_memory_ += ids.size();
+      b.ids = std::move(ids);
+      return;
+    }
+    if (!file_) {
+      file_ = std::fopen(path_.c_str(), "w+b");
+      if (!file_) throw_file_error(path_, std::string("cannot create: ") + std::strerror(errno));
+    }
+    b.at = file_size_;
+    b.spilled = true;
+    if (std::fwrite(ids.data(), sizeof ids[0], ids.size(), file_) != ids.size())
+      throw_file_error(path_, std::string("write failed: ") + std::strerror(errno));
+    file_size_ += ids.size();
+  }
+
+  std::size_t blocks() const { return blocks_.size(); }
+  std::uint32_t table(std::size_t index) const { return blocks_[index].table; }
+
+  // After the last put(): block `index`'s ids, in memory or read into `buffer`; map() then
+  // writes back what `edit` changed. Different blocks may be used on different threads.
+  std::vector<std::uint32_t>& get(std::size_t index, std::vector<std::uint32_t>& buffer) {
+    Block& b = blocks_[index];
+    if (!b.spilled) return b.ids;
+    std::call_once(flushed_, [&] {
+      if (std::fflush(file_) != 0)
+        throw_file_error(path_, std::string("write failed: ") + std::strerror(errno));
+    });
+    buffer.resize(b.count);
+    if (::pread(fileno(file_), buffer.data(), b.count * 4, static_cast<off_t>(b.at * 4)) !=
+        static_cast<ssize_t>(b.count * 4))
+      throw_file_error(path_, std::string("read failed: ") + std::strerror(errno));
+    return buffer;
+  }
+  void put_back(std::size_t index, const std::vector<std::uint32_t>& ids) {
+    const Block& b = blocks_[index];
+    if (b.spilled && ::pwrite(fileno(file_), ids.data(), b.count * 4,
+                              static_cast<off_t>(b.at * 4)) != static_cast<ssize_t>(b.count * 4))
+      throw_file_error(path_, std::string("write failed: ") + std::strerror(errno));
+  }
+
+ private:
+  struct Block {
+    std::uint32_t table = 0;
+    std::uint64_t count = 0, at = 0;
+    bool spilled = false;
+    std::vector<std::uint32_t> ids;
+  };
+
+  std::string path_;
+  std::size_t budget_;
+  std::mutex mutex_;
+  std::vector<Block> blocks_;
+  std::size_t in_memory_ = 0;
+  std::FILE* file_ = nullptr;
+  std::uint64_t file_size_ = 0;
+  std::once_flag flushed_;
+};
+
+// A bounded queue of blocks from the reader to the workers.
+class BlockQueue {
+ public:
+  explicit BlockQueue(std::size_t capacity) : capacity_(capacity) {}
+  // False once cancelled: the reader stops.
+  bool push(Block block) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return blocks_.size() < capacity_ || cancelled_; });
+    if (cancelled_) return false;
+    blocks_.push_back(std::move(block));
+    changed_.notify_all();
+    return true;
+  }
+  std::optional<Block> pop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !blocks_.empty() || closed_ || cancelled_; });
+    if (cancelled_ || blocks_.empty()) return std::nullopt;
+    Block b = std::move(blocks_.front());
+    blocks_.pop_front();
+    changed_.notify_all();
+    return b;
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  void cancel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Block> blocks_;
+  std::size_t capacity_;
+  bool closed_ = false, cancelled_ = false;
+};
+
+// The reader: blocks of the text stream, each cut where a token starts.
+void read_blocks(TextReader& reader, BlockQueue& queue, std::size_t block_bytes,
+                 std::atomic<std::uint64_t>& input_bytes) {
+  const std::size_t read_bytes = std::min(kReadBytes, block_bytes);
+  std::vector<char> pending;
+  std::uint64_t index = 0, offset = 0;
+  std::size_t searched = 0;  // pending[0, searched) holds no cut point
+  while (true) {
+    const std::size_t had = pending.size();
+    pending.resize(had + read_bytes);
+    const std::size_t got = reader.read(pending.data() + had, read_bytes);
+    pending.resize(had + got);
+    input_bytes.store(reader.input_bytes_read(), std::memory_order_relaxed);
+    if (got == 0) {
+      queue.push(Block{index, offset, std::move(pending), true});
+      return;
+    }
+    if (pending.size() < block_bytes) continue;
+    // The last token start p: a non-space byte after a space. None: one giant token, read on.
+    const auto* bytes = reinterpret_cast<const unsigned char*>(pending.data());
+    const std::size_t low = std::max<std::size_t>(searched, 1);
+    std::size_t cut = pending.size() - 1;
+    while (cut >= low && !(kBytes.space[bytes[cut - 1]] && !kBytes.space[bytes[cut]])) --cut;
+    if (cut < low) {
+      searched = pending.size();
+      continue;
+    }
+    std::vector<char> tail(pending.begin() + static_cast<std::ptrdiff_t>(cut), pending.end());
+    pending.resize(cut);
+    const std::uint64_t size = pending.size();
+    if (!queue.push(Block{index++, offset, std::move(pending), false})) return;
+    offset += size;
+    pending = std::move(tail);
+    searched = 0;
+  }
+}
+
+// A worker: the tokens of one block into its table and the block's provisional ids.
+void tokenize_block(const Block& block, const TokenizerOptions& options, WordTable& table,
+                    std::vector<std::uint32_t>& ids, const TextReader& reader) {
+  const unsigned char* map = options.lowercase ? kBytes.lower : kBytes.same;
+  const auto* p = reinterpret_cast<const unsigned char*>(block.bytes.data());
+  const unsigned char* end = p + block.bytes.size();
+  const unsigned char* first = p;
+  char word[kMaxTokenBytes];
+  ids.clear();
+  while (true) {
+    while (p < end && kBytes.space[*p]) ++p;
+    if (p == end) break;
+    std::size_t length = 0;
+    for (; p < end && !kBytes.space[*p]; ++p) {
+      if (*p == 0)
+        throw_file_error(reader.file_at(block.offset + static_cast<std::uint64_t>(p - first)),
+                         "contains a NUL byte: binary data, not text (decompress it, or convert "
+                         "UTF-16 to UTF-8)");
+      if (length < kMaxTokenBytes) word[length++] = static_cast<char>(map[*p]);
+    }
+    while (p < end && kBytes.blank[*p]) ++p;
+    const bool ends = p < end ? *p == '\n' : block.last;
+    const std::uint64_t position = (block.index << 32) | ids.size();
+    const std::uint32_t id = table.find_or_insert(word, length, hash_word(word, length), position);
+    ++table.counts[id];
+    ids.push_back(id | (ends ? kEndsSentence : 0u));
+  }
+}
+
+// A progress line per second while the text is read: megabytes, words and an ETA.
+class PrepareProgress {
+ public:
+  PrepareProgress(LogLine log, std::uint64_t total_bytes) : log_(log), total_(total_bytes) {}
+  void report(std::uint64_t bytes, std::uint64_t words) {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (!log_ || s < next_) return;
+    next_ = s + 1.0;
+    char line[200];
+    const double mb = bytes / 1e6, rate = s > 0 ? mb / s : 0;
+    const double eta = bytes > 0 && total_ > bytes ? s * (double(total_) / bytes - 1) : 0;
+    std::snprintf(line, sizeof line,
+                  "preparing: %.0f of %.0f MB (%.1f%%), %.1f MB/s, %.2fM words/s, ETA %.0f s", mb,
+                  total_ / 1e6, total_ ? 100.0 * bytes / total_ : 0.0, rate,
+                  s > 0 ? words / s / 1e6 : 0.0, eta);
+    log_(line);
+  }
+
+ private:
+  LogLine log_;
+  std::uint64_t total_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double next_ = 1.0;
+};
+
+}  // namespace
+
+Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBuildOptions& o,
+                           const std::string& out_path) {
+  const std::string name = o.name.empty() ? files.front() : o.name;
+  std::uint64_t total_bytes = 0;
+  const std::uint64_t stamp = corpus_stamp(files, total_bytes);
+  const unsigned threads =
+      o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  // One pass over the text: count and write provisional ids.
+  TextReader reader(files);
+  ProvisionalIds provisional(out_path + ".ids.tmp." + std::to_string(::getpid()),
+                             o.memory_budget_ids ? o.memory_budget_ids : kMemoryBudgetIds);
+  BlockQueue queue(2 * threads);
+  std::vector<WordTable> tables(threads);
+  std::atomic<std::uint64_t> input_bytes{0}, words{0};
+  std::atomic<unsigned> running{threads + 1};
+  std::vector<std::exception_ptr> errors(threads + 1);
+  std::vector<std::thread> pool;
+  pool.emplace_back([&] {
+    try {
+      read_blocks(reader, queue, o.block_bytes ? o.block_bytes : kBlockBytes, input_bytes);
+    } catch (...) {
+      errors[threads] = std::current_exception();
+      queue.cancel();
+    }
+    queue.close();
+    --running;
+  });
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      try {
+        std::vector<std::uint32_t> ids;
+        while (std::optional<Block> block = queue.pop()) {
+          tokenize_block(*block, o.tokenizer, tables[t], ids, reader);
+          words += ids.size();
+          provisional.put(block->index, t, std::move(ids));
+        }
+      } catch (...) {
+        errors[t] = std::current_exception();
+        queue.cancel();
+      }
+      --running;
+    });
+  }
+  PrepareProgress progress(o.log, total_bytes);
+  while (running.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    progress.report(input_bytes.load(), words.load());
+  }
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+
+  // The vocabulary, and every table's provisional id -> final id.
+  std::vector<std::vector<std::uint32_t>> final_ids(threads);
+  Vocab vocab;
+  if (o.vocab) {
+    for (unsigned t = 0; t < threads; ++t)
+      for (std::uint32_t id = 0; id < tables[t].size(); ++id)
+        final_ids[t].push_back(o.vocab->find(tables[t].word(id)));
+  } else {
+    if (words.load() == 0) throw_file_error(name, "the corpus is empty (no tokens)");
+    WordTable merged;
+    std::vector<std::vector<std::uint32_t>> merged_ids(threads);
+    for (unsigned t = 0; t < threads; ++t) {
+      const WordTable& table = tables[t];
+      for (std::uint32_t id = 0; id < table.size(); ++id) {
+        const std::string_view w = table.word(id);
+        const std::uint32_t m =
+            merged.find_or_insert(w.data(), w.size(), table.hash(id), table.firsts[id]);
+        merged.counts[m] += table.counts[id];
+        merged.firsts[m] = std::min(merged.firsts[m], table.firsts[id]);
+        merged_ids[t].push_back(m);
+      }
+    }
+    std::vector<std::uint32_t> order;
+    const std::vector<std::uint64_t>& counts = merged.counts;
+    const std::vector<std::uint64_t>& firsts = merged.firsts;
+    for (std::uint32_t m = 0; m < merged.size(); ++m)
+      if (counts[m] >= o.min_count) order.push_back(m);
+    if (order.empty())
+      throw_file_error(name, "no word occurs at least " + std::to_string(o.min_count) +
+                                 " times (--min-count); the vocabulary would be empty");
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return counts[a] != counts[b] ? counts[a] > counts[b] : firsts[a] < firsts[b];
+    });
+    if (o.max_vocab > 0 && order.size() > o.max_vocab) order.resize(o.max_vocab);
+    std::vector<std::uint32_t> id_of(merged.size(), kDropped);
+    std::vector<std::string> kept_words;
+    std::vector<std::uint64_t> kept_counts;
+    for (std::uint32_t i = 0; i < order.size(); ++i) {
+      id_of[order[i]] = i;
+      kept_words.emplace_back(merged.word(order[i]));
+      kept_counts.push_back(counts[order[i]]);
+    }
+    vocab = Vocab::from_counts(std::move(kept_words), std::move(kept_counts), name);
+    for (unsigned t = 0; t < threads; ++t)
+      for (std::uint32_t m : merged_ids[t]) final_ids[t].push_back(id_of[m]);
+  }
+  tables.clear();
+
+  // Every provisional id to its final one (kOutOfVocab for a word left out), in parallel:
+  // the lookups into the tables' maps are the costly part.
+  {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> failed(threads);
+    std::vector<std::thread> mappers;
+    for (unsigned t = 0; t < threads; ++t)
+      mappers.emplace_back([&, t] {
+        try {
+          std::vector<std::uint32_t> buffer;
+          for (std::size_t i = next++; i < provisional.blocks(); i = next++) {
+            std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
+            const std::vector<std::uint32_t>& to_final = final_ids[provisional.table(i)];
+            for (std::uint32_t& v : ids) {
+              const std::uint32_t id = to_final[v & ~kEndsSentence];
+              v = (id == Vocab::kNotFound ? kOutOfVocab : id) | (v & kEndsSentence);
+            }
+            provisional.put_back(i, ids);
+          }
+        } catch (...) {
+          failed[t] = std::current_exception();
+        }
+      });
+    for (auto& th : mappers) th.join();
+    for (auto& e : failed)
+      if (e) std::rethrow_exception(e);
+  }
+  final_ids.clear();
+
+  // The final ids and sentence ends, in block order.
+  AtomicFile out(out_path);
+  CorpusHeader header{};
+  out.write(&header, sizeof header);  // the data lands at its final offset; rewritten below
+  std::vector<std::uint32_t> buffer, encoded;
+  std::uint64_t tokens = 0, entries_written = 0;
+  std::size_t in_sentence = 0;  // tokens read since the last sentence end, kept or not
+  bool open = false;            // a kept token since the last sentence end
+  for (std::size_t i = 0; i < provisional.blocks(); ++i) {
+    std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
+    encoded.clear();
+    for (const std::uint32_t v : ids) {
+      const std::uint32_t id = v & ~kEndsSentence;
+      if (id != kOutOfVocab) {
+        encoded.push_back(id);
+        open = true;
+      }
+      if ((v & kEndsSentence) || ++in_sentence >= kMaxSentenceTokens) {
+        if (open) encoded.push_back(kSentenceEnd);
+        open = false;
+        in_sentence = 0;
+      }
+    }
+    tokens += std::count_if(encoded.begin(), encoded.end(),
+                            [](std::uint32_t v) { return v != kSentenceEnd; });
+    entries_written += encoded.size();
+    out.write(encoded.data(), encoded.size() * sizeof encoded[0]);
+    std::vector<std::uint32_t>().swap(ids);  // in memory: no longer needed
+  }
+  if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");
+  const Vocab& used = o.vocab ? *o.vocab : vocab;
+  std::memcpy(header.magic, CorpusHeader::kMagic, sizeof header.magic);
+  header.version = CorpusHeader::kVersion;
+  header.vocab_size = static_cast<std::uint32_t>(used.size());
+  header.vocab_hash = used.hash();
+  header.token_count = tokens;
+  header.entry_count = entries_written;
+  header.source_size = total_bytes;
+  header.source_stamp = stamp;
+  header.lowercase = o.tokenizer.lowercase ? 1 : 0;
+  if (std::fflush(out.stream()) != 0 || std::fseek(out.stream(), 0, SEEK_SET) != 0)
+    throw_file_error(out_path, "cannot rewrite the header");
+  out.write(&header, sizeof header);
+  out.commit();
+  return o.vocab ? *o.vocab : vocab;
+}
+
+}  // namespace w2v

@@ -1,0 +1,230 @@
+#include "w2v/text_input.h"
+
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "w2v/error.h"
+#include "w2v/io.h"
+
+namespace w2v {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> corpus_files(const std::string& corpus) {
+  std::vector<std::string> named, files;
+  std::stringstream list(corpus);
+  for (std::string item; std::getline(list, item, ',');)
+    if (!item.empty()) named.push_back(item);
+  if (named.empty()) throw Error("--corpus: no file given");
+  for (const std::string& path : named) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) throw_file_error(path, "no such file (--corpus)");
+    if (fs::is_directory(status)) {
+      std::vector<std::string> inside;
+      for (const auto& entry : fs::directory_iterator(path, ec))
+        if (entry.is_regular_file()) inside.push_back(entry.path().string());
+      if (ec) throw_file_error(path, "cannot list the directory: " + ec.message());
+      if (inside.empty()) throw_file_error(path, "the directory holds no file (--corpus)");
+      std::sort(inside.begin(), inside.end());
+      files.insert(files.end(), inside.begin(), inside.end());
+    } else if (fs::is_regular_file(status)) {
+      files.push_back(path);
+    } else {
+      throw_file_error(path, "not a regular file or directory (--corpus)");
+    }
+  }
+  return files;
+}
+
+std::uint64_t corpus_stamp(const std::vector<std::string>& files, std::uint64_t& total_bytes) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over names, sizes and times
+  auto mix = [&](const void* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+      h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ULL;
+  };
+  total_bytes = 0;
+  for (const std::string& f : files) {
+    const FileStamp s = file_stamp(f);
+    total_bytes += s.size;
+    mix(f.data(), f.size() + 1);
+    mix(&s.size, sizeof s.size);
+    mix(&s.mtime_ns, sizeof s.mtime_ns);
+  }
+  return h;
+}
+
+// One file's bytes: read as they are, or through zlib, liblzma or libzstd by its extension.
+class TextReader::Decoder {
+ public:
+  explicit Decoder(const std::string& path) : path_(path) {
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) throw_file_error(path, std::string("cannot open: ") + std::strerror(errno));
+    const std::string ext = fs::path(path).extension().string();
+    kind_ = ext == ".gz"    ? Kind::kGzip
+            : ext == ".xz"  ? Kind::kXz
+            : ext == ".zst" ? Kind::kZstd
+                            : Kind::kPlain;
+    if (kind_ == Kind::kGzip && inflateInit2(&gz_, 15 + 32) != Z_OK)  // +32: gzip or zlib header
+      fail("cannot start the gzip decoder");
+    if (kind_ == Kind::kXz && lzma_stream_decoder(&xz_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+      fail("cannot start the xz decoder");
+    if (kind_ == Kind::kZstd && !(zstd_ = ZSTD_createDStream()))
+      fail("cannot start the zstd decoder");
+    in_.resize(kInputBytes);
+  }
+  ~Decoder() {
+    std::fclose(file_);
+    if (kind_ == Kind::kGzip) inflateEnd(&gz_);
+    if (kind_ == Kind::kXz) lzma_end(&xz_);
+    if (zstd_) ZSTD_freeDStream(zstd_);
+  }
+
+  // Up to max decompressed bytes; 0 at the end of the file. A compressed stream that stops
+  // before its end is an error.
+  std::size_t read(char* dst, std::size_t max) {
+    if (kind_ == Kind::kPlain) return fill(dst, max);
+    while (!finished_) {
+      if (in_pos_ == in_len_ && !input_ended_) {
+        in_len_ = fill(in_.data(), in_.size());
+        in_pos_ = 0;
+        input_ended_ = in_len_ == 0;
+      }
+      const std::size_t produced = step(dst, max);
+      if (produced > 0) return produced;
+      if (input_ended_ && in_pos_ == in_len_ && !finished_) {
+        // gzip members and zstd frames may follow each other; the file may end between two.
+        if (kind_ != Kind::kXz && between_members_)
+          finished_ = true;
+        else
+          fail("truncated: the compressed data ends early");
+      }
+    }
+    return 0;
+  }
+  std::uint64_t consumed() const { return consumed_; }
+
+ private:
+  enum class Kind { kPlain, kGzip, kXz, kZstd };
+  static constexpr std::size_t kInputBytes = std::size_t(1) << 20;
+
+  [[noreturn]] void fail(const std::string& problem) const { throw_file_error(path_, problem); }
+
+  std::size_t fill(char* dst, std::size_t max) {
+    const std::size_t n = std::fread(dst, 1, max, file_);
+    if (n < max && std::ferror(file_)) fail(std::string("read error: ") + std::strerror(errno));
+    consumed_ += n;
+    return n;
+  }
+
+  // Decompresses what input there is into dst; returns the bytes produced.
+  std::size_t step(char* dst, std::size_t max) {
+    const char* in = in_.data() + in_pos_;
+    const std::size_t avail = in_len_ - in_pos_;
+    max = std::min<std::size_t>(max, std::size_t(1) << 30);
+    std::size_t used = 0, produced = 0;
+    switch (kind_) {
+      case Kind::kGzip: {
+        gz_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in));
+        gz_.avail_in = static_cast<uInt>(avail);
+        gz_.next_out = reinterpret_cast<Bytef*>(dst);
+        gz_.avail_out = static_cast<uInt>(max);
+        const int r = inflate(&gz_, Z_NO_FLUSH);
+        used = avail - gz_.avail_in;
+        produced = max - gz_.avail_out;
+        if (r == Z_STREAM_END) {
+          between_members_ = true;
+          if (inflateReset(&gz_) != Z_OK) fail("cannot restart the gzip decoder");
+        } else if (r == Z_OK) {
+          if (used > 0) between_members_ = false;
+        } else if (r != Z_BUF_ERROR) {
+          fail(std::string("corrupt gzip data: ") + (gz_.msg ? gz_.msg : "inflate failed"));
+        }
+        break;
+      }
+      case Kind::kXz: {
+        xz_.next_in = reinterpret_cast<const uint8_t*>(in);
+        xz_.avail_in = avail;
+        xz_.next_out = reinterpret_cast<uint8_t*>(dst);
+        xz_.avail_out = max;
+        const lzma_ret r = lzma_code(&xz_, input_ended_ ? LZMA_FINISH : LZMA_RUN);
+        used = avail - xz_.avail_in;
+        produced = max - xz_.avail_out;
+        if (r == LZMA_STREAM_END)
+          finished_ = true;
+        else if (r != LZMA_OK && r != LZMA_BUF_ERROR)
+          fail("corrupt xz data (liblzma error " + std::to_string(r) + ")");
+        break;
+      }
+      case Kind::kZstd: {
+        ZSTD_inBuffer input{in, avail, 0};
+        ZSTD_outBuffer output{dst, max, 0};
+        const std::size_t r = ZSTD_decompressStream(zstd_, &output, &input);
+        if (ZSTD_isError(r)) fail(std::string("corrupt zstd data: ") + ZSTD_getErrorName(r));
+        used = input.pos;
+        produced = output.pos;
+        if (used > 0 || produced > 0) between_members_ = r == 0;  // a frame decoded whole
+        break;
+      }
+      case Kind::kPlain:
+        break;
+    }
+    in_pos_ += used;
+    return produced;
+  }
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  Kind kind_ = Kind::kPlain;
+  z_stream gz_{};
+  lzma_stream xz_ = LZMA_STREAM_INIT;
+  ZSTD_DStream* zstd_ = nullptr;
+  std::vector<char> in_;
+  std::size_t in_pos_ = 0, in_len_ = 0;
+  std::uint64_t consumed_ = 0;
+  bool input_ended_ = false, finished_ = false, between_members_ = false;
+};
+
+TextReader::TextReader(std::vector<std::string> files) : files_(std::move(files)) {}
+TextReader::~TextReader() = default;
+
+bool TextReader::open_next() {
+  if (decoder_) input_done_ += decoder_->consumed();
+  decoder_.reset();
+  input_in_file_ = 0;
+  if (next_ == files_.size()) return false;
+  decoder_ = std::make_unique<Decoder>(files_[next_++]);
+  std::lock_guard<std::mutex> lock(starts_mutex_);
+  starts_.push_back(offset_);
+  return true;
+}
+
+std::size_t TextReader::read(char* dst, std::size_t max) {
+  while (true) {
+    if (!decoder_ && !open_next()) return 0;
+    const std::size_t n = decoder_->read(dst, max);
+    input_in_file_ = decoder_->consumed();
+    if (n > 0) {
+      offset_ += n;
+      return n;
+    }
+    if (!open_next()) return 0;
+  }
+}
+
+std::string TextReader::file_at(std::uint64_t offset) const {
+  std::lock_guard<std::mutex> lock(starts_mutex_);
+  std::size_t i = 0;
+  while (i + 1 < starts_.size() && starts_[i + 1] <= offset) ++i;
+  return files_[std::min(i, files_.size() - 1)];
+}
+
+}  // namespace w2v
