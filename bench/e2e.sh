@@ -10,7 +10,8 @@
 #                [--torch-epochs N] [--extra "FLAGS"] [--out DIR]
 #
 # Corpus: a text file (.xz is decompressed into --out), or --synth N writes an N-token Zipf
-# corpus with `w2v synth` (1M word types). Default: ../shared/data/text8_prefix.txt.
+# corpus with `w2v synth --encoded` (1M word types, encoded directly). Default:
+# ../shared/data/text8_prefix.txt.
 # Modes: MODEL-LOSS with MODEL sg|cbow and LOSS ns|softmax|bce; suffixes: "-tied" adds --tied,
 # "-adam", "-momentum" and "-nesterov" pick the --optimizer, "-modular" and "-fused" the GPU
 # trainer's path (--gpu-path), "-cpu" runs the CPU trainer whatever --device says (the quality
@@ -52,9 +53,13 @@ mkdir -p "$out"
 questions=$data/questions-words.txt
 wordsim=$data/wordsim353.tsv
 
+corpus_flags=()
 if ((synth > 0)); then
-  corpus=$out/synth_${synth}.txt
-  [[ -f $corpus ]] || "$w2v" synth --output "$corpus" --tokens "$synth" >&2
+  # Encoded directly, with its vocabulary: no text to write and prepare.
+  corpus=$out/synth_${synth}.tokens
+  [[ -f $corpus ]] || "$w2v" synth --output "$corpus" --tokens "$synth" --encoded >&2
+  corpus_flags=(--vocab "$corpus.vocab")
+  ((torch)) && echo "e2e: --torch needs a text corpus; not run on --synth" >&2 && torch=0
 elif [[ $corpus == *.xz ]]; then
   plain=$out/$(basename "${corpus%.xz}")
   [[ -f $plain ]] || xz -dc "$corpus" >"$plain"
@@ -102,7 +107,7 @@ for mode in $modes; do
   vectors=$out/$mode.bin
   log=$out/$mode.log
   # shellcheck disable=SC2086
-  if ! "$w2v" train --corpus "$corpus" --output "$vectors" --cache-dir "$out" \
+  if ! "$w2v" train --corpus "$corpus" "${corpus_flags[@]}" --output "$vectors" --cache-dir "$out" \
     --device "$mode_device" "${settings[@]}" "${flags[@]}" --progress-interval 10 $extra >"$log" 2>&1; then
     echo "| $mode | w2v | failed: $(tail -1 "$log") | | | | |"
     continue

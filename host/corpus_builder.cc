@@ -40,22 +40,24 @@ constexpr std::size_t kReadBytes = std::size_t(1) << 20;
 constexpr std::size_t kMemoryBudgetIds = std::size_t(1) << 30;
 constexpr std::uint32_t kEndsSentence = 0x80000000u;  // flag on a provisional id
 constexpr std::uint32_t kDropped = 0xFFFFFFFFu;       // a merged word cut from the vocabulary
-constexpr std::uint32_t kOutOfVocab = 0x7FFFFFFFu;    // a mapped token that is dropped
 
-// The Tokenizer's whitespace (include/w2v/vocab.h) and its blanks (whitespace but '\n').
-struct ByteClasses {
-  bool space[256] = {}, blank[256] = {};
-  unsigned char lower[256] = {}, same[256] = {};
-  constexpr ByteClasses() {
+// Byte kinds for the Tokenizer's rules (include/w2v/vocab.h): whitespace is a blank or a
+// newline; a NUL is neither a word byte nor whitespace, so it stops every scan (each block
+// ends with one, past its text).
+constexpr unsigned char kWordByte = 0, kBlank = 1, kNewline = 3, kNul = 4;
+struct ByteKinds {
+  unsigned char kind[256] = {}, lower[256] = {};
+  constexpr ByteKinds() {
     for (int c = 0; c < 256; ++c) {
-      space[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-      blank[c] = space[c] && c != '\n';
-      same[c] = static_cast<unsigned char>(c);
+      kind[c] = c == '\n'                                                      ? kNewline
+                : c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' ? kBlank
+                : c == 0                                                       ? kNul
+                                                                               : kWordByte;
       lower[c] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
   }
 };
-constexpr ByteClasses kBytes;
+constexpr ByteKinds kBytes;
 
 std::uint64_t hash_word(const char* p, std::size_t n) {
   std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xD6E8FEB86659FD93ULL);
@@ -70,6 +72,24 @@ std::uint64_t hash_word(const char* p, std::size_t n) {
   std::memcpy(&w, p + i, n - i);
   h = (h ^ w) * 0x94D049BB133111EBULL;
   return h ^ (h >> 31);
+}
+
+// Words are short: an inline comparison beats a call to memcmp.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  std::uint64_t x, y;
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return false;
+  }
+  std::memcpy(&x, a + n - 8, 8);  // the last 8 bytes, overlapping the loop's
+  std::memcpy(&y, b + n - 8, 8);
+  return x == y;
 }
 
 // Words with counts and first occurrences: open addressing over a byte arena; a word's
@@ -88,7 +108,7 @@ class WordTable {
       if (slot == 0) break;
       if ((slot & ~0xFFFFFFFFull) == tag) {
         const auto id = static_cast<std::uint32_t>(slot) - 1;
-        if (length_of(id) == length && std::memcmp(bytes_of(id), word, length) == 0) return id;
+        if (length_of(id) == length && same_bytes(bytes_of(id), word, length)) return id;
       }
     }
     const auto id = static_cast<std::uint32_t>(words_.size());
@@ -134,8 +154,8 @@ class WordTable {
 
 struct Block {
   std::uint64_t index = 0, offset = 0;  // its number and first byte in the text stream
-  std::vector<char> bytes;
-  bool last = false;  // holds the corpus's last token
+  std::vector<char> bytes;              // its text, then a NUL
+  bool last = false;                    // holds the corpus's last token
 };
 
 // The blocks' provisional ids: in memory up to a budget, beyond it in a scratch file beside
@@ -153,11 +173,17 @@ class ProvisionalIds {
 
   // Block `index` (of table `table`) holds `ids`; thread-safe.
   void put(std::size_t index, std::uint32_t table, std::vector<std::uint32_t>&& ids) {
+    std::uint64_t after_flag = 0;  // tokens after the block's last flagged one
+    bool flagged = false;
+    for (auto it = ids.rbegin(); it != ids.rend() && !(flagged = *it & kEndsSentence); ++it)
+      ++after_flag;
     std::lock_guard<std::mutex> lock(mutex_);
     if (blocks_.size() <= index) blocks_.resize(index + 1);
     Block& b = blocks_[index];
     b.table = table;
     b.count = ids.size();
+    b.flagged = flagged;
+    b.after_flag = after_flag;
     if (in_memory_ + ids.size() <= budget_) {
       in_memory_ += ids.size();
       b.ids = std::move(ids);
@@ -176,9 +202,16 @@ class ProvisionalIds {
 
   std::size_t blocks() const { return blocks_.size(); }
   std::uint32_t table(std::size_t index) const { return blocks_[index].table; }
+  // The sentence-token counter after block `index`, given the one before it: a flagged token
+  // (newline, corpus end) resets it, and so does every 10,000th token.
+  std::uint64_t counter_after(std::size_t index, std::uint64_t before) const {
+    const Block& b = blocks_[index];
+    return (b.flagged ? b.after_flag : before + b.count) % kMaxSentenceTokens;
+  }
+  void release(std::size_t index) { std::vector<std::uint32_t>().swap(blocks_[index].ids); }
 
-  // After the last put(): block `index`'s ids, in memory or read into `buffer`; map() then
-  // writes back what `edit` changed. Different blocks may be used on different threads.
+  // After the last put(): block `index`'s ids, in memory or read into `buffer`. Different
+  // blocks may be read on different threads.
   std::vector<std::uint32_t>& get(std::size_t index, std::vector<std::uint32_t>& buffer) {
     Block& b = blocks_[index];
     if (!b.spilled) return b.ids;
@@ -192,18 +225,12 @@ class ProvisionalIds {
       throw_file_error(path_, std::string("read failed: ") + std::strerror(errno));
     return buffer;
   }
-  void put_back(std::size_t index, const std::vector<std::uint32_t>& ids) {
-    const Block& b = blocks_[index];
-    if (b.spilled && ::pwrite(fileno(file_), ids.data(), b.count * 4,
-                              static_cast<off_t>(b.at * 4)) != static_cast<ssize_t>(b.count * 4))
-      throw_file_error(path_, std::string("write failed: ") + std::strerror(errno));
-  }
 
  private:
   struct Block {
     std::uint32_t table = 0;
-    std::uint64_t count = 0, at = 0;
-    bool spilled = false;
+    std::uint64_t count = 0, at = 0, after_flag = 0;
+    bool spilled = false, flagged = false;
     std::vector<std::uint32_t> ids;
   };
 
@@ -244,6 +271,20 @@ class BlockQueue {
     closed_ = true;
     changed_.notify_all();
   }
+  // Text buffers go round between the reader and the workers: fresh memory for every block
+  // would cost the kernel a page fault and a zeroed page for every 4 KiB read.
+  void recycle(std::vector<char>&& bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    bytes.clear();
+    spare_.push_back(std::move(bytes));
+  }
+  std::vector<char> spare() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (spare_.empty()) return {};
+    std::vector<char> bytes = std::move(spare_.back());
+    spare_.pop_back();
+    return bytes;
+  }
   void cancel() {
     std::lock_guard<std::mutex> lock(mutex_);
     cancelled_ = true;
@@ -254,6 +295,7 @@ class BlockQueue {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Block> blocks_;
+  std::vector<std::vector<char>> spare_;
   std::size_t capacity_;
   bool closed_ = false, cancelled_ = false;
 };
@@ -272,6 +314,7 @@ void read_blocks(TextReader& reader, BlockQueue& queue, std::size_t block_bytes,
     pending.resize(had + got);
     input_bytes.store(reader.input_bytes_read(), std::memory_order_relaxed);
     if (got == 0) {
+      pending.push_back('\0');
       queue.push(Block{index, offset, std::move(pending), true});
       return;
     }
@@ -280,14 +323,17 @@ void read_blocks(TextReader& reader, BlockQueue& queue, std::size_t block_bytes,
     const auto* bytes = reinterpret_cast<const unsigned char*>(pending.data());
     const std::size_t low = std::max<std::size_t>(searched, 1);
     std::size_t cut = pending.size() - 1;
-    while (cut >= low && !(kBytes.space[bytes[cut - 1]] && !kBytes.space[bytes[cut]])) --cut;
+    auto space = [&](std::size_t i) { return (kBytes.kind[bytes[i]] & kBlank) != 0; };
+    while (cut >= low && !(space(cut - 1) && !space(cut))) --cut;
     if (cut < low) {
       searched = pending.size();
       continue;
     }
-    std::vector<char> tail(pending.begin() + static_cast<std::ptrdiff_t>(cut), pending.end());
+    std::vector<char> tail = queue.spare();
+    tail.assign(pending.begin() + static_cast<std::ptrdiff_t>(cut), pending.end());
     pending.resize(cut);
     const std::uint64_t size = pending.size();
+    pending.push_back('\0');
     if (!queue.push(Block{index++, offset, std::move(pending), false})) return;
     offset += size;
     pending = std::move(tail);
@@ -298,25 +344,35 @@ void read_blocks(TextReader& reader, BlockQueue& queue, std::size_t block_bytes,
 // A worker: the tokens of one block into its table and the block's provisional ids.
 void tokenize_block(const Block& block, const TokenizerOptions& options, WordTable& table,
                     std::vector<std::uint32_t>& ids, const TextReader& reader) {
-  const unsigned char* map = options.lowercase ? kBytes.lower : kBytes.same;
-  const auto* p = reinterpret_cast<const unsigned char*>(block.bytes.data());
-  const unsigned char* end = p + block.bytes.size();
-  const unsigned char* first = p;
-  char word[kMaxTokenBytes];
+  const unsigned char* kind = kBytes.kind;
+  const auto* first = reinterpret_cast<const unsigned char*>(block.bytes.data());
+  const unsigned char* end = first + block.bytes.size() - 1;  // at the NUL sentinel
+  const unsigned char* p = first;
+  auto nul = [&](const unsigned char* at) {
+    throw_file_error(reader.file_at(block.offset + static_cast<std::uint64_t>(at - first)),
+                     "contains a NUL byte: binary data, not text (decompress it, or convert "
+                     "UTF-16 to UTF-8)");
+  };
+  char lowered[kMaxTokenBytes];
   ids.clear();
   while (true) {
-    while (p < end && kBytes.space[*p]) ++p;
-    if (p == end) break;
-    std::size_t length = 0;
-    for (; p < end && !kBytes.space[*p]; ++p) {
-      if (*p == 0)
-        throw_file_error(reader.file_at(block.offset + static_cast<std::uint64_t>(p - first)),
-                         "contains a NUL byte: binary data, not text (decompress it, or convert "
-                         "UTF-16 to UTF-8)");
-      if (length < kMaxTokenBytes) word[length++] = static_cast<char>(map[*p]);
+    while (kind[*p] & kBlank) ++p;  // blanks and newlines
+    if (*p == 0) {
+      if (p == end) break;
+      nul(p);
     }
-    while (p < end && kBytes.blank[*p]) ++p;
-    const bool ends = p < end ? *p == '\n' : block.last;
+    const unsigned char* start = p;
+    while (kind[*p] == kWordByte) ++p;
+    if (*p == 0 && p != end) nul(p);
+    const std::size_t length = std::min<std::size_t>(p - start, kMaxTokenBytes);
+    const char* word = reinterpret_cast<const char*>(start);
+    if (options.lowercase) {
+      for (std::size_t i = 0; i < length; ++i)
+        lowered[i] = static_cast<char>(kBytes.lower[start[i]]);
+      word = lowered;
+    }
+    while (kind[*p] == kBlank) ++p;
+    const bool ends = *p == '\n' || (p == end && block.last);
     const std::uint64_t position = (block.index << 32) | ids.size();
     const std::uint32_t id = table.find_or_insert(word, length, hash_word(word, length), position);
     ++table.counts[id];
@@ -385,9 +441,12 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
       try {
         std::vector<std::uint32_t> ids;
         while (std::optional<Block> block = queue.pop()) {
+          ids.reserve(block->bytes.size() / 4);
           tokenize_block(*block, o.tokenizer, tables[t], ids, reader);
+          queue.recycle(std::move(block->bytes));
           words += ids.size();
           provisional.put(block->index, t, std::move(ids));
+          ids = {};
         }
       } catch (...) {
         errors[t] = std::current_exception();
@@ -453,63 +512,86 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
   }
   tables.clear();
 
-  // Every provisional id to its final one (kOutOfVocab for a word left out), in parallel:
-  // the lookups into the tables' maps are the costly part.
-  {
-    std::atomic<std::size_t> next{0};
+  // The final ids and sentence ends. Threads turn a window of blocks into their output,
+  // knowing each block's sentence-token counter from the block counts; whether a kept token
+  // is open at a block's start is settled while the window is written in order: a block
+  // whose first sentence end found nothing open in the block gets that end (at its start)
+  // only when a token was open before it.
+  std::vector<std::uint64_t> counter_before(provisional.blocks());
+  for (std::size_t i = 0, counter = 0; i < provisional.blocks(); ++i) {
+    counter_before[i] = counter;
+    counter = provisional.counter_after(i, counter);
+  }
+  struct BlockOutput {
+    std::vector<std::uint32_t> entries;
+    std::uint64_t tokens = 0;
+    bool any_kept = false, ended = false, first_end_dropped = false, open_at_end = false;
+  };
+  AtomicFile out(out_path);
+  CorpusHeader header{};
+  out.write(&header, sizeof header);  // the data lands at its final offset; rewritten below
+  std::uint64_t tokens = 0, entries_written = 0;
+  bool open = false;  // a kept token since the last sentence end
+  const std::size_t window = 4 * threads;
+  std::vector<BlockOutput> outputs(window);  // reused: their buffers stay allocated
+  for (std::size_t first = 0; first < provisional.blocks(); first += window) {
+    const std::size_t last = std::min(provisional.blocks(), first + window);
+    std::atomic<std::size_t> next{first};
     std::vector<std::exception_ptr> failed(threads);
-    std::vector<std::thread> mappers;
+    std::vector<std::thread> writers;
     for (unsigned t = 0; t < threads; ++t)
-      mappers.emplace_back([&, t] {
+      writers.emplace_back([&, t] {
         try {
           std::vector<std::uint32_t> buffer;
-          for (std::size_t i = next++; i < provisional.blocks(); i = next++) {
-            std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
+          for (std::size_t i = next++; i < last; i = next++) {
+            const std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
             const std::vector<std::uint32_t>& to_final = final_ids[provisional.table(i)];
-            for (std::uint32_t& v : ids) {
+            BlockOutput& r = outputs[i - first];
+            r.entries.clear();
+            r.tokens = 0;
+            r.ended = r.first_end_dropped = false;
+            r.entries.reserve(ids.size() + ids.size() / 8);
+            std::uint64_t counter = counter_before[i];
+            bool kept_open = false;
+            for (const std::uint32_t v : ids) {
               const std::uint32_t id = to_final[v & ~kEndsSentence];
-              v = (id == Vocab::kNotFound ? kOutOfVocab : id) | (v & kEndsSentence);
+              if (id != Vocab::kNotFound) {
+                r.entries.push_back(id);
+                kept_open = true;
+                ++r.tokens;
+              }
+              if ((v & kEndsSentence) || ++counter >= kMaxSentenceTokens) {
+                if (kept_open)
+                  r.entries.push_back(kSentenceEnd);
+                else if (!r.ended)
+                  r.first_end_dropped = true;
+                r.ended = true;
+                kept_open = false;
+                counter = 0;
+              }
             }
-            provisional.put_back(i, ids);
+            r.any_kept = r.tokens > 0;
+            r.open_at_end = kept_open;
+            provisional.release(i);
           }
         } catch (...) {
           failed[t] = std::current_exception();
         }
       });
-    for (auto& th : mappers) th.join();
+    for (auto& th : writers) th.join();
     for (auto& e : failed)
       if (e) std::rethrow_exception(e);
-  }
-  final_ids.clear();
-
-  // The final ids and sentence ends, in block order.
-  AtomicFile out(out_path);
-  CorpusHeader header{};
-  out.write(&header, sizeof header);  // the data lands at its final offset; rewritten below
-  std::vector<std::uint32_t> buffer, encoded;
-  std::uint64_t tokens = 0, entries_written = 0;
-  std::size_t in_sentence = 0;  // tokens read since the last sentence end, kept or not
-  bool open = false;            // a kept token since the last sentence end
-  for (std::size_t i = 0; i < provisional.blocks(); ++i) {
-    std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
-    encoded.clear();
-    for (const std::uint32_t v : ids) {
-      const std::uint32_t id = v & ~kEndsSentence;
-      if (id != kOutOfVocab) {
-        encoded.push_back(id);
-        open = true;
+    for (std::size_t i = first; i < last; ++i) {
+      const BlockOutput& r = outputs[i - first];
+      if (r.first_end_dropped && open) {
+        out.write(&kSentenceEnd, sizeof kSentenceEnd);
+        ++entries_written;
       }
-      if ((v & kEndsSentence) || ++in_sentence >= kMaxSentenceTokens) {
-        if (open) encoded.push_back(kSentenceEnd);
-        open = false;
-        in_sentence = 0;
-      }
+      out.write(r.entries.data(), r.entries.size() * sizeof r.entries[0]);
+      entries_written += r.entries.size();
+      tokens += r.tokens;
+      open = r.ended ? r.open_at_end : open || r.any_kept;
     }
-    tokens += std::count_if(encoded.begin(), encoded.end(),
-                            [](std::uint32_t v) { return v != kSentenceEnd; });
-    entries_written += encoded.size();
-    out.write(encoded.data(), encoded.size() * sizeof encoded[0]);
-    std::vector<std::uint32_t>().swap(ids);  // in memory: no longer needed
   }
   if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");
   const Vocab& used = o.vocab ? *o.vocab : vocab;

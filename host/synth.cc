@@ -1,15 +1,19 @@
 #include "w2v/synth.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <numeric>
 #include <thread>
 
+#include "w2v/corpus.h"
 #include "w2v/error.h"
 #include "w2v/io.h"
 #include "w2v/sampling.h"
+#include "w2v/vocab.h"
 
 namespace w2v {
 
@@ -34,6 +38,10 @@ std::vector<FlagSpec<SynthConfig>> make_flags() {
       W2V_INT_FLAG("max-sentence", max_sentence, std::uint32_t, "longest sentence, in tokens"),
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
       W2V_INT_FLAG("threads", threads, std::uint32_t, "generator threads (0: all cores)"),
+      W2V_SWITCH("encoded", encoded,
+                 "write the encoded corpus and its vocabulary (FILE, FILE.vocab) instead of the "
+                 "text: what w2v train prepares from the text with --min-count 1; train with "
+                 "--corpus FILE --vocab FILE.vocab"),
   };
   f[0].required = true;
   return f;
@@ -85,9 +93,28 @@ struct Generator {
 
   // `count` tokens of chunk `index` as text; the chunk's last sentence may be cut short.
   std::string chunk(std::uint64_t index, std::uint64_t count) const {
-    Rng rng(worker_seed(config.seed, index));
     std::string text;
     text.reserve(count * 6);
+    walk(index, count, [&](std::uint64_t id, bool sentence_end) {
+      text += words[id];
+      text += sentence_end ? '\n' : ' ';
+    });
+    return text;
+  }
+
+  // The same tokens as word ids, kSentenceEnd after each sentence (as an encoded corpus).
+  void chunk_ids(std::uint64_t index, std::uint64_t count, std::vector<std::uint32_t>& ids) const {
+    ids.clear();
+    walk(index, count, [&](std::uint64_t id, bool sentence_end) {
+      ids.push_back(static_cast<std::uint32_t>(id));
+      if (sentence_end) ids.push_back(kSentenceEnd);
+    });
+  }
+
+  // Calls token(word id, whether the sentence ends after it) for chunk `index`'s tokens.
+  template <class Token>
+  void walk(std::uint64_t index, std::uint64_t count, Token&& token) const {
+    Rng rng(worker_seed(config.seed, index));
     const std::uint32_t span = config.max_sentence - config.min_sentence + 1;
     const auto share = static_cast<std::uint32_t>(config.topic_share * 4294967295.0);
     std::uint64_t left = count;
@@ -98,12 +125,10 @@ struct Generator {
         std::uint64_t id = zipf.sample(rng);
         if (topic && static_cast<std::uint32_t>(rng.next()) < share)
           id = (id * topic->stride + topic->offset) % config.vocab;
-        text += words[id];
-        text += k + 1 < length ? ' ' : '\n';
+        token(id, k + 1 == length);
       }
       left -= length;
     }
-    return text;
   }
 };
 
@@ -143,12 +168,99 @@ std::uint64_t synth_topic_word(const SynthConfig& config, std::uint32_t topic, s
   return (rank * o.stride + o.offset) % config.vocab;
 }
 
+namespace {
+
+// The encoded corpus and vocabulary of the text the generator would write, without the text:
+// chunks of ids in parallel, word counts and first occurrences per thread, the vocabulary in
+// w2v's order (count descending, then first occurrence), the ids mapped to it in parallel.
+void write_encoded(const SynthConfig& config, const Generator& generator, std::uint32_t threads,
+                   std::uint64_t chunks) {
+  const std::size_t V = config.vocab;
+  std::vector<std::vector<std::uint32_t>> ids(chunks);
+  std::vector<std::vector<std::uint64_t>> counts(threads), firsts(threads);
+  auto parallel = [&](auto&& work) {
+    std::atomic<std::uint64_t> next{0};
+    std::vector<std::thread> pool;
+    for (std::uint32_t t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        for (std::uint64_t c = next++; c < chunks; c = next++) work(t, c);
+      });
+    for (auto& th : pool) th.join();
+  };
+  parallel([&](std::uint32_t t, std::uint64_t c) {
+    if (counts[t].empty()) {
+      counts[t].assign(V, 0);
+      firsts[t].assign(V, ~std::uint64_t{0});
+    }
+    const std::uint64_t count =
+        std::min<std::uint64_t>(kChunkTokens, config.tokens - c * kChunkTokens);
+    generator.chunk_ids(c, count, ids[c]);
+    std::uint64_t position = 0;
+    for (const std::uint32_t id : ids[c]) {
+      if (id == kSentenceEnd) continue;
+      ++counts[t][id];
+      firsts[t][id] = std::min(firsts[t][id], c << 32 | position++);
+    }
+  });
+  std::vector<std::uint64_t> count(V, 0), first(V, ~std::uint64_t{0});
+  for (std::uint32_t t = 0; t < threads; ++t) {
+    if (counts[t].empty()) continue;
+    for (std::size_t w = 0; w < V; ++w) {
+      count[w] += counts[t][w];
+      first[w] = std::min(first[w], firsts[t][w]);
+    }
+    std::vector<std::uint64_t>().swap(counts[t]);
+    std::vector<std::uint64_t>().swap(firsts[t]);
+  }
+  std::vector<std::uint32_t> order;
+  for (std::size_t w = 0; w < V; ++w)
+    if (count[w] > 0) order.push_back(static_cast<std::uint32_t>(w));
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return count[a] != count[b] ? count[a] > count[b] : first[a] < first[b];
+  });
+  std::vector<std::uint32_t> final_id(V, Vocab::kNotFound);
+  std::vector<std::string> words;
+  std::vector<std::uint64_t> kept_counts;
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    final_id[order[i]] = i;
+    words.push_back(generator.words[order[i]]);
+    kept_counts.push_back(count[order[i]]);
+  }
+  const Vocab vocab = Vocab::from_counts(std::move(words), std::move(kept_counts), config.output);
+  parallel([&](std::uint32_t, std::uint64_t c) {
+    for (std::uint32_t& id : ids[c])
+      if (id != kSentenceEnd) id = final_id[id];
+  });
+
+  AtomicFile out(config.output);
+  CorpusHeader header{};
+  std::memcpy(header.magic, CorpusHeader::kMagic, sizeof header.magic);
+  header.version = CorpusHeader::kVersion;
+  header.vocab_size = static_cast<std::uint32_t>(vocab.size());
+  header.vocab_hash = vocab.hash();
+  header.token_count = config.tokens;
+  for (const auto& chunk : ids) header.entry_count += chunk.size();
+  out.write(&header, sizeof header);  // no source text: its size and stamp stay 0
+  for (auto& chunk : ids) {
+    out.write(chunk.data(), chunk.size() * sizeof chunk[0]);
+    std::vector<std::uint32_t>().swap(chunk);
+  }
+  vocab.save(config.output + ".vocab");
+  out.commit();
+}
+
+}  // namespace
+
 void write_synthetic_corpus(const SynthConfig& config) {
   validate(config);
   const Generator generator(config);
   const std::uint32_t threads =
       config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   const std::uint64_t chunks = (config.tokens + kChunkTokens - 1) / kChunkTokens;
+  if (config.encoded) {
+    write_encoded(config, generator, threads, chunks);
+    return;
+  }
   AtomicFile out(config.output);
   std::vector<std::string> texts(threads);
   for (std::uint64_t first = 0; first < chunks; first += threads) {

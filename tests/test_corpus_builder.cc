@@ -279,22 +279,35 @@ TEST(CorpusBuilder, AChangedShardRebuildsTheCache) {
   EXPECT_FALSE(prepare_corpus(o).reused_cache);
 }
 
-TEST(CorpusBuilder, ATenMillionWordVocabularyRoundTrips) {
+// A corpus of 10M distinct words (and a few repeated ones) builds, and its vocabulary
+// round-trips through the vocabulary file.
+TEST(CorpusBuilder, ATenMillionWordVocabularyBuildsAndRoundTrips) {
   test::TempDir dir;
   const std::size_t n = 10'000'000;
-  std::vector<std::string> words(n);
-  std::vector<std::uint64_t> counts(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    words[i] = synth_word(i);
-    counts[i] = n - i;
+  {
+    std::string text;
+    text.reserve(n * 7);
+    for (std::size_t i = 0; i < n; ++i) {
+      text += synth_word(i);
+      text += i % 1000 == 999 ? " common\n" : " ";
+    }
+    test::write_file(dir.file("wide.txt"), text);
   }
-  const Vocab vocab = Vocab::from_counts(words, counts, "test");
-  vocab.save(dir.file("v.vocab"));
-  const Vocab loaded = Vocab::load(dir.file("v.vocab"));
-  EXPECT_EQ(loaded.size(), n);
+  CorpusBuildOptions o;
+  o.min_count = 1;
+  o.threads = 2;
+  const Vocab vocab = build_encoded_corpus({dir.file("wide.txt")}, o, dir.file("wide.tokens"));
+  ASSERT_EQ(vocab.size(), n + 1);
+  EXPECT_EQ(vocab.word(0), "common");
+  EXPECT_EQ(vocab.count(0), n / 1000);
+  EXPECT_EQ(vocab.word(1), synth_word(0)) << "ties keep the order of first occurrence";
+  EXPECT_EQ(vocab.word(n), synth_word(n - 1));
+  EXPECT_EQ(EncodedCorpus(dir.file("wide.tokens"), vocab).token_count(), n + n / 1000);
+  vocab.save(dir.file("wide.vocab"));
+  const Vocab loaded = Vocab::load(dir.file("wide.vocab"));
+  EXPECT_EQ(loaded.size(), n + 1);
   EXPECT_EQ(loaded.hash(), vocab.hash());
-  EXPECT_EQ(loaded.counts(), counts);
-  EXPECT_EQ(loaded.find(synth_word(n - 1)), n - 1);
+  EXPECT_EQ(loaded.counts(), vocab.counts());
 }
 
 }  // namespace

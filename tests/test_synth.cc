@@ -1,4 +1,5 @@
-// `w2v synth`: exact size, Zipf frequencies, topic co-occurrence, determinism.
+// `w2v synth`: exact size, Zipf frequencies, topic co-occurrence, determinism; the encoded
+// output equals preparing the text.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "support/run_w2v.h"
+#include "w2v/corpus.h"
 #include "w2v/error.h"
 #include "w2v/io.h"
 #include "w2v/synth.h"
@@ -146,6 +148,34 @@ TEST(Synth, CommandLineChecksItsFlags) {
   test::RunResult help = test::run_w2v({"synth", "--help"});
   EXPECT_NE(help.out.find("--tokens N"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("[default: 1000000]"), std::string::npos) << help.out;
+}
+
+// --encoded writes what w2v train prepares from the text (min-count 1): the same vocabulary
+// and the same token ids, whatever the thread count.
+TEST(Synth, EncodedOutputEqualsPreparingTheText) {
+  test::TempDir dir;
+  SynthConfig c = small_config(dir);
+  c.tokens = 2'500'000;
+  write_synthetic_corpus(c);
+  CorpusBuildOptions build;
+  build.min_count = 1;
+  build.threads = 2;
+  const Vocab want = build_encoded_corpus({c.output}, build, dir.file("from_text.tokens"));
+  const std::string want_entries =
+      test::read_file(dir.file("from_text.tokens")).substr(sizeof(CorpusHeader));
+  for (std::uint32_t threads : {1u, 3u}) {
+    c.encoded = true;
+    c.threads = threads;
+    c.output = dir.file("direct.tokens");
+    write_synthetic_corpus(c);
+    const Vocab got = Vocab::load(c.output + ".vocab");
+    EXPECT_EQ(got.words(), want.words()) << threads << " threads";
+    EXPECT_EQ(got.counts(), want.counts()) << threads << " threads";
+    EXPECT_EQ(test::read_file(c.output).substr(sizeof(CorpusHeader)), want_entries)
+        << threads << " threads";
+    const EncodedCorpus corpus(c.output, got);  // the header checks out against the data
+    EXPECT_EQ(corpus.token_count(), c.tokens);
+  }
 }
 
 }  // namespace

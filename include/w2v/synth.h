@@ -22,6 +22,7 @@ struct SynthConfig {
   std::uint32_t min_sentence = 5, max_sentence = 40;
   std::uint64_t seed = 1;
   std::uint32_t threads = 0;  // 0: all cores
+  bool encoded = false;       // write the encoded corpus and output + ".vocab", not the text
 };
 
 const std::vector<FlagSpec<SynthConfig>>& synth_flags();
@@ -35,7 +36,9 @@ std::string synth_word(std::uint64_t id);
 std::uint64_t synth_topic_word(const SynthConfig& config, std::uint32_t topic, std::uint64_t rank);
 
 // Writes exactly config.tokens tokens to config.output (through a temporary file renamed at
-// the end). The bytes depend only on the config and the seed, not on the thread count.
+// the end). The bytes depend only on the config and the seed, not on the thread count. With
+// config.encoded, writes instead the encoded corpus and its vocabulary (config.output + ".vocab")
+// that `w2v train --min-count 1` would prepare from that text, without writing the text.
 void write_synthetic_corpus(const SynthConfig& config);
 
 }  // namespace w2v
