@@ -1,8 +1,14 @@
 #include "w2v/text_input.h"
 
+#ifdef W2V_HAVE_LZMA
 #include <lzma.h>
+#endif
+#ifdef W2V_HAVE_ZLIB
 #include <zlib.h>
+#endif
+#ifdef W2V_HAVE_ZSTD
 #include <zstd.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -66,26 +72,55 @@ std::uint64_t corpus_stamp(const std::vector<std::string>& files, std::uint64_t&
 class TextReader::Decoder {
  public:
   explicit Decoder(const std::string& path) : path_(path) {
-    file_ = std::fopen(path.c_str(), "rb");
+    file_.reset(std::fopen(path.c_str(), "rb"));
     if (!file_) throw_file_error(path, std::string("cannot open: ") + std::strerror(errno));
     const std::string ext = fs::path(path).extension().string();
     kind_ = ext == ".gz"    ? Kind::kGzip
             : ext == ".xz"  ? Kind::kXz
             : ext == ".zst" ? Kind::kZstd
                             : Kind::kPlain;
-    if (kind_ == Kind::kGzip && inflateInit2(&gz_, 15 + 32) != Z_OK)  // +32: gzip or zlib header
-      fail("cannot start the gzip decoder");
-    if (kind_ == Kind::kXz && lzma_stream_decoder(&xz_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
-      fail("cannot start the xz decoder");
-    if (kind_ == Kind::kZstd && !(zstd_ = ZSTD_createDStream()))
-      fail("cannot start the zstd decoder");
+    [[maybe_unused]] auto missing = [&](const char* library) {
+      fail(std::string("this build of w2v reads no ") + ext + " files (it was built without " +
+           library + "): decompress the corpus first");
+    };
+    switch (kind_) {
+      case Kind::kGzip:
+#ifdef W2V_HAVE_ZLIB
+        if (inflateInit2(&gz_, 15 + 32) != Z_OK) fail("cannot start the gzip decoder");
+#else
+        missing("zlib");
+#endif
+        break;
+      case Kind::kXz:
+#ifdef W2V_HAVE_LZMA
+        if (lzma_stream_decoder(&xz_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+          fail("cannot start the xz decoder");
+#else
+        missing("liblzma");
+#endif
+        break;
+      case Kind::kZstd:
+#ifdef W2V_HAVE_ZSTD
+        if (!(zstd_ = ZSTD_createDStream())) fail("cannot start the zstd decoder");
+#else
+        missing("libzstd");
+#endif
+        break;
+      case Kind::kPlain:
+        break;
+    }
     in_.resize(kInputBytes);
   }
   ~Decoder() {
-    std::fclose(file_);
+#ifdef W2V_HAVE_ZLIB
     if (kind_ == Kind::kGzip) inflateEnd(&gz_);
+#endif
+#ifdef W2V_HAVE_LZMA
     if (kind_ == Kind::kXz) lzma_end(&xz_);
+#endif
+#ifdef W2V_HAVE_ZSTD
     if (zstd_) ZSTD_freeDStream(zstd_);
+#endif
   }
 
   // Up to max decompressed bytes; 0 at the end of the file. A compressed stream that stops
@@ -119,19 +154,21 @@ class TextReader::Decoder {
   [[noreturn]] void fail(const std::string& problem) const { throw_file_error(path_, problem); }
 
   std::size_t fill(char* dst, std::size_t max) {
-    const std::size_t n = std::fread(dst, 1, max, file_);
-    if (n < max && std::ferror(file_)) fail(std::string("read error: ") + std::strerror(errno));
+    const std::size_t n = std::fread(dst, 1, max, file_.get());
+    if (n < max && std::ferror(file_.get()))
+      fail(std::string("read error: ") + std::strerror(errno));
     consumed_ += n;
     return n;
   }
 
   // Decompresses what input there is into dst; returns the bytes produced.
-  std::size_t step(char* dst, std::size_t max) {
-    const char* in = in_.data() + in_pos_;
-    const std::size_t avail = in_len_ - in_pos_;
+  std::size_t step([[maybe_unused]] char* dst, std::size_t max) {
+    [[maybe_unused]] const char* in = in_.data() + in_pos_;
+    [[maybe_unused]] const std::size_t avail = in_len_ - in_pos_;
     max = std::min<std::size_t>(max, std::size_t(1) << 30);
     std::size_t used = 0, produced = 0;
     switch (kind_) {
+#ifdef W2V_HAVE_ZLIB
       case Kind::kGzip: {
         gz_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in));
         gz_.avail_in = static_cast<uInt>(avail);
@@ -150,6 +187,8 @@ class TextReader::Decoder {
         }
         break;
       }
+#endif
+#ifdef W2V_HAVE_LZMA
       case Kind::kXz: {
         xz_.next_in = reinterpret_cast<const uint8_t*>(in);
         xz_.avail_in = avail;
@@ -164,6 +203,8 @@ class TextReader::Decoder {
           fail("corrupt xz data (liblzma error " + std::to_string(r) + ")");
         break;
       }
+#endif
+#ifdef W2V_HAVE_ZSTD
       case Kind::kZstd: {
         ZSTD_inBuffer input{in, avail, 0};
         ZSTD_outBuffer output{dst, max, 0};
@@ -174,7 +215,8 @@ class TextReader::Decoder {
         if (used > 0 || produced > 0) between_members_ = r == 0;  // a frame decoded whole
         break;
       }
-      case Kind::kPlain:
+#endif
+      default:
         break;
     }
     in_pos_ += used;
@@ -182,11 +224,20 @@ class TextReader::Decoder {
   }
 
   std::string path_;
-  std::FILE* file_ = nullptr;
+  struct Close {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Close> file_;
   Kind kind_ = Kind::kPlain;
+#ifdef W2V_HAVE_ZLIB
   z_stream gz_{};
+#endif
+#ifdef W2V_HAVE_LZMA
   lzma_stream xz_ = LZMA_STREAM_INIT;
+#endif
+#ifdef W2V_HAVE_ZSTD
   ZSTD_DStream* zstd_ = nullptr;
+#endif
   std::vector<char> in_;
   std::size_t in_pos_ = 0, in_len_ = 0;
   std::uint64_t consumed_ = 0;

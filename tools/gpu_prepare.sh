@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares, on the development machine, everything tools/gpu_check.sh needs on the device
 # machine (which reaches no network and has no ../shared): GoogleTest and Google Benchmark as
-# Debian packages (and the decompressors' headers, in case the machine lacks them), and the data as xz files under .deps/ (git-ignored): the text8 prefix, the
+# Debian packages, and the data as xz files under .deps/ (git-ignored): the text8 prefix, the
 # analogy set, WordSim-353 and the first 170 MB of the Wikipedia corpus (28M words). About
 # 45 MiB, inside the device call's 64 MiB limit. Then:
 #   run(command="tools/gpu_check.sh", carry=[".deps"], timeout_s=600)
@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 shared=${SHARED:-../shared/data}
 mkdir -p .deps/data
-(cd .deps && apt-get download libgtest-dev libbenchmark-dev libbenchmark1debian zlib1g-dev \
-  liblzma-dev libzstd-dev >/dev/null)
+(cd .deps && apt-get download libgtest-dev libbenchmark-dev libbenchmark1debian >/dev/null)
 for f in text8_prefix.txt questions-words.txt wordsim353.tsv; do
   [[ -f .deps/data/$f.xz ]] || xz -6 -T0 -c "$shared/$f" >".deps/data/$f.xz"
 done
