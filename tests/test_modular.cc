@@ -117,6 +117,78 @@ TEST(MemoryPrediction, CountsWhatTheConfigNeeds) {
   EXPECT_GT(total, (V * 100 * 3 + 1000 * V) * 4);  // embeddings, Adam's moments, logits
 }
 
+// A backend that counts the bytes a path allocates, slots included.
+struct CountingOps : HostOps {
+  std::size_t bytes = 0;
+  template <class T>
+  T* alloc(std::size_t n, bool zero = false) {
+    bytes += n * sizeof(T);
+    return HostOps::alloc<T>(n, zero);
+  }
+  Slot make_slot(std::size_t index, std::size_t block_bytes, std::size_t loss_floats) {
+    bytes += block_bytes + loss_floats * sizeof(float);
+    return HostOps::make_slot(index, block_bytes, loss_floats);
+  }
+};
+
+// The memory plan is what each path allocates, to the byte: the modular step for a 10M-word
+// vocabulary in every optimizer and tying, and for the vocabulary losses; the fused path. (The
+// GPU backend adds only its sort and softmax workspace, a part of its own in the plan.)
+TEST(MemoryPrediction, EqualsWhatEachPathAllocates) {
+  constexpr std::size_t kSlots = 4;
+  struct Case {
+    LossKind loss;
+    OptimizerKind optimizer;
+    bool tied;
+    std::size_t vocab;
+  };
+  for (const Case& k :
+       {Case{LossKind::kNegativeSampling, OptimizerKind::kSgd, false, 10'000'000},
+        Case{LossKind::kNegativeSampling, OptimizerKind::kAdam, true, 10'000'000},
+        Case{LossKind::kNegativeSampling, OptimizerKind::kMomentum, false, 10'000'000},
+        Case{LossKind::kSoftmax, OptimizerKind::kSgd, false, 5000},
+        Case{LossKind::kFullBce, OptimizerKind::kNesterov, true, 5000}}) {
+    for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
+      TrainConfig c;
+      c.model = model;
+      c.loss = k.loss;
+      c.optimizer = k.optimizer;
+      c.tied = k.tied;
+      c.dim = 4;
+      c.batch = 64;
+      CountingOps ops;
+      const BatchLayout layout = BatchLayout::for_config(c);
+      { ModularStep<CountingOps> step(ops, layout, c, k.vocab); }
+      for (std::size_t s = 0; s < kSlots; ++s) ops.make_slot(s, layout.block_bytes(), layout.rows);
+      const MemoryParts parts = modular_path_memory(c, k.vocab, kSlots, 0);
+      EXPECT_EQ(total_bytes(parts), ops.bytes)
+          << to_string(model) << "/" << to_string(k.loss) << "/" << to_string(k.optimizer)
+          << (k.tied ? "/tied" : "") << " V " << k.vocab;
+    }
+  }
+  // The fused path, on a vocabulary and tables of its own.
+  test::TempDir dir;
+  test::write_file(dir.file("t.txt"), "a b c d a b a e f g a b c\n");
+  for (const bool tied : {false, true}) {
+    TrainConfig c;
+    c.min_count = 1;
+    c.tied = tied;
+    c.dim = 40;
+    c.fused_tokens = kMaxSentenceTokens;
+    const Vocab vocab = Vocab::build(dir.file("t.txt"), {}, 1, 0);
+    EncodedCorpus::encode(dir.file("t.txt"), vocab, {}, dir.file("t.tokens"));
+    const EncodedCorpus corpus(dir.file("t.tokens"), vocab);
+    const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+    const TrainJob job{c, vocab, corpus, tables};
+    CountingOps ops;
+    FusedPath<CountingOps> path(ops, job);
+    for (std::size_t s = 0; s < kSlots; ++s)
+      ops.make_slot(s, path.block_bytes(), path.loss_floats());
+    EXPECT_EQ(total_bytes(fused_path_memory(c, vocab.size(), kSlots)), ops.bytes)
+        << "fused" << (tied ? ", tied" : "");
+  }
+}
+
 TEST(MemoryPrediction, TooLittleMemoryIsAClearError) {
   const MemoryParts parts = {{"embeddings", std::size_t(3) << 30},
                              {"logits", std::size_t(1) << 30}};

@@ -46,7 +46,7 @@ MemoryParts StepBuffers::parts(std::size_t dim) const {
        (input_rows + hidden + output_rows + 2 * scores + grads + hidden_grad) * f},
       {"logits", logits * f},
       {"dense output gradient", (dense_grad + all_rows) * f},
-      {"row sums for the optimizer", unique_rows * (dim + 1) * f},
+      {"row sums for the optimizer", (unique_rows * (dim + 1) + (unique_rows > 0)) * f},
   };
   std::erase_if(p, [](const auto& part) { return part.second == 0; });
   return p;

@@ -29,7 +29,7 @@ struct StepBuffers {
   std::size_t logits = 0;       // softmax/BCE: [rows, V]
   std::size_t dense_grad = 0;   // softmax/BCE when the output step is not a plain GEMM: [V, d]
   std::size_t all_rows = 0;     // ids 0..V-1 for dense optimizer steps
-  std::size_t unique_rows = 0;  // segment sums for the optimizers: ids and [n, d] sums
+  std::size_t unique_rows = 0;  // segment sums for the optimizers: ids, [n, d] sums, a count
 
   static StepBuffers plan(const BatchLayout& layout, const TrainConfig& config, std::size_t vocab);
   MemoryParts parts(std::size_t dim) const;

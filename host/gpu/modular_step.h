@@ -92,7 +92,7 @@ class ModularStep {
     }
     unique_ = ops_.template alloc<std::int32_t>(sizes_.unique_rows);
     summed_ = ops_.template alloc<float>(sizes_.unique_rows * dim_);
-    unique_count_ = ops_.template alloc<std::int32_t>(1);
+    unique_count_ = ops_.template alloc<std::int32_t>(sizes_.unique_rows > 0 ? 1 : 0);
   }
 
   void load(const Model& model) {
