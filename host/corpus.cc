@@ -60,17 +60,29 @@ void EncodedCorpus::encode(const std::string& text_path, const Vocab& vocab,
   out.write(chunk.data(), chunk.size() * sizeof(std::uint32_t));
   if (tokens == 0) throw_file_error(text_path, "no token of the corpus is in the vocabulary");
 
-  std::memcpy(header.magic, CorpusHeader::kMagic, sizeof header.magic);
-  header.version = CorpusHeader::kVersion;
-  header.vocab_size = static_cast<std::uint32_t>(vocab.size());
-  header.vocab_hash = vocab.hash();
-  header.token_count = tokens;
-  header.entry_count = entries;
-  header.source_size = source_size;
-  header.source_stamp = source_stamp;
-  header.lowercase = options.lowercase ? 1 : 0;
+  finish_encoded_file(out, CorpusHeader::make(vocab, tokens, entries, source_size, source_stamp,
+                                              options.lowercase));
+}
+
+CorpusHeader CorpusHeader::make(const Vocab& vocab, std::uint64_t tokens, std::uint64_t entries,
+                                std::uint64_t source_size, std::uint64_t source_stamp,
+                                bool lowercase) {
+  CorpusHeader h{};
+  std::memcpy(h.magic, kMagic, sizeof h.magic);
+  h.version = kVersion;
+  h.vocab_size = static_cast<std::uint32_t>(vocab.size());
+  h.vocab_hash = vocab.hash();
+  h.token_count = tokens;
+  h.entry_count = entries;
+  h.source_size = source_size;
+  h.source_stamp = source_stamp;
+  h.lowercase = lowercase ? 1 : 0;
+  return h;
+}
+
+void finish_encoded_file(AtomicFile& out, const CorpusHeader& header) {
   if (std::fflush(out.stream()) != 0 || std::fseek(out.stream(), 0, SEEK_SET) != 0)
-    throw_file_error(out_path, "cannot rewrite the header");
+    throw_file_error(out.path(), "cannot rewrite the header");
   out.write(&header, sizeof header);
   out.commit();
 }

@@ -594,20 +594,8 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
     }
   }
   if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");
-  const Vocab& used = o.vocab ? *o.vocab : vocab;
-  std::memcpy(header.magic, CorpusHeader::kMagic, sizeof header.magic);
-  header.version = CorpusHeader::kVersion;
-  header.vocab_size = static_cast<std::uint32_t>(used.size());
-  header.vocab_hash = used.hash();
-  header.token_count = tokens;
-  header.entry_count = entries_written;
-  header.source_size = total_bytes;
-  header.source_stamp = stamp;
-  header.lowercase = o.tokenizer.lowercase ? 1 : 0;
-  if (std::fflush(out.stream()) != 0 || std::fseek(out.stream(), 0, SEEK_SET) != 0)
-    throw_file_error(out_path, "cannot rewrite the header");
-  out.write(&header, sizeof header);
-  out.commit();
+  finish_encoded_file(out, CorpusHeader::make(o.vocab ? *o.vocab : vocab, tokens, entries_written,
+                                              total_bytes, stamp, o.tokenizer.lowercase));
   return o.vocab ? *o.vocab : vocab;
 }
 

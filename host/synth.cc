@@ -233,14 +233,10 @@ void write_encoded(const SynthConfig& config, const Generator& generator, std::u
   });
 
   AtomicFile out(config.output);
-  CorpusHeader header{};
-  std::memcpy(header.magic, CorpusHeader::kMagic, sizeof header.magic);
-  header.version = CorpusHeader::kVersion;
-  header.vocab_size = static_cast<std::uint32_t>(vocab.size());
-  header.vocab_hash = vocab.hash();
-  header.token_count = config.tokens;
-  for (const auto& chunk : ids) header.entry_count += chunk.size();
-  out.write(&header, sizeof header);  // no source text: its size and stamp stay 0
+  std::uint64_t entries = 0;
+  for (const auto& chunk : ids) entries += chunk.size();
+  const CorpusHeader header = CorpusHeader::make(vocab, config.tokens, entries, 0, 0, false);
+  out.write(&header, sizeof header);  // no source text: its size and stamp are 0
   for (auto& chunk : ids) {
     out.write(chunk.data(), chunk.size() * sizeof chunk[0]);
     std::vector<std::uint32_t>().swap(chunk);

@@ -33,8 +33,17 @@ struct CorpusHeader {
   std::uint64_t source_stamp;
   std::uint32_t lowercase;
   std::uint32_t reserved;
+
+  // The header of an encoding with `vocab`: `tokens` token ids and `entries` entries (ids and
+  // sentence ends), from text of `source_size` bytes stamped `source_stamp` (0, 0: no text).
+  static CorpusHeader make(const Vocab& vocab, std::uint64_t tokens, std::uint64_t entries,
+                           std::uint64_t source_size, std::uint64_t source_stamp, bool lowercase);
 };
 static_assert(sizeof(CorpusHeader) == 64);
+
+// Writes `header` over the placeholder at the start of `out` and commits the file: an encoder
+// learns its counts only at the end.
+void finish_encoded_file(AtomicFile& out, const CorpusHeader& header);
 
 // A half-open range of entries that starts at the beginning of a sentence.
 struct CorpusRange {
