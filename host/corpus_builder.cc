@@ -39,7 +39,6 @@ constexpr std::size_t kReadBytes = std::size_t(1) << 20;
 // Provisional ids kept in memory before the rest go to a scratch file: 4 GiB.
 constexpr std::size_t kMemoryBudgetIds = std::size_t(1) << 30;
 constexpr std::uint32_t kEndsSentence = 0x80000000u;  // flag on a provisional id
-constexpr std::uint32_t kDropped = 0xFFFFFFFFu;       // a merged word cut from the vocabulary
 
 // Byte kinds for the Tokenizer's rules (include/w2v/vocab.h): whitespace is a blank or a
 // newline; a NUL is neither a word byte nor whitespace, so it stops every scan (each block
@@ -498,7 +497,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
       return counts[a] != counts[b] ? counts[a] > counts[b] : firsts[a] < firsts[b];
     });
     if (o.max_vocab > 0 && order.size() > o.max_vocab) order.resize(o.max_vocab);
-    std::vector<std::uint32_t> id_of(merged.size(), kDropped);
+    std::vector<std::uint32_t> id_of(merged.size(), Vocab::kNotFound);  // cut: not in it
     std::vector<std::string> kept_words;
     std::vector<std::uint64_t> kept_counts;
     for (std::uint32_t i = 0; i < order.size(); ++i) {
@@ -525,7 +524,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
   struct BlockOutput {
     std::vector<std::uint32_t> entries;
     std::uint64_t tokens = 0;
-    bool any_kept = false, ended = false, first_end_dropped = false, open_at_end = false;
+    bool ended = false, first_end_dropped = false, open_at_end = false;
   };
   AtomicFile out(out_path);
   CorpusHeader header{};
@@ -570,7 +569,6 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
                 counter = 0;
               }
             }
-            r.any_kept = r.tokens > 0;
             r.open_at_end = kept_open;
             provisional.release(i);
           }
@@ -590,7 +588,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
       out.write(r.entries.data(), r.entries.size() * sizeof r.entries[0]);
       entries_written += r.entries.size();
       tokens += r.tokens;
-      open = r.ended ? r.open_at_end : open || r.any_kept;
+      open = r.ended ? r.open_at_end : open || r.tokens > 0;
     }
   }
   if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");
