@@ -12,6 +12,7 @@
 #include "w2v/error.h"
 #include "w2v/eval.h"
 #include "w2v/flags.h"
+#include "w2v/stop_signal.h"
 #include "w2v/synth.h"
 #include "w2v/train.h"
 #include "w2v/vectors.h"
@@ -45,8 +46,10 @@ int train_command(const std::vector<std::string>& args) {
     std::fputs(train_help().c_str(), stdout);
     return 0;
   }
-  run_training(parse_train_args(args), log_line);
-  return 0;
+  const TrainConfig config = parse_train_args(args);
+  const StopSignals signals;
+  const TrainStats stats = run_training(config, log_line, stop_signal);
+  return stats.stop_signal ? 128 + stats.stop_signal : 0;
 }
 
 // The evaluation commands' arguments, on flag tables as train's and synth's. Each reads a file

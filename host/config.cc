@@ -83,6 +83,12 @@ std::vector<Flag> make_flags() {
           "where the vocabulary and encoded corpus are cached; default: the directory of --output"),
       W2V_STRING_FLAG(loss_log, "FILE",
                       "write progress as CSV (words,seconds,alpha,loss,words_per_sec)"),
+      W2V_STRING_FLAG(checkpoint, "FILE",
+                      "save the training state here every --checkpoint-every seconds and when "
+                      "stopped by SIGINT/SIGTERM (CPU trainer)"),
+      W2V_REAL_FLAG("checkpoint-every", checkpoint_every, "seconds between checkpoints"),
+      W2V_STRING_FLAG(resume, "FILE",
+                      "continue the run that saved this checkpoint (same corpus and flags)"),
       W2V_INT_FLAG("min-count", min_count, std::uint64_t, "drop words that occur fewer times"),
       W2V_INT_FLAG("max-vocab", max_vocab, std::uint64_t,
                    "keep at most this many most frequent words (0: no limit)"),
@@ -213,6 +219,7 @@ void validate(const TrainConfig& c) {
   need(c.min_alpha_fraction >= 0 && c.min_alpha_fraction <= 1, "min-alpha-fraction", "in [0, 1]",
        show(c.min_alpha_fraction));
   need(c.progress_interval > 0, "progress-interval", "positive", show(c.progress_interval));
+  need(c.checkpoint_every > 0, "checkpoint-every", "positive", show(c.checkpoint_every));
   need(c.threads <= 4096, "threads", "at most 4096", std::to_string(c.threads));
   need(c.sampler_threads <= 256, "sampler-threads", "at most 256",
        std::to_string(c.sampler_threads));

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "checksum.h"
 #include "w2v/error.h"
 #include "w2v/text_input.h"
 
@@ -25,10 +26,7 @@ void EncodedCorpus::encode(const std::string& text_path, const Vocab& vocab,
   Tokenizer tokenizer(text_path, options);
   std::uint64_t source_size = 0;
   const std::uint64_t source_stamp = corpus_stamp({text_path}, source_size);
-  AtomicFile out(out_path);
-  CorpusHeader header{};
-  // Written first as a placeholder so the data lands at its final offset; rewritten at the end.
-  out.write(&header, sizeof header);
+  EncodedCorpusWriter out(out_path);
   std::vector<std::uint32_t> chunk;
   chunk.reserve(kWriteChunk);
   std::uint64_t tokens = 0, entries = 0;
@@ -37,7 +35,7 @@ void EncodedCorpus::encode(const std::string& text_path, const Vocab& vocab,
     chunk.push_back(v);
     ++entries;
     if (chunk.size() == kWriteChunk) {
-      out.write(chunk.data(), chunk.size() * sizeof(std::uint32_t));
+      out.write(chunk.data(), chunk.size());
       chunk.clear();
     }
   };
@@ -57,11 +55,10 @@ void EncodedCorpus::encode(const std::string& text_path, const Vocab& vocab,
     }
   }
   if (sentence_open) emit(kSentenceEnd);
-  out.write(chunk.data(), chunk.size() * sizeof(std::uint32_t));
+  out.write(chunk.data(), chunk.size());
   if (tokens == 0) throw_file_error(text_path, "no token of the corpus is in the vocabulary");
-
-  finish_encoded_file(out, CorpusHeader::make(vocab, tokens, entries, source_size, source_stamp,
-                                              options.lowercase));
+  out.finish(CorpusHeader::make(vocab, tokens, entries, source_size, source_stamp,
+                                options.lowercase));
 }
 
 CorpusHeader CorpusHeader::make(const Vocab& vocab, std::uint64_t tokens, std::uint64_t entries,
@@ -80,11 +77,30 @@ CorpusHeader CorpusHeader::make(const Vocab& vocab, std::uint64_t tokens, std::u
   return h;
 }
 
-void finish_encoded_file(AtomicFile& out, const CorpusHeader& header) {
-  if (std::fflush(out.stream()) != 0 || std::fseek(out.stream(), 0, SEEK_SET) != 0)
-    throw_file_error(out.path(), "cannot rewrite the header");
-  out.write(&header, sizeof header);
-  out.commit();
+struct EncodedCorpusWriter::Hash {
+  Checksum entries;
+};
+
+EncodedCorpusWriter::EncodedCorpusWriter(std::string path)
+    : out_(std::move(path)), hash_(std::make_unique<Hash>()) {
+  // A placeholder, so the entries land at their final offset.
+  const CorpusHeader placeholder{};
+  out_.write(&placeholder, sizeof placeholder);
+}
+
+EncodedCorpusWriter::~EncodedCorpusWriter() = default;
+
+void EncodedCorpusWriter::write(const std::uint32_t* entries, std::size_t count) {
+  hash_->entries.add(entries, count * sizeof *entries);
+  out_.write(entries, count * sizeof *entries);
+}
+
+void EncodedCorpusWriter::finish(CorpusHeader header) {
+  header.entries_checksum = hash_->entries.value();
+  if (std::fflush(out_.stream()) != 0 || std::fseek(out_.stream(), 0, SEEK_SET) != 0)
+    throw_file_error(out_.path(), "cannot rewrite the header");
+  out_.write(&header, sizeof header);
+  out_.commit();
 }
 
 bool EncodedCorpus::is_encoded(const std::string& path) {
@@ -136,6 +152,8 @@ EncodedCorpus::EncodedCorpus(const std::string& path, const Vocab& vocab) {
   if (tokens != header_.token_count)
     throw_file_error(path, "header says " + std::to_string(header_.token_count) +
                                " tokens, the data holds " + std::to_string(tokens) + " (corrupt)");
+  if (Checksum::of(entries_, header_.entry_count * sizeof *entries_) != header_.entries_checksum)
+    throw_file_error(path, "checksum mismatch: the file is damaged (delete it to re-encode)");
 }
 
 std::vector<CorpusRange> EncodedCorpus::split(std::size_t parts) const {
@@ -165,7 +183,6 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
                        "is an encoded corpus: give the vocabulary it was encoded with (--vocab)");
     out.vocab = Vocab::load(o.vocab_path);
     out.encoded_path = files.front();
-    out.reused_cache = true;
     return out;
   }
 
@@ -188,10 +205,11 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   out.encoded_path =
       o.vocab_path.empty() ? (dir / (stem + ".tokens")).string() : vocab_path + ".tokens";
 
+  const FileLock lock(dir.string(), log);
   std::uint64_t source_size = 0;
   const std::uint64_t source_stamp = corpus_stamp(files, source_size);
   bool cache_ok = false;
-  if (file_exists(vocab_path) && file_exists(out.encoded_path)) {
+  if (!o.rebuild && file_exists(vocab_path) && file_exists(out.encoded_path)) {
     try {
       CorpusHeader h = EncodedCorpus::read_header(out.encoded_path);
       Vocab v = Vocab::load(vocab_path);

@@ -526,9 +526,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
     std::uint64_t tokens = 0;
     bool ended = false, first_end_dropped = false, open_at_end = false;
   };
-  AtomicFile out(out_path);
-  CorpusHeader header{};
-  out.write(&header, sizeof header);  // the data lands at its final offset; rewritten below
+  EncodedCorpusWriter out(out_path);
   std::uint64_t tokens = 0, entries_written = 0;
   bool open = false;  // a kept token since the last sentence end
   const std::size_t window = 4 * threads;
@@ -582,18 +580,18 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
     for (std::size_t i = first; i < last; ++i) {
       const BlockOutput& r = outputs[i - first];
       if (r.first_end_dropped && open) {
-        out.write(&kSentenceEnd, sizeof kSentenceEnd);
+        out.write(&kSentenceEnd, 1);
         ++entries_written;
       }
-      out.write(r.entries.data(), r.entries.size() * sizeof r.entries[0]);
+      out.write(r.entries.data(), r.entries.size());
       entries_written += r.entries.size();
       tokens += r.tokens;
       open = r.ended ? r.open_at_end : open || r.tokens > 0;
     }
   }
   if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");
-  finish_encoded_file(out, CorpusHeader::make(o.vocab ? *o.vocab : vocab, tokens, entries_written,
-                                              total_bytes, stamp, o.tokenizer.lowercase));
+  out.finish(CorpusHeader::make(o.vocab ? *o.vocab : vocab, tokens, entries_written, total_bytes,
+                                stamp, o.tokenizer.lowercase));
   return o.vocab ? *o.vocab : vocab;
 }
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -109,14 +112,58 @@ float full_bce_step(const float* h, float* out, std::size_t vocab, std::size_t d
 
 namespace {
 
+// Brings every worker to a stop between two sentences, so that their walkers, the progress
+// counts and the tables form one state a checkpoint can hold; then lets them go on. A worker
+// that has finished (or failed) has left and is not waited for.
+class PauseGate {
+ public:
+  explicit PauseGate(std::uint32_t workers) : workers_(workers) {}
+
+  // Worker side, between sentences: cheap when no pause is asked for.
+  bool requested() const { return requested_.load(std::memory_order_relaxed); }
+  void wait_here() {
+    std::unique_lock lock(mutex_);
+    ++paused_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !requested_.load(); });
+    --paused_;
+  }
+  void leave() {
+    std::lock_guard lock(mutex_);
+    ++left_;
+    changed_.notify_all();
+  }
+
+  // Coordinator side.
+  void pause_all() {
+    std::unique_lock lock(mutex_);
+    requested_.store(true);
+    changed_.wait(lock, [&] { return paused_ + left_ == workers_; });
+  }
+  void resume_all() {
+    std::lock_guard lock(mutex_);
+    requested_.store(false);
+    changed_.notify_all();
+  }
+
+ private:
+  const std::uint32_t workers_;
+  std::atomic<bool> requested_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::uint32_t paused_ = 0, left_ = 0;
+};
+
 class Worker {
  public:
   Worker(const TrainJob& job, Model& model, Progress& progress, const LogisticTable& table,
-         std::uint32_t id, CorpusRange range)
+         std::uint32_t id, CorpusRange range, PauseGate& gate, WalkerState& published)
       : c_(job.config),
         job_(job),
         progress_(progress),
         table_(table),
+        gate_(gate),
+        published_(published),
         stream_(job.corpus, job.tables, range, job.config.epochs, worker_seed(job.config.seed, id)),
         rng_(stream_.rng()),
         dim_(job.config.dim),
@@ -128,17 +175,35 @@ class Worker {
         targets_(std::max<std::size_t>(c_.negative + 1, 2 * c_.window)) {
     if (c_.loss != LossKind::kNegativeSampling) logits_.resize(vocab_);
     sentence_.reserve(kMaxSentenceTokens);
+    if (job.control && job.control->resume) {
+      const WalkerState& from = job.control->resume->walkers[id];
+      if (!stream_.valid_state(from))
+        throw Error("--resume: worker " + std::to_string(id) +
+                    "'s corpus position in the checkpoint is outside its slice (corrupt)");
+      stream_.restore(from);
+    }
+    published_ = stream_.state();
   }
 
+  // Pauses come only right after a flush: the worker holds no unreported words, and alpha_ is
+  // what Progress gives for the words done, so a run resumed from here (one thread) repeats
+  // the uninterrupted one exactly.
   void run() {
     alpha_ = static_cast<float>(progress_.alpha());
     while (!progress_.stopped()) {
       if (!stream_.next(sentence_, words_)) {
         flush();
+        published_ = stream_.state();
         return;
       }
       train_sentence();
-      if (words_ >= kReportWords) flush();
+      if (words_ >= kReportWords) {
+        flush();
+        if (gate_.requested()) {
+          published_ = stream_.state();
+          gate_.wait_here();
+        }
+      }
     }
   }
 
@@ -248,6 +313,8 @@ class Worker {
   const TrainJob& job_;
   Progress& progress_;
   const LogisticTable& table_;
+  PauseGate& gate_;
+  WalkerState& published_;  // read by the coordinator while this worker is paused or gone
   SentenceStream stream_;
   Rng& rng_;
   const std::size_t dim_, vocab_;
@@ -276,8 +343,15 @@ void check_cpu_trainer_config(const TrainConfig& c) {
 void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
   check_cpu_trainer_config(job.config);
   const std::uint32_t threads = job.config.thread_count();
+  const TrainControl* control = job.control;
+  if (control && control->resume && control->resume->walkers.size() != threads)
+    throw Error("--resume: the checkpoint holds " +
+                std::to_string(control->resume->walkers.size()) + " workers, this run " +
+                std::to_string(threads) + " (corrupt)");
   const std::vector<CorpusRange> ranges = job.corpus.split(threads);
   const LogisticTable table;
+  PauseGate gate(threads);
+  std::vector<WalkerState> walkers(threads);
   std::atomic<std::uint32_t> running{threads};
   std::vector<std::exception_ptr> errors(threads);
   std::vector<std::thread> pool;
@@ -285,16 +359,54 @@ void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
   for (std::uint32_t t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       try {
-        Worker(job, model, progress, table, t, ranges[t]).run();
+        Worker(job, model, progress, table, t, ranges[t], gate, walkers[t]).run();
       } catch (...) {
         errors[t] = std::current_exception();
         progress.cancel();
       }
+      gate.leave();
       running.fetch_sub(1);
     });
   }
-  progress.monitor([&] { return running.load() == 0; });
+
+  using Clock = std::chrono::steady_clock;
+  auto last_save = Clock::now();
+  auto save = [&] {
+    TrainerState state;
+    state.words_done = progress.words_done();
+    state.loss_sum = progress.loss_sum();
+    state.loss_count = progress.loss_count();
+    state.walkers = walkers;
+    control->save(state, model);
+    last_save = Clock::now();
+  };
+  // On the monitoring thread: a checkpoint when one is due, and a stop when a signal asks.
+  auto tick = [&] {
+    if (!control) return;
+    const int signal = control->stop_signal ? control->stop_signal() : 0;
+    const bool due = control->save && std::chrono::duration<double>(Clock::now() - last_save)
+                                              .count() >= control->save_every_seconds;
+    if (!signal && !due) return;
+    gate.pause_all();
+    try {
+      if (control->save && running.load() > 0) save();
+    } catch (...) {
+      gate.resume_all();
+      progress.cancel();
+      throw;
+    }
+    if (signal) progress.interrupt(signal);
+    gate.resume_all();
+  };
+  std::exception_ptr monitor_error;
+  try {
+    progress.monitor([&] { return running.load() == 0; }, tick);
+  } catch (...) {
+    monitor_error = std::current_exception();
+    progress.cancel();
+  }
   for (auto& th : pool) th.join();
+  if (monitor_error) std::rethrow_exception(monitor_error);
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }

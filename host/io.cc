@@ -1,11 +1,15 @@
 #include "w2v/io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -106,10 +110,83 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<unsigned char*>(data_), size_);
 }
 
+namespace {
+
+// Temporary files of uncommitted AtomicFiles, in fixed slots a signal handler can read without
+// allocating: kFree -> kWriting (claimed, path being copied) -> kSet -> kFree.
+struct PendingFile {
+  enum State { kFree, kWriting, kSet };
+  std::atomic<int> state{kFree};
+  char path[4096];
+};
+constexpr int kPendingSlots = 64;
+PendingFile g_pending[kPendingSlots];
+
+int remember_pending(const std::string& path) {
+  if (path.size() >= sizeof g_pending[0].path) return -1;
+  for (int i = 0; i < kPendingSlots; ++i) {
+    int expected = PendingFile::kFree;
+    if (g_pending[i].state.compare_exchange_strong(expected, PendingFile::kWriting)) {
+      std::memcpy(g_pending[i].path, path.c_str(), path.size() + 1);
+      g_pending[i].state.store(PendingFile::kSet);
+      return i;
+    }
+  }
+  return -1;  // more than kPendingSlots open at once: that one is not removed on a second signal
+}
+
+void forget_pending(int slot) {
+  if (slot >= 0) g_pending[slot].state.store(PendingFile::kFree);
+}
+
+// Deletes PATH.tmp.PID files of processes that no longer run: what a SIGKILL or a power loss
+// left. A live PID's file is another process's write in progress and stays.
+void remove_stale_temporaries(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string prefix =
+      (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH)
+      ::unlink((dir + name).c_str());
+  }
+  ::closedir(d);
+}
+
+// Makes a rename durable: the directory entry is data of the directory.
+void sync_directory_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // some filesystems do not open directories; the rename stands
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void remove_unfinished_files() noexcept {
+  for (PendingFile& p : g_pending)
+    if (p.state.load() == PendingFile::kSet) ::unlink(p.path);
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  remove_stale_temporaries(path_);
   temp_path_ = path_ + ".tmp." + std::to_string(::getpid());
+  pending_slot_ = remember_pending(temp_path_);
   file_ = std::fopen(temp_path_.c_str(), "wb");
-  if (!file_) throw_file_error(path_, "cannot write: " + errno_text());
+  if (!file_) {
+    forget_pending(pending_slot_);
+    throw_file_error(path_, "cannot write: " + errno_text());
+  }
 }
 
 AtomicFile::~AtomicFile() {
@@ -117,6 +194,7 @@ AtomicFile::~AtomicFile() {
     if (file_) std::fclose(file_);
     std::remove(temp_path_.c_str());
   }
+  forget_pending(pending_slot_);
 }
 
 void AtomicFile::write(const void* data, std::size_t n) {
@@ -125,13 +203,42 @@ void AtomicFile::write(const void* data, std::size_t n) {
 }
 
 void AtomicFile::commit() {
-  bool ok = std::fflush(file_) == 0 && !std::ferror(file_);
-  ok = (std::fclose(file_) == 0) && ok;
+  // The first failure's errno names the cause (a full disk shows at fflush or fsync).
+  std::string failure;
+  if (std::fflush(file_) != 0 || std::ferror(file_) || ::fsync(::fileno(file_)) != 0)
+    failure = errno_text();
+  if (std::fclose(file_) != 0 && failure.empty()) failure = errno_text();
   file_ = nullptr;
-  if (!ok) throw_file_error(path_, "write failed: " + errno_text());
+  if (!failure.empty()) throw_file_error(path_, "write failed: " + failure);
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
     throw_file_error(path_, "cannot rename the temporary file into place: " + errno_text());
   committed_ = true;
+  sync_directory_of(path_);
+}
+
+FileLock::FileLock(const std::string& path, LogLine on_wait) {
+  struct stat st {};
+  const bool directory = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  fd_ = directory ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                  : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw_file_error(path, "cannot open for locking: " + errno_text());
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  if (errno != EWOULDBLOCK) {
+    ::close(fd_);
+    throw_file_error(path, "cannot lock: " + errno_text());
+  }
+  if (on_wait) on_wait("waiting for another process that holds " + path);
+  int rc;
+  while ((rc = ::flock(fd_, LOCK_EX)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0) {
+    ::close(fd_);
+    throw_file_error(path, "cannot lock: " + errno_text());
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the lock
 }
 
 bool file_exists(const std::string& path) {

@@ -14,7 +14,14 @@ double scheduled_alpha(double start, double min_fraction, std::uint64_t words_do
   return start * std::max(min_fraction, left);
 }
 
-Progress::Progress(Options options) : options_(std::move(options)) {
+Progress::Progress(Options options)
+    : options_(std::move(options)),
+      words_(options_.words_done),
+      loss_sum_(options_.loss_sum),
+      loss_count_(options_.loss_count),
+      resumed_words_(options_.words_done) {
+  last_loss_sum_ = earlier_loss_sum_ = options_.loss_sum;
+  last_loss_count_ = earlier_loss_count_ = options_.loss_count;
   start_ = std::chrono::steady_clock::now();
   if (!options_.loss_log_path.empty()) {
     log_ = std::make_unique<AtomicFile>(options_.loss_log_path);
@@ -77,7 +84,7 @@ void Progress::report(bool final_line) {
   last_loss_sum_ = loss_sum;
   last_loss_count_ = loss_count;
   if (final_line) return;
-  double rate = seconds > 0 ? words / seconds : 0;
+  double rate = seconds > 0 ? (words - resumed_words_) / seconds : 0;
   double fraction =
       std::min(1.0, static_cast<double>(words) / std::max<std::uint64_t>(options_.total_words, 1));
   double eta = rate > 0 ? (options_.total_words - std::min(words, options_.total_words)) / rate : 0;
@@ -93,11 +100,12 @@ void Progress::report(bool final_line) {
   }
 }
 
-void Progress::monitor(const std::function<bool()>& finished) {
+void Progress::monitor(const std::function<bool()>& finished, const std::function<void()>& tick) {
   using namespace std::chrono;
   auto next = steady_clock::now() + duration<double>(options_.interval_seconds);
   while (!finished() && !stopped()) {
     std::this_thread::sleep_for(milliseconds(20));
+    if (tick) tick();
     if (steady_clock::now() >= next) {
       next += duration<double>(options_.interval_seconds);
       report(false);
@@ -106,7 +114,7 @@ void Progress::monitor(const std::function<bool()>& finished) {
 }
 
 TrainStats Progress::summary() {
-  if (stopped() && diverged_.empty()) {
+  if (stopped() && diverged_.empty() && stop_signal_.load() == 0) {
     // A worker saw the non-finite loss first.
     diverged_ = "training diverged: the loss became NaN or infinite after " +
                 std::to_string(words_.load()) + " words; lower --alpha";
@@ -115,9 +123,10 @@ TrainStats Progress::summary() {
   report(true);
   TrainStats s;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  s.words = words_.load();
+  s.words = words_.load() - resumed_words_;
   s.words_per_sec = s.seconds > 0 ? s.words / s.seconds : 0;
   s.final_loss = have_final_loss_ ? final_loss_ : 0;
+  s.stop_signal = stop_signal_.load();
   if (log_) {
     char row[160];
     std::snprintf(row, sizeof row, "%llu,%.3f,%.8f,%.6f,%.0f\n",
@@ -126,7 +135,8 @@ TrainStats Progress::summary() {
     log_->write(row);
     log_->commit();
   }
-  std::fprintf(options_.out, "trained %llu words in %.2f s: %.0f words/s, final loss %.4f\n",
+  std::fprintf(options_.out, "%s %llu words in %.2f s: %.0f words/s, final loss %.4f\n",
+               s.stop_signal ? "stopped early: trained" : "trained",
                static_cast<unsigned long long>(s.words), s.seconds, s.words_per_sec, s.final_loss);
   return s;
 }

@@ -232,17 +232,16 @@ void write_encoded(const SynthConfig& config, const Generator& generator, std::u
       if (id != kSentenceEnd) id = final_id[id];
   });
 
-  AtomicFile out(config.output);
+  EncodedCorpusWriter out(config.output);
   std::uint64_t entries = 0;
-  for (const auto& chunk : ids) entries += chunk.size();
-  const CorpusHeader header = CorpusHeader::make(vocab, config.tokens, entries, 0, 0, false);
-  out.write(&header, sizeof header);  // no source text: its size and stamp are 0
   for (auto& chunk : ids) {
-    out.write(chunk.data(), chunk.size() * sizeof chunk[0]);
+    out.write(chunk.data(), chunk.size());
+    entries += chunk.size();
     std::vector<std::uint32_t>().swap(chunk);
   }
   vocab.save(config.output + ".vocab");
-  out.commit();
+  // No source text: its size and stamp are 0.
+  out.finish(CorpusHeader::make(vocab, config.tokens, entries, 0, 0, false));
 }
 
 }  // namespace

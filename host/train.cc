@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "w2v/checkpoint.h"
 #include "w2v/error.h"
 #include "w2v/model.h"
 #include "w2v/trainer.h"
@@ -23,7 +24,17 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
   options.threads = c.thread_count();
   PreparedCorpus prepared = prepare_corpus(options, log);
   TrainingData data;
-  data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
+  try {
+    data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
+  } catch (const Error& e) {
+    // A damaged cache (a flipped bit, a truncation) is rebuilt; a corpus the user gave is not
+    // ours to rewrite.
+    if (!prepared.reused_cache) throw;
+    if (log) log(std::string("cache unusable (") + e.what() + "); rebuilding it");
+    options.rebuild = true;
+    prepared = prepare_corpus(options, log);
+    data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
+  }
   data.vocab = std::move(prepared.vocab);
   data.tables = SamplingTables::build(data.vocab, c.sample, c.ns_exponent);
   return data;
@@ -40,7 +51,8 @@ Progress::Options progress_options(const TrainConfig& c, std::uint64_t corpus_to
   return o;
 }
 
-TrainStats run_training(const TrainConfig& c, LogLine log) {
+TrainStats run_training(const TrainConfig& c, LogLine log,
+                        const std::function<int()>& stop_signal) {
   auto say = [&](const std::string& line) {
     if (log) log(line);
   };
@@ -67,13 +79,47 @@ TrainStats run_training(const TrainConfig& c, LogLine log) {
     say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +
         " words will be slow (consider --max-vocab or ns)");
 
-  Model model = Model::initialize(vocab.size(), c.dim, c.tied, c.seed);
-  Progress progress(progress_options(c, data.corpus->token_count()));
-  const TrainJob job{c, vocab, *data.corpus, data.tables, log};
+  const CheckpointSettings settings = checkpoint_settings(c, trainer->name(), vocab, *data.corpus);
+  TrainControl control;
+  control.stop_signal = stop_signal;
+  control.save_every_seconds = c.checkpoint_every;
+  Model model;
+  TrainerState resumed;
+  if (!c.resume.empty()) {
+    Checkpoint saved = read_checkpoint(c.resume);
+    check_resumable(c.resume, saved.settings, settings);
+    if (saved.model.input.rows() != vocab.size() || saved.model.input.cols() != c.dim ||
+        saved.model.tied != c.tied)
+      throw_file_error(c.resume, "holds tables of another shape than its settings say (corrupt)");
+    model = std::move(saved.model);
+    resumed = std::move(saved.state);
+    control.resume = &resumed;
+    say("resuming from " + c.resume + " at " + std::to_string(resumed.words_done) + " words");
+  } else {
+    model = Model::initialize(vocab.size(), c.dim, c.tied, c.seed);
+  }
+  if (!c.checkpoint.empty())
+    control.save = [&](const TrainerState& state, const Model& tables) {
+      write_checkpoint(c.checkpoint, settings, state, tables);
+      if (chatty)
+        chatty("checkpoint at " + std::to_string(state.words_done) + " words -> " + c.checkpoint);
+    };
+
+  Progress::Options progress_setup = progress_options(c, data.corpus->token_count());
+  progress_setup.words_done = resumed.words_done;
+  progress_setup.loss_sum = resumed.loss_sum;
+  progress_setup.loss_count = resumed.loss_count;
+  Progress progress(progress_setup);
+  const TrainJob job{c, vocab, *data.corpus, data.tables, log, &control};
   trainer->train(job, model, progress);
   const TrainStats stats = progress.summary();
   write_vectors(c.output, format, vocab.words(), model.input.data(), c.dim);
-  say("wrote " + std::to_string(vocab.size()) + " vectors to " + c.output);
+  say("wrote " + std::to_string(vocab.size()) + " vectors to " + c.output +
+      (stats.stop_signal ? " (training stopped early by signal " +
+                               std::to_string(stats.stop_signal) + ")"
+                         : ""));
+  if (stats.stop_signal && !c.checkpoint.empty())
+    say("continue with the same flags and --resume " + c.checkpoint);
   return stats;
 }
 

@@ -169,7 +169,13 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     ring.cancel();  // samplers still waiting for a slot stop (--profile-steps, errors)
     done.store(true);
   });
-  progress.monitor([&] { return done.load(); });
+  // A stop signal ends training after the batch in flight; the tables are copied back as at
+  // the end, so the vectors so far are written.
+  progress.monitor([&] { return done.load(); },
+                   [&] {
+                     if (job.control && job.control->stop_signal)
+                       if (const int signal = job.control->stop_signal()) progress.interrupt(signal);
+                   });
   driver.join();
   for (auto& th : samplers) th.join();
   for (auto& e : errors)

@@ -32,6 +32,9 @@ struct TrainConfig {
   std::string vocab;
   std::string cache_dir;
   std::string loss_log;
+  std::string checkpoint;         // where to save checkpoints ("" = none)
+  double checkpoint_every = 600;  // seconds between checkpoints
+  std::string resume;             // a checkpoint to continue from
   // Data.
   std::uint64_t min_count = 5;
   std::uint64_t max_vocab = 0;

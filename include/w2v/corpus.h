@@ -3,7 +3,7 @@
 // mmap. Sentence ends are kept as a sentinel entry; out-of-vocabulary tokens are dropped.
 //
 // File layout (little-endian):
-//   CorpusHeader (64 bytes)
+//   CorpusHeader (80 bytes)
 //   entry_count x uint32: a vocabulary id, or kSentenceEnd
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +20,7 @@ inline constexpr std::uint32_t kSentenceEnd = 0xFFFFFFFFu;
 
 struct CorpusHeader {
   static constexpr char kMagic[8] = {'W', '2', 'V', 'T', 'O', 'K', 'S', '\0'};
-  static constexpr std::uint32_t kVersion = 2;
+  static constexpr std::uint32_t kVersion = 3;
   char magic[8];
   std::uint32_t version;
   std::uint32_t vocab_size;
@@ -33,17 +33,33 @@ struct CorpusHeader {
   std::uint64_t source_stamp;
   std::uint32_t lowercase;
   std::uint32_t reserved;
+  std::uint64_t entries_checksum;  // XXH3-64 of the entries, verified on load
+  std::uint64_t reserved2;
 
   // The header of an encoding with `vocab`: `tokens` token ids and `entries` entries (ids and
   // sentence ends), from text of `source_size` bytes stamped `source_stamp` (0, 0: no text).
   static CorpusHeader make(const Vocab& vocab, std::uint64_t tokens, std::uint64_t entries,
                            std::uint64_t source_size, std::uint64_t source_stamp, bool lowercase);
 };
-static_assert(sizeof(CorpusHeader) == 64);
+static_assert(sizeof(CorpusHeader) == 80);
 
-// Writes `header` over the placeholder at the start of `out` and commits the file: an encoder
-// learns its counts only at the end.
-void finish_encoded_file(AtomicFile& out, const CorpusHeader& header);
+// Writes an encoded corpus through AtomicFile: a placeholder header, the entries (hashed as
+// they go), then finish() writes the real header, which an encoder knows only at the end,
+// and commits the file.
+class EncodedCorpusWriter {
+ public:
+  explicit EncodedCorpusWriter(std::string path);
+  ~EncodedCorpusWriter();
+  void write(const std::uint32_t* entries, std::size_t count);
+  // `header` from CorpusHeader::make; its checksum is filled in here.
+  void finish(CorpusHeader header);
+  const std::string& path() const { return out_.path(); }
+
+ private:
+  AtomicFile out_;
+  struct Hash;
+  std::unique_ptr<Hash> hash_;
+};
 
 // A half-open range of entries that starts at the beginning of a sentence.
 struct CorpusRange {
@@ -112,15 +128,18 @@ struct CorpusOptions {
   std::uint64_t min_count = 5;
   std::size_t max_vocab = 0;
   unsigned threads = 0;  // for counting and encoding; 0: all cores
+  bool rebuild = false;  // build the cache again even where it looks current
 };
 
 struct PreparedCorpus {
   Vocab vocab;
   std::string encoded_path;
-  bool reused_cache = false;
+  bool reused_cache = false;  // the cache's files were taken as they were (rebuild can redo them)
 };
 
-// `log` receives one-line status messages ("building vocabulary ...").
+// `log` receives one-line status messages ("building vocabulary ..."). Processes preparing
+// the same cache directory at once take turns (a lock on the directory): one builds, the
+// others wait and reuse what it built.
 PreparedCorpus prepare_corpus(const CorpusOptions& options, LogLine log = nullptr);
 
 }  // namespace w2v

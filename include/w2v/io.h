@@ -60,9 +60,11 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
-// Writes to "PATH.tmp.PID"; commit() flushes and renames onto PATH. Destroyed without
-// commit() (an exception, a failed run), it deletes the temporary file, so a reader never
-// sees a partial PATH.
+// Writes to "PATH.tmp.PID"; commit() flushes, fsyncs and renames onto PATH, then fsyncs the
+// directory, so PATH is the old file or the whole new one even across a power loss. Destroyed
+// without commit() (an exception, a failed run), it deletes the temporary file, so a reader
+// never sees a partial PATH. Temporary files of PATH left by a killed process (one whose PID
+// no longer runs) are deleted when the next AtomicFile of PATH opens.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -80,6 +82,26 @@ class AtomicFile {
   std::string path_, temp_path_;
   std::FILE* file_ = nullptr;
   bool committed_ = false;
+  int pending_slot_ = -1;  // where remove_unfinished_files() finds the temporary file
+};
+
+// Deletes the temporary files of every AtomicFile not yet committed. Async-signal-safe: for a
+// signal handler that exits at once (a second Ctrl-C), so that nothing partial is left behind.
+void remove_unfinished_files() noexcept;
+
+// An exclusive advisory lock (flock) on PATH, a file (created if needed) or a directory, held
+// until destruction; the kernel drops it when the process dies, so a killed holder never
+// blocks the next run.
+class FileLock {
+ public:
+  // Waits for the lock; `on_wait` (if set) is called once first when another process holds it.
+  FileLock(const std::string& path, LogLine on_wait);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 bool file_exists(const std::string& path);

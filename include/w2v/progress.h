@@ -20,10 +20,11 @@ double scheduled_alpha(double start, double min_fraction, std::uint64_t words_do
                        std::uint64_t total_words);
 
 struct TrainStats {
-  std::uint64_t words = 0;  // in-vocabulary corpus tokens read, before subsampling
+  std::uint64_t words = 0;  // in-vocabulary corpus tokens read by this run, before subsampling
   double seconds = 0;
   double words_per_sec = 0;
   double final_loss = 0;  // mean loss over the last reporting interval
+  int stop_signal = 0;    // the signal that stopped training early (SIGINT, SIGTERM), or 0
 };
 
 class Progress {
@@ -36,6 +37,10 @@ class Progress {
     bool quiet = false;
     std::string loss_log_path;  // "" = none
     std::FILE* out = stderr;
+    // A resumed run starts from its checkpoint's counts.
+    std::uint64_t words_done = 0;
+    double loss_sum = 0;
+    std::uint64_t loss_count = 0;
   };
   explicit Progress(Options options);
   ~Progress();
@@ -46,10 +51,21 @@ class Progress {
   bool stopped() const { return stop_.load(std::memory_order_relaxed); }
   // A worker failed: the others stop at their next sentence.
   void cancel() { stop_.store(true); }
+  // A signal asked training to stop: workers stop at their next sentence or batch, and
+  // summary() reports the stop instead of a divergence.
+  void interrupt(int signal) {
+    stop_signal_.store(signal);
+    stop_.store(true);
+  }
+  // Words, loss sum and loss count so far (consistent while the workers are paused).
+  std::uint64_t words_done() const { return words_.load(); }
+  double loss_sum() const { return loss_sum_.load(); }
+  std::uint64_t loss_count() const { return loss_count_.load(); }
 
   // Runs on the calling thread, printing a line per interval, until `finished()` returns
-  // true or training diverges. Join the workers after it, then call summary().
-  void monitor(const std::function<bool()>& finished);
+  // true or training stops; `tick` (if set) runs every 20 ms, for checkpoints and stop
+  // requests. Join the workers after it, then call summary().
+  void monitor(const std::function<bool()>& finished, const std::function<void()>& tick = {});
   // After the workers are joined: throws DivergedError if training diverged, else prints
   // the summary line, commits the loss log and returns the figures.
   TrainStats summary();
@@ -61,6 +77,8 @@ class Progress {
   std::atomic<double> loss_sum_{0};
   std::atomic<std::uint64_t> loss_count_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<int> stop_signal_{0};
+  std::uint64_t resumed_words_ = 0;  // words_ at the start of this run
   std::string diverged_;
   std::chrono::steady_clock::time_point start_;
   double last_seconds_ = 0, last_loss_sum_ = 0;

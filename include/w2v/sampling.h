@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "w2v/checkpoint.h"
 #include "w2v/corpus.h"
 #include "w2v/kernels/draws.h"
 #include "w2v/vocab.h"
@@ -15,6 +16,8 @@ namespace w2v {
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : state_(seed) {}
+  // The whole state: Rng(state()) continues the same stream.
+  std::uint64_t state() const { return state_; }
   std::uint64_t next() {
     std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -111,6 +114,19 @@ class SentenceStream {
   }
 
   Rng& rng() { return rng_; }
+
+  // Where the walk stands; restore() continues from such a state, which must come from a
+  // stream over the same range and epochs (a checkpoint's is checked by valid_state first).
+  WalkerState state() const { return {position_, epoch_, rng_.state()}; }
+  bool valid_state(const WalkerState& s) const {
+    return s.position >= range_.begin && s.position <= range_.end && s.epoch <= epochs_ &&
+           (s.position == range_.begin || entries_[s.position - 1] == kSentenceEnd);
+  }
+  void restore(const WalkerState& s) {
+    position_ = static_cast<std::size_t>(s.position);
+    epoch_ = s.epoch;
+    rng_ = Rng(s.rng);
+  }
 
  private:
   const std::uint32_t* entries_;

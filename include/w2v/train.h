@@ -3,6 +3,7 @@
 // vocabulary and encoding (built, or taken from the cache) -> sampling tables -> model ->
 // trainer -> vectors.
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "w2v/config.h"
@@ -29,9 +30,13 @@ TrainingData prepare_training_data(const TrainConfig& config, LogLine log);
 Progress::Options progress_options(const TrainConfig& config, std::uint64_t corpus_tokens);
 
 // Everything `w2v train` does after parsing its flags: picks the trainer, prepares the data,
-// trains and writes config.output. `log` hears the device, the setup, the cache and the
-// written file (with config.quiet only the device, the setup line and the file); progress
-// lines go to stderr. Throws w2v::Error on bad input, DivergedError when training diverges.
-TrainStats run_training(const TrainConfig& config, LogLine log);
+// trains (from config.resume, saving config.checkpoint) and writes config.output. `log` hears
+// the device, the setup, the cache and the written file (with config.quiet only the device,
+// the setup line and the file); progress lines go to stderr. `stop_signal` (if set) is
+// polled during training: non-zero stops it early, with a checkpoint and the vectors so far
+// (TrainStats::stop_signal says so). Throws w2v::Error on bad input, DivergedError when
+// training diverges.
+TrainStats run_training(const TrainConfig& config, LogLine log,
+                        const std::function<int()>& stop_signal = {});
 
 }  // namespace w2v

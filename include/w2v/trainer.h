@@ -1,8 +1,10 @@
 #pragma once
 // The trainer interface: the CPU trainer and the GPU trainer, chosen by --device.
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "w2v/checkpoint.h"
 #include "w2v/config.h"
 #include "w2v/corpus.h"
 #include "w2v/io.h"
@@ -13,12 +15,26 @@
 
 namespace w2v {
 
+// What a run asks of its trainer besides training: to stop early, to save its state now and
+// then, and to continue from a saved state.
+struct TrainControl {
+  // Polled by the monitoring thread: the signal that asks training to stop (SIGINT, SIGTERM),
+  // or 0. The trainer stops at its next sentence or batch, saving a checkpoint first when
+  // `save` is set.
+  std::function<int()> stop_signal;
+  // Writes a checkpoint of a consistent state (null: no checkpoints).
+  std::function<void(const TrainerState&, const Model&)> save;
+  double save_every_seconds = 600;
+  const TrainerState* resume = nullptr;  // where to continue from (null: the start)
+};
+
 struct TrainJob {
   const TrainConfig& config;
   const Vocab& vocab;
   const EncodedCorpus& corpus;
   const SamplingTables& tables;
   LogLine log = nullptr;  // where a trainer says how it runs (the GPU trainer's setup line)
+  const TrainControl* control = nullptr;
 };
 
 class Trainer {

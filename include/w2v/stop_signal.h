@@ -1,0 +1,19 @@
+#pragma once
+// SIGINT and SIGTERM while `w2v train` runs. The first asks training to stop at its next
+// sentence or batch: it saves a checkpoint (with --checkpoint) and the vectors so far, and
+// the command exits with 128 + the signal. A second one exits at once, after deleting the
+// temporary files of unfinished writes, so that no partial file is left.
+namespace w2v {
+
+class StopSignals {
+ public:
+  StopSignals();   // installs the handlers
+  ~StopSignals();  // restores the previous ones
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+};
+
+// The first stop signal received since the handlers were installed, or 0.
+int stop_signal();
+
+}  // namespace w2v
