@@ -134,11 +134,12 @@ class PauseGate {
     changed_.notify_all();
   }
 
-  // Coordinator side.
-  void pause_all() {
+  // Coordinator side. False when every worker had left: nothing is paused, training is over.
+  bool pause_all() {
     std::unique_lock lock(mutex_);
     requested_.store(true);
     changed_.wait(lock, [&] { return paused_ + left_ == workers_; });
+    return left_ < workers_;
   }
   void resume_all() {
     std::lock_guard lock(mutex_);
@@ -387,9 +388,12 @@ void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
     const bool due = control->save && std::chrono::duration<double>(Clock::now() - last_save)
                                               .count() >= control->save_every_seconds;
     if (!signal && !due) return;
-    gate.pause_all();
+    if (!gate.pause_all()) {
+      gate.resume_all();
+      return;
+    }
     try {
-      if (control->save && running.load() > 0) save();
+      if (control->save) save();
     } catch (...) {
       gate.resume_all();
       progress.cancel();

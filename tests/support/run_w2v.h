@@ -3,6 +3,7 @@
 // tests of the command line.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -50,10 +51,21 @@ inline std::string temp_capture_file() {
 }
 }  // namespace detail
 
+// How run_w2v() treats the child beyond capturing its output.
+struct RunOptions {
+  double timeout_seconds = 120;
+  // Once stderr contains `signal_after_err` ("" = at once), send each of `signals` in turn,
+  // `signal_gap_seconds` apart.
+  std::string signal_after_err;
+  std::vector<int> signals;
+  double signal_gap_seconds = 0;
+  long file_size_limit = -1;  // RLIMIT_FSIZE in bytes for the child (-1: none)
+};
+
 // Runs W2V_BINARY with `args` (fork/exec, no shell), stdin from /dev/null, stdout and stderr
 // captured through temporary files (no pipe deadlock however much it prints). A run longer
-// than timeout_seconds is killed and reported as timed_out.
-inline RunResult run_w2v(const std::vector<std::string>& args, double timeout_seconds = 120) {
+// than the timeout is killed and reported as timed_out.
+inline RunResult run_w2v(const std::vector<std::string>& args, const RunOptions& options) {
   RunResult r;
   r.command = W2V_BINARY;
   for (const auto& a : args) r.command.append(1, ' ').append(a);
@@ -65,6 +77,8 @@ inline RunResult run_w2v(const std::vector<std::string>& args, double timeout_se
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  struct rlimit fsize {};
+  fsize.rlim_cur = fsize.rlim_max = static_cast<rlim_t>(options.file_size_limit);
 
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -73,20 +87,37 @@ inline RunResult run_w2v(const std::vector<std::string>& args, double timeout_se
     int out = ::open(out_path.c_str(), O_WRONLY | O_TRUNC);
     int err = ::open(err_path.c_str(), O_WRONLY | O_TRUNC);
     if (in < 0 || out < 0 || err < 0) ::_exit(126);
+    if (options.file_size_limit >= 0 && ::setrlimit(RLIMIT_FSIZE, &fsize) != 0) ::_exit(125);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  std::size_t signals_sent = 0;
+  auto next_signal_at = std::chrono::steady_clock::time_point::max();
+  if (!options.signals.empty() && options.signal_after_err.empty())
+    next_signal_at = std::chrono::steady_clock::now();
   int status = 0;
   const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                              std::chrono::duration<double>(options.timeout_seconds));
   while (true) {
     pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) throw std::runtime_error("waitpid failed");
-    if (std::chrono::steady_clock::now() > deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    if (signals_sent < options.signals.size()) {
+      if (next_signal_at == std::chrono::steady_clock::time_point::max() &&
+          read_file(err_path).find(options.signal_after_err) != std::string::npos)
+        next_signal_at = now;
+      if (now >= next_signal_at) {
+        ::kill(pid, options.signals[signals_sent++]);
+        next_signal_at = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(options.signal_gap_seconds));
+      }
+    }
+    if (now > deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
       r.timed_out = true;
@@ -103,6 +134,12 @@ inline RunResult run_w2v(const std::vector<std::string>& args, double timeout_se
   std::remove(out_path.c_str());
   std::remove(err_path.c_str());
   return r;
+}
+
+inline RunResult run_w2v(const std::vector<std::string>& args, double timeout_seconds = 120) {
+  RunOptions options;
+  options.timeout_seconds = timeout_seconds;
+  return run_w2v(args, options);
 }
 
 }  // namespace w2v::test

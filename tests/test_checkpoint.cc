@@ -1,0 +1,385 @@
+// Checkpoints, resume, stop signals, full disks and shared caches: the run that never loses
+// work and never writes a broken file.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/run_w2v.h"
+#include "support/temp_dir.h"
+#include "w2v/checkpoint.h"
+#include "w2v/error.h"
+#include "w2v/train.h"
+
+namespace w2v {
+namespace {
+
+const std::string kText8 = W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+
+std::vector<std::string> temporary_files(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp.") != std::string::npos)
+      found.push_back(e.path().string());
+  return found;
+}
+
+// A config that trains in one to two seconds on one thread over `bytes` of text8.
+TrainConfig small_run(const test::TempDir& dir, std::size_t bytes = 12'000'000) {
+  const std::string corpus = dir.file("corpus.txt");
+  if (!file_exists(corpus)) test::write_file(corpus, test::read_file(kText8).substr(0, bytes));
+  TrainConfig c;
+  c.corpus = corpus;
+  c.output = dir.file("vectors.bin");
+  c.format = "bin";
+  c.cache_dir = dir.path();
+  c.device = DeviceKind::kCpu;
+  c.dim = 16;
+  c.epochs = 2;
+  c.threads = 1;
+  c.quiet = true;
+  c.seed = 7;
+  return c;
+}
+
+// Polled by the monitoring thread every 20 ms: asks for a stop on the `polls`-th call.
+std::function<int()> stop_after_polls(int polls) {
+  auto count = std::make_shared<std::atomic<int>>(0);
+  return [count, polls] { return ++*count >= polls ? SIGINT : 0; };
+}
+
+Model random_model(std::size_t rows, std::size_t cols, bool tied) {
+  Model m = Model::initialize(rows, cols, tied, 3);
+  if (!tied) {
+    for (std::size_t i = 0; i < rows * cols; ++i) m.output.data()[i] = 0.25f * (i % 7) - 0.5f;
+  }
+  return m;
+}
+
+TEST(Checkpoint, KeepsEveryFieldThroughAFile) {
+  test::TempDir dir;
+  for (const bool tied : {false, true}) {
+    const Model model = random_model(13, 5, tied);
+    TrainerState state;
+    state.words_done = 123456789012ull;
+    state.loss_sum = 3.25;
+    state.loss_count = 99;
+    state.walkers = {{0, 0, 1}, {4096, 3, 0xFEDCBA9876543210ull}};
+    state.extra = {1, 2, 3, 250};
+    const CheckpointSettings settings = {{"--dim", "5"}, {"corpus", "12 tokens"}};
+    write_checkpoint(dir.file("ck"), settings, state, model);
+    EXPECT_TRUE(temporary_files(dir.path()).empty());
+
+    const Checkpoint back = read_checkpoint(dir.file("ck"));
+    EXPECT_EQ(back.settings, settings);
+    EXPECT_EQ(back.state.words_done, state.words_done);
+    EXPECT_EQ(back.state.loss_sum, state.loss_sum);
+    EXPECT_EQ(back.state.loss_count, state.loss_count);
+    EXPECT_EQ(back.state.walkers, state.walkers);
+    EXPECT_EQ(back.state.extra, state.extra);
+    EXPECT_EQ(back.model.tied, tied);
+    ASSERT_EQ(back.model.input.rows(), 13u);
+    ASSERT_EQ(back.model.input.cols(), 5u);
+    EXPECT_EQ(std::memcmp(back.model.input.data(), model.input.data(), 13 * 5 * sizeof(float)), 0);
+    if (!tied) {
+      EXPECT_EQ(std::memcmp(back.model.output.data(), model.output.data(), 13 * 5 * 4), 0);
+    }
+  }
+}
+
+void expect_refused(const std::string& path, const std::string& bytes, const std::string& what) {
+  test::write_file(path, bytes);
+  try {
+    read_checkpoint(path);
+    ADD_FAILURE() << "accepted a checkpoint that is " << what;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": "), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, RefusesEveryDamagedFileWithOneLine) {
+  test::TempDir dir;
+  write_checkpoint(dir.file("good"), {{"k", "v"}}, TrainerState{}, random_model(50, 8, false));
+  const std::string good = test::read_file(dir.file("good"));
+  const std::string bad = dir.file("bad");
+  expect_refused(bad, "", "empty");
+  expect_refused(bad, good.substr(0, good.size() - 1), "truncated");
+  expect_refused(bad, good + "x", "longer than written");
+  std::string magic = good;
+  magic[0] = 'X';
+  expect_refused(bad, magic, "of another format");
+  std::string version = good;
+  version[8] = 9;
+  expect_refused(bad, version, "of another version");
+  // A flipped bit anywhere in the body: the checksum refuses it.
+  for (std::size_t at : {std::size_t{40}, good.size() / 2, good.size() - 3}) {
+    std::string flipped = good;
+    flipped[at] ^= 0x10;
+    expect_refused(bad, flipped, "damaged at byte " + std::to_string(at));
+  }
+}
+
+TEST(Checkpoint, NamesTheSettingThatDiffers) {
+  const CheckpointSettings saved = {{"--dim", "100"}, {"--window", "5"}};
+  EXPECT_NO_THROW(check_resumable("ck", saved, saved));
+  try {
+    check_resumable("ck", saved, {{"--dim", "100"}, {"--window", "8"}});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "ck: cannot resume: written by a run with --window 5; this run has --window 8");
+  }
+  EXPECT_THROW(check_resumable("ck", saved, {{"corpus", "7 tokens"}}), Error);
+}
+
+// The heart of it: a run stopped anywhere and resumed gives the vectors an uninterrupted run
+// gives, bit for bit (one thread: the CPU trainer is deterministic).
+TEST(Resume, StoppedAndResumedRunEqualsTheUninterruptedOneBitForBit) {
+  test::TempDir dir;
+  for (const ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
+    TrainConfig c = small_run(dir);
+    c.model = model;
+    c.output = dir.file("whole.bin");
+    const TrainStats whole = run_training(c, nullptr);
+    ASSERT_EQ(whole.stop_signal, 0);
+    const std::string want = test::read_file(c.output);
+
+    for (const int polls : {3, 15}) {
+      SCOPED_TRACE(std::string(to_string(model)) + ", stopped after " + std::to_string(polls) +
+                   " polls");
+      TrainConfig first = c;
+      first.output = dir.file("resumed.bin");
+      first.checkpoint = dir.file("run.ckpt");
+      const TrainStats stopped = run_training(first, nullptr, stop_after_polls(polls));
+      ASSERT_EQ(stopped.stop_signal, SIGINT) << "finished before the stop; use a larger corpus";
+      const Checkpoint saved = read_checkpoint(first.checkpoint);
+      EXPECT_GT(saved.state.words_done, 0u);
+      EXPECT_LT(saved.state.words_done, whole.words);
+
+      TrainConfig second = first;
+      second.resume = first.checkpoint;
+      const TrainStats rest = run_training(second, nullptr);
+      EXPECT_EQ(rest.stop_signal, 0);
+      EXPECT_EQ(saved.state.words_done + rest.words, whole.words);
+      EXPECT_TRUE(test::read_file(second.output) == want) << "resumed vectors differ";
+    }
+  }
+}
+
+TEST(Resume, ThePeriodicCheckpointResumesToTheSameVectors) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir);
+  c.checkpoint = dir.file("run.ckpt");
+  c.checkpoint_every = 0.05;
+  run_training(c, nullptr);
+  const std::string want = test::read_file(c.output);
+  ASSERT_TRUE(file_exists(c.checkpoint)) << "no checkpoint written in a 1-second run";
+  EXPECT_GT(read_checkpoint(c.checkpoint).state.words_done, 0u);
+  c.resume = c.checkpoint;
+  c.output = dir.file("again.bin");
+  run_training(c, nullptr);
+  EXPECT_TRUE(test::read_file(c.output) == want);
+}
+
+// Hogwild threads are not deterministic; the resumed run must still cover exactly the words
+// left and learn as the whole run does (its loss ends where the whole run's ends).
+TEST(Resume, WithSeveralThreadsTheResumedRunReadsTheWordsLeft) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir);
+  c.threads = 3;
+  const TrainStats whole = run_training(c, nullptr);
+  c.checkpoint = dir.file("run.ckpt");
+  const TrainStats stopped = run_training(c, nullptr, stop_after_polls(10));
+  ASSERT_EQ(stopped.stop_signal, SIGINT);
+  const Checkpoint saved = read_checkpoint(c.checkpoint);
+  EXPECT_EQ(saved.state.walkers.size(), 3u);
+  c.resume = c.checkpoint;
+  const TrainStats rest = run_training(c, nullptr);
+  EXPECT_EQ(saved.state.words_done + rest.words, whole.words);
+  EXPECT_NEAR(rest.final_loss, whole.final_loss, 0.05 * whole.final_loss);
+}
+
+TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir, 1'000'000);
+  c.checkpoint = dir.file("run.ckpt");
+  run_training(c, nullptr, stop_after_polls(1));
+  ASSERT_TRUE(file_exists(c.checkpoint));
+  auto refused = [&](TrainConfig other, const std::string& named) {
+    other.resume = c.checkpoint;
+    other.checkpoint = "";
+    try {
+      run_training(other, nullptr);
+      ADD_FAILURE() << "resumed across a change of " << named;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).rfind(c.checkpoint + ": cannot resume", 0), 0u) << e.what();
+    }
+  };
+  TrainConfig other = c;
+  other.dim = 17;
+  refused(other, "--dim 16; this run has --dim 17");
+  other = c;
+  other.model = ModelKind::kCbow;
+  refused(other, "--model");
+  other = c;
+  other.threads = 2;
+  refused(other, "--threads");
+  other = c;
+  other.min_count = 3;  // another vocabulary
+  refused(other, "vocabulary");
+  other = c;
+  other.corpus = dir.file("other.txt");
+  test::write_file(other.corpus, test::read_file(c.corpus).substr(0, 500'000));
+  other.vocab = c.cache_dir + "/corpus.txt.mc5.vocab";  // the same words, another text
+  refused(other, "corpus");
+}
+
+TEST(Cache, AFlippedBitInTheEncodedCorpusIsRebuilt) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir, 500'000);
+  prepare_training_data(c, nullptr);
+  const std::string tokens = dir.file("corpus.txt.mc5.tokens");
+  std::string bytes = test::read_file(tokens);
+  // Two different entries swapped: every id stays valid and the counts agree, so only the
+  // checksum can tell.
+  std::size_t at = sizeof(CorpusHeader) + (bytes.size() - sizeof(CorpusHeader)) / 8 * 4;
+  while (bytes.compare(at, 4, bytes, at + 4, 4) == 0) at += 4;
+  std::swap_ranges(bytes.begin() + at, bytes.begin() + at + 4, bytes.begin() + at + 4);
+  test::write_file(tokens, bytes);
+  static std::string heard;
+  heard.clear();
+  const TrainingData data =
+      prepare_training_data(c, [](const std::string& line) { heard += line + "\n"; });
+  EXPECT_NE(heard.find("checksum mismatch"), std::string::npos) << heard;
+  EXPECT_NE(heard.find("rebuilding"), std::string::npos) << heard;
+  EXPECT_NE(test::read_file(tokens), bytes);
+}
+
+// --- the command line: signals, full disks, two processes ---
+
+std::vector<std::string> train_args(const TrainConfig& c) {
+  return {"train",  "--corpus",   c.corpus, "--output",    c.output,  "--cache-dir",
+          c.cache_dir, "--device", "cpu",   "--threads",   "1",       "--dim",
+          "16",     "--epochs",   "2",      "--seed",      "7",       "--progress-interval",
+          "0.05"};
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+TEST(CliStop, SigintSavesACheckpointAndTheVectorsAndResumeFinishesTheSameRun) {
+  test::TempDir dir;
+  const TrainConfig c = small_run(dir);
+  const auto args = train_args(c);
+  const test::RunResult whole = test::run_w2v(with(args, {"--quiet"}));
+  ASSERT_EQ(whole.exit_status, 0) << whole.describe();
+  const std::string want = test::read_file(c.output);
+  std::filesystem::remove(c.output);
+
+  for (const int signal : {SIGINT, SIGTERM}) {
+    test::RunOptions stop;
+    stop.signal_after_err = "progress";  // training has begun
+    stop.signals = {signal};
+    const std::string ckpt = dir.file("run.ckpt");
+    const test::RunResult stopped = test::run_w2v(with(args, {"--checkpoint", ckpt}), stop);
+    ASSERT_EQ(stopped.exit_status, 128 + signal) << stopped.describe();
+    EXPECT_NE(stopped.err.find("stopped early"), std::string::npos) << stopped.describe();
+    EXPECT_NE(stopped.err.find("--resume " + ckpt), std::string::npos) << stopped.describe();
+    ASSERT_TRUE(file_exists(ckpt));
+    ASSERT_TRUE(file_exists(c.output));
+    EXPECT_TRUE(temporary_files(dir.path()).empty());
+
+    const test::RunResult rest =
+        test::run_w2v(with(args, {"--checkpoint", ckpt, "--resume", ckpt, "--quiet"}));
+    ASSERT_EQ(rest.exit_status, 0) << rest.describe();
+    EXPECT_TRUE(test::read_file(c.output) == want) << "signal " << signal;
+  }
+}
+
+TEST(CliStop, ASecondSignalExitsAtOnceLeavingNoPartialFile) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir, 12'000'000);
+  c.output = dir.file("vectors.txt");
+  test::RunOptions stop;
+  stop.signal_after_err = "device:";  // the handlers are in place
+  stop.signals = {SIGINT, SIGINT};     // during preparation: the encoding is being written
+  stop.signal_gap_seconds = 0.05;
+  const test::RunResult r = test::run_w2v(with(train_args(c), {"--checkpoint", dir.file("ck")}),
+                                          stop);
+  EXPECT_EQ(r.exit_status, 130) << r.describe();
+  EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.describe();
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+  EXPECT_FALSE(file_exists(c.output));
+}
+
+// A disk that fills up (a file size limit stands in for it): one line naming the file, the
+// previous file intact, no temporary file left.
+TEST(CliFullDisk, EveryWriterReportsTheFileAndKeepsThePreviousOne) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir, 1'000'000);
+  c.output = dir.file("vectors.txt");
+  const auto args = train_args(c);
+  auto full_disk = [&](const std::vector<std::string>& run_args, long limit,
+                       const std::string& victim) {
+    const std::string previous = "the previous " + victim + "\n";
+    test::write_file(victim, previous);
+    test::RunOptions o;
+    o.file_size_limit = limit;
+    const test::RunResult r = test::run_w2v(run_args, o);
+    EXPECT_EQ(r.exit_status, 1) << r.describe();
+    EXPECT_NE(r.err.find("w2v: error: " + victim + ": write failed: File too large"),
+              std::string::npos)
+        << r.describe();
+    EXPECT_EQ(test::read_file(victim), previous);
+    EXPECT_TRUE(temporary_files(dir.path()).empty()) << r.describe();
+  };
+  // The cache first (nothing built yet), then the vectors and the checkpoint with the cache
+  // in place. Text vectors of 16 dims take ~9x the vocabulary's floats; the checkpoint 8x.
+  full_disk(args, 200'000, dir.file("corpus.txt.mc5.tokens"));
+  ASSERT_EQ(test::run_w2v(with(args, {"--epochs", "1", "--quiet"})).exit_status, 0);
+  const auto vectors_bytes = static_cast<long>(std::filesystem::file_size(c.output));
+  std::filesystem::remove(c.output);
+  full_disk(with(args, {"--quiet"}), vectors_bytes / 2, c.output);
+  full_disk(with(args, {"--checkpoint", dir.file("run.ckpt"), "--checkpoint-every", "0.01"}),
+            vectors_bytes / 2, dir.file("run.ckpt"));
+}
+
+// Two processes preparing the same corpus into one cache directory at once: one builds, the
+// other waits and reuses it; both train and the cache is whole.
+TEST(CliCache, TwoProcessesShareOneCacheDirectory) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir, 6'000'000);
+  test::RunResult a, b;
+  auto args_for = [&](const std::string& out) {
+    TrainConfig own = c;
+    own.output = dir.file(out);
+    return with(train_args(own), {"--epochs", "1"});
+  };
+  std::thread first([&] { a = test::run_w2v(args_for("a.bin")); });
+  std::thread second([&] { b = test::run_w2v(args_for("b.bin")); });
+  first.join();
+  second.join();
+  ASSERT_EQ(a.exit_status, 0) << a.describe();
+  ASSERT_EQ(b.exit_status, 0) << b.describe();
+  const auto built = [](const test::RunResult& r) {
+    return r.err.find("building vocabulary") != std::string::npos;
+  };
+  EXPECT_NE(built(a), built(b)) << "exactly one process builds\n"
+                                << a.describe() << "\n"
+                                << b.describe();
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+  EXPECT_EQ(test::read_file(dir.file("a.bin")), test::read_file(dir.file("b.bin")));
+}
+
+}  // namespace
+}  // namespace w2v
