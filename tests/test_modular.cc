@@ -4,6 +4,8 @@
 // the pipeline against its host twin. GPU tests skip with "no CUDA device" without one.
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -261,6 +263,22 @@ TEST(ModularOnHost, CbowLearns) {
   c.alpha = 0.05;
   c.epochs = 5;
   test::expect_learned(train_prefix(c, 4'000'000, train_modular_host), c);
+}
+
+// The pipeline's monitor polls the stop signal: training ends after the batch in flight and
+// the run reports the signal (the GPU trainer's SIGINT/SIGTERM; both paths share the pipeline).
+TEST(ModularOnHost, AStopSignalEndsTrainingAtTheNextBatch) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  TrainControl control;
+  control.stop_signal = [] { return SIGTERM; };
+  Trained t = train_prefix(c, 4'000'000, [&](const TrainJob& job, Model& model, Progress& p) {
+    TrainJob stopping = job;
+    stopping.control = &control;
+    train_modular_on_host(stopping, model, p);
+  });
+  EXPECT_EQ(t.stats.stop_signal, SIGTERM);
+  EXPECT_LT(t.stats.words, t.vocab.total_count()) << "stopped within the first epoch";
 }
 
 TEST(ModularOnHost, ProfileStepsStopsEarlyAndCleanly) {
