@@ -95,7 +95,17 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
     for (const Flag& f : train_flags())
       if (f.name == name) s.emplace_back("--" + f.name, f.value(c));
   s.emplace_back("--alpha", flags::show(c.start_alpha()));
-  if (trainer == "cpu") s.emplace_back("--threads", std::to_string(c.thread_count()));
+  if (trainer == "cpu") {
+    s.emplace_back("--threads", std::to_string(c.thread_count()));
+    return s;
+  }
+  // The GPU trainer: its samplers are the corpus walkers; the path and the batches' shape
+  // decide what each step computes.
+  s.emplace_back("--sampler-threads", std::to_string(c.sampler_thread_count()));
+  for (const char* name : {"gpu-path", "fused-tokens", "fused-update", "batch", "scatter",
+                           "repeat-cap", "deterministic"})
+    for (const Flag& f : train_flags())
+      if (f.name == name) s.emplace_back("--" + f.name, f.value(c));
   return s;
 }
 
@@ -117,8 +127,10 @@ void write_checkpoint(const std::string& path, const CheckpointSettings& setting
   for (const WalkerState& w : state.walkers) {
     body.value(w.position);
     body.value(w.epoch);
-    body.value(std::uint32_t{0});
+    body.value(w.next_center);
     body.value(w.rng);
+    body.value(static_cast<std::uint32_t>(w.sentence.size()));
+    body.bytes(w.sentence.data(), w.sentence.size() * sizeof(std::uint32_t));
   }
   const std::uint32_t tables = model.tied ? 1 : 2;
   body.value(static_cast<std::uint64_t>(model.input.rows()));
@@ -175,15 +187,20 @@ Checkpoint parse_checkpoint(const unsigned char* data, std::size_t size, const s
   ck.state.loss_sum = body.value<double>("progress");
   ck.state.loss_count = body.value<std::uint64_t>("progress");
   const auto walkers = body.value<std::uint32_t>("walkers");
-  // 24 bytes each: a count beyond what the body holds is corrupt, not an allocation to try.
-  if (walkers > body.left() / 24) throw_file_error(name, "checkpoint walker count is corrupt");
+  // 28 bytes at least each: a count beyond what the body holds is corrupt, not an allocation
+  // to try.
+  if (walkers > body.left() / 28) throw_file_error(name, "checkpoint walker count is corrupt");
   for (std::uint32_t i = 0; i < walkers; ++i) {
     WalkerState w;
     w.position = body.value<std::uint64_t>("walkers");
     w.epoch = body.value<std::uint32_t>("walkers");
-    body.value<std::uint32_t>("walkers");
+    w.next_center = body.value<std::uint32_t>("walkers");
     w.rng = body.value<std::uint64_t>("walkers");
-    ck.state.walkers.push_back(w);
+    const auto length = body.value<std::uint32_t>("walkers");
+    const unsigned char* ids = body.take(std::uint64_t{length} * sizeof(std::uint32_t), "walkers");
+    w.sentence.resize(length);
+    std::memcpy(w.sentence.data(), ids, std::size_t{length} * sizeof(std::uint32_t));
+    ck.state.walkers.push_back(std::move(w));
   }
   const auto rows = body.value<std::uint64_t>("tables");
   const auto cols = body.value<std::uint32_t>("tables");

@@ -178,7 +178,7 @@ class Worker {
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
       const WalkerState& from = job.control->resume->walkers[id];
-      if (!stream_.valid_state(from))
+      if (!stream_.valid_state(from, vocab_) || !from.sentence.empty())
         throw Error("--resume: worker " + std::to_string(id) +
                     "'s corpus position in the checkpoint is outside its slice (corrupt)");
       stream_.restore(from);

@@ -11,8 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "gpu/fused_path.h"
+#include "gpu/host_ops.h"
 #include "support/run_w2v.h"
 #include "support/temp_dir.h"
+#include "support/training.h"
 #include "w2v/checkpoint.h"
 #include "w2v/error.h"
 #include "w2v/train.h"
@@ -70,7 +73,7 @@ TEST(Checkpoint, KeepsEveryFieldThroughAFile) {
     state.words_done = 123456789012ull;
     state.loss_sum = 3.25;
     state.loss_count = 99;
-    state.walkers = {{0, 0, 1}, {4096, 3, 0xFEDCBA9876543210ull}};
+    state.walkers = {{0, 0, 1, {}, 0}, {4096, 3, 0xFEDCBA9876543210ull, {5, 6, 7}, 2}};
     state.extra = {1, 2, 3, 250};
     const CheckpointSettings settings = {{"--dim", "5"}, {"corpus", "12 tokens"}};
     write_checkpoint(dir.file("ck"), settings, state, model);
@@ -261,6 +264,109 @@ TEST(Cache, AFlippedBitInTheEncodedCorpusIsRebuilt) {
   EXPECT_NE(heard.find("checksum mismatch"), std::string::npos) << heard;
   EXPECT_NE(heard.find("rebuilding"), std::string::npos) << heard;
   EXPECT_NE(test::read_file(tokens), bytes);
+}
+
+// --- the GPU trainer's pipeline, on its CPU twins (HostOps) ---
+
+Model copy_of(const Model& m) {
+  Model c;
+  c.tied = m.tied;
+  c.input = Matrix(m.input.rows(), m.input.cols());
+  std::memcpy(c.input.data(), m.input.data(), m.input.rows() * m.input.cols() * sizeof(float));
+  if (!m.tied) {
+    c.output = Matrix(m.output.rows(), m.output.cols());
+    std::memcpy(c.output.data(), m.output.data(), m.output.rows() * m.output.cols() * 4);
+  }
+  return c;
+}
+
+bool same_tables(const Model& a, const Model& b) {
+  const std::size_t bytes = a.input.rows() * a.input.cols() * sizeof(float);
+  return std::memcmp(a.input.data(), b.input.data(), bytes) == 0 &&
+         (a.tied || std::memcmp(a.output.data(), b.output.data(), bytes) == 0);
+}
+
+struct TwinRun {
+  Model model;
+  TrainerState saved;
+  Model saved_model;
+  TrainStats stats;
+};
+
+// One run of a pipeline twin over `data`: stopped by a signal at the `stop_polls`-th poll of
+// the monitor (0: never), with checkpoints kept in memory; from `from`'s checkpoint if given.
+TwinRun run_twin(const TrainConfig& c, const TrainingData& data, const test::TrainFunction& train,
+                 int stop_polls, const TwinRun* from) {
+  TwinRun r;
+  r.model = from ? copy_of(from->saved_model)
+                 : Model::initialize(data.vocab.size(), c.dim, c.tied, c.seed);
+  TrainControl control;
+  if (stop_polls > 0) control.stop_signal = stop_after_polls(stop_polls);
+  control.save = [&r](const TrainerState& state, const Model& model) {
+    r.saved = state;
+    r.saved_model = copy_of(model);
+  };
+  if (from) control.resume = &from->saved;
+  Progress::Options po = progress_options(c, data.corpus->token_count());
+  std::FILE* sink = std::tmpfile();
+  po.out = sink;
+  if (from) {
+    po.words_done = from->saved.words_done;
+    po.loss_sum = from->saved.loss_sum;
+    po.loss_count = from->saved.loss_count;
+  }
+  {
+    Progress progress(po);
+    const TrainJob job{c, data.vocab, *data.corpus, data.tables, nullptr, &control};
+    train(job, r.model, progress);
+    r.stats = progress.summary();
+  }
+  std::fclose(sink);
+  return r;
+}
+
+// With one sampler the pipeline is deterministic on its CPU twins, as the GPU trainer is with
+// --deterministic: a run stopped anywhere and resumed from its checkpoint (the samplers'
+// walks, a sentence cut by a batch's end, the fused path's noise counter) gives the tables of
+// the uninterrupted run, bit for bit.
+TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitForBit) {
+  test::TempDir dir;
+  TrainConfig base = small_run(dir, 2'000'000);
+  base.sampler_threads = 1;
+  base.sample = 1e-4;
+  const TrainingData data = prepare_training_data(base, nullptr);
+  struct Case {
+    const char* name;
+    TrainConfig config;
+    test::TrainFunction train;
+  };
+  TrainConfig modular = base;
+  modular.gpu_path = GpuPathKind::kModular;
+  modular.batch = 100;  // batches end inside sentences
+  TrainConfig modular_cbow = modular;
+  modular_cbow.model = ModelKind::kCbow;
+  TrainConfig fused = base;
+  fused.fused_tokens = kMaxSentenceTokens;  // a sentence often waits for the next batch
+  const auto on_modular = [](const TrainJob& job, Model& model, Progress& progress) {
+    train_modular_on_host(job, model, progress);
+  };
+  const auto on_fused = [](const TrainJob& job, Model& model, Progress& progress) {
+    train_fused_on_host(job, model, progress, 4);
+  };
+  for (const Case& k : {Case{"modular skip-gram", modular, on_modular},
+                        Case{"modular cbow", modular_cbow, on_modular},
+                        Case{"fused skip-gram", fused, on_fused}}) {
+    SCOPED_TRACE(k.name);
+    const TwinRun whole = run_twin(k.config, data, k.train, 0, nullptr);
+    const TwinRun stopped = run_twin(k.config, data, k.train, 5, nullptr);
+    ASSERT_EQ(stopped.stats.stop_signal, SIGINT) << "finished before the stop";
+    ASSERT_GT(stopped.saved.words_done, 0u);
+    ASSERT_LT(stopped.saved.words_done, whole.stats.words);
+    ASSERT_EQ(stopped.saved.walkers.size(), 1u);
+    const TwinRun rest = run_twin(k.config, data, k.train, 0, &stopped);
+    EXPECT_EQ(stopped.saved.words_done + rest.stats.words, whole.stats.words);
+    EXPECT_TRUE(same_tables(rest.model, whole.model)) << "resumed tables differ";
+  }
 }
 
 // --- the command line: signals, full disks, two processes ---

@@ -9,8 +9,22 @@ namespace w2v {
 
 FusedPacker::FusedPacker(const TrainConfig& config, const EncodedCorpus& corpus,
                          const SamplingTables& tables, CorpusRange range, std::uint64_t seed)
-    : stream_(corpus, tables, range, config.epochs, seed) {
+    : stream_(corpus, tables, range, config.epochs, seed), vocab_(tables.keep.size()) {
   sentence_.reserve(kMaxSentenceTokens);
+}
+
+WalkerState FusedPacker::state() const {
+  WalkerState s = stream_.state();
+  s.sentence = sentence_;
+  return s;
+}
+
+void FusedPacker::restore(const WalkerState& s) {
+  if (!stream_.valid_state(s, vocab_) || s.next_center != 0)
+    throw Error("--resume: a sampler's corpus position in the checkpoint is outside its slice "
+                "(corrupt)");
+  stream_.restore(s);
+  sentence_ = s.sentence;
 }
 
 FusedPackResult FusedPacker::fill(const FusedLayout& layout, void* block) {

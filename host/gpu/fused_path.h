@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "gpu/pipeline.h"
 #include "w2v/config.h"
 #include "w2v/corpus.h"
+#include "w2v/error.h"
 #include "w2v/kernels/fused_ns.h"
 #include "w2v/model.h"
 #include "w2v/sampling.h"
@@ -50,9 +52,13 @@ class FusedPacker {
   FusedPacker(const TrainConfig& config, const EncodedCorpus& corpus, const SamplingTables& tables,
               CorpusRange range, std::uint64_t seed);
   FusedPackResult fill(const FusedLayout& layout, void* block);
+  // A batch holds whole sentences: the one read but not packed is the walker's sentence.
+  WalkerState state() const;
+  void restore(const WalkerState& walker);
 
  private:
   SentenceStream stream_;
+  std::size_t vocab_;
   std::vector<std::uint32_t> sentence_;  // read but not yet packed
 };
 
@@ -140,6 +146,18 @@ class FusedPath {
   }
   FusedPackResult pack(FusedPacker& packer, void* block) const {
     return packer.fill(layout_, block);
+  }
+  // The launch counter keys the kernels' Philox noise: a resumed run goes on counting.
+  std::vector<unsigned char> save_state() const {
+    std::vector<unsigned char> bytes(sizeof launches_);
+    std::memcpy(bytes.data(), &launches_, sizeof launches_);
+    return bytes;
+  }
+  void restore_state(const std::vector<unsigned char>& bytes) {
+    if (bytes.size() != sizeof launches_)
+      throw Error("--resume: the checkpoint's fused-path state is " + std::to_string(bytes.size()) +
+                  " bytes, not " + std::to_string(sizeof launches_) + " (corrupt)");
+    std::memcpy(&launches_, bytes.data(), sizeof launches_);
   }
   void step(void* block, const FusedPackResult& packed, float lr, float* loss) {
     ops_.fused_ns(in_, out_, vocab_, shape_, FusedStep{lr, job_.config.seed, launches_++}, noise_,

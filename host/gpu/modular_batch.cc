@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "w2v/error.h"
+
 namespace w2v {
 
 BatchLayout BatchLayout::for_config(const TrainConfig& c) {
@@ -35,11 +37,28 @@ BatchView BatchView::carve(void* block, const BatchLayout& l) {
 BatchPacker::BatchPacker(const TrainConfig& config, const EncodedCorpus& corpus,
                          const SamplingTables& tables, CorpusRange range, std::uint64_t seed)
     : stream_(corpus, tables, range, config.epochs, seed),
+      vocab_(tables.keep.size()),
       noise_(tables.noise),
       window_(config.window),
       negative_(config.loss == LossKind::kNegativeSampling ? config.negative : 0),
       target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1) {
   sentence_.reserve(kMaxSentenceTokens);
+}
+
+WalkerState BatchPacker::state() const {
+  WalkerState s = stream_.state();
+  s.sentence = sentence_;
+  s.next_center = static_cast<std::uint32_t>(center_);
+  return s;
+}
+
+void BatchPacker::restore(const WalkerState& s) {
+  if (!stream_.valid_state(s, vocab_))
+    throw Error("--resume: a sampler's corpus position in the checkpoint is outside its slice "
+                "(corrupt)");
+  stream_.restore(s);
+  sentence_ = s.sentence;
+  center_ = s.next_center;
 }
 
 template <class Row>

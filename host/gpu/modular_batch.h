@@ -76,6 +76,9 @@ class BatchPacker {
   // Fills the rows of a batch of `layout`'s shape (its ids, counts, labels and mask; not the
   // row scales), continuing where the last call stopped.
   PackResult fill(const BatchLayout& layout, const BatchView& batch);
+  // Where the walk stands: the stream, and the sentence being packed with its next center.
+  WalkerState state() const;
+  void restore(const WalkerState& walker);
 
  private:
   // Calls row(r, i, lo, hi) for each center i of the sentences read, with its window [lo, hi],
@@ -86,6 +89,7 @@ class BatchPacker {
   PackResult fill_cbow(const BatchLayout& layout, const BatchView& batch);
 
   SentenceStream stream_;
+  std::size_t vocab_;
   const AliasTable& noise_;
   std::uint32_t window_, negative_;
   std::int32_t target_padding_;

@@ -19,6 +19,7 @@
 #include "gpu/modular_batch.h"
 #include "gpu/pipeline.h"
 #include "w2v/config.h"
+#include "w2v/error.h"
 #include "w2v/kernels/reduction.h"
 #include "w2v/model.h"
 #include "w2v/trainer.h"
@@ -243,6 +244,8 @@ class ModularPath {
   struct Packer {
     BatchPacker batches;
     RepeatCap cap;
+    WalkerState state() const { return batches.state(); }
+    void restore(const WalkerState& walker) { batches.restore(walker); }
   };
   using Packed = PackResult;
 
@@ -262,6 +265,12 @@ class ModularPath {
   }
   PackResult pack(Packer& packer, void* block) const {
     return pack_batch(packer.batches, packer.cap, layout_, block);
+  }
+  // SGD keeps no state beside the tables; the GPU trainer refuses checkpoints with the other
+  // optimizers (make_trainer) until their moments are saved too.
+  std::vector<unsigned char> save_state() const { return {}; }
+  void restore_state(const std::vector<unsigned char>& bytes) {
+    if (!bytes.empty()) throw Error("--resume: the checkpoint holds optimizer state (corrupt)");
   }
   void step(void* block, const PackResult&, float lr, float* loss) {
     step_.step(BatchView::carve(block, layout_), lr, loss);

@@ -10,17 +10,21 @@
 // PipelineOps, what a backend provides (the CUDA one in host/gpu/cuda_ops.h, the CPU twin in
 // host/gpu/host_ops.h), and BatchPath, what a kind of batch provides.
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "gpu/slot_ring.h"
+#include "w2v/checkpoint.h"
+#include "w2v/error.h"
 #include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
@@ -53,24 +57,34 @@ concept PipelineOps = requires(Ops& ops, typename Ops::Slot& slot, std::size_t n
 };
 
 // What a sampler reports with every packed batch, whatever the path: the corpus words it
-// read for it (progress and the learning rate count them) and whether its share of the
-// corpus is done for every epoch.
+// read for it (progress and the learning rate count them), whether its share of the corpus
+// is done for every epoch, and, for checkpoints, which sampler packed it and where that
+// sampler's walk stood right after it.
 struct PackedWords {
   std::uint64_t words = 0;
   bool finished = false;
+  std::uint32_t sampler = 0;
+  WalkerState walker;
 };
 
 // A kind of batch. make_packer(range, seed) gives a sampler thread's packer over its share
-// of the corpus; pack(packer, host_block) fills a block of block_bytes(); step(device_block,
-// packed, lr, loss) enqueues its training, writing loss_floats() floats of losses, which
-// loss(packed, host_loss) turns into {summed loss, what it is averaged over}; load and store
-// move the tables between a Model and the backend.
+// of the corpus, whose state() a checkpoint keeps and restore() continues from;
+// pack(packer, host_block) fills a block of block_bytes(); step(device_block, packed, lr,
+// loss) enqueues its training, writing loss_floats() floats of losses, which loss(packed,
+// host_loss) turns into {summed loss, what it is averaged over}; load and store move the
+// tables between a Model and the backend, save_state and restore_state the path's own state
+// (beside the tables) for a checkpoint.
 template <class Path>
 concept BatchPath = std::derived_from<typename Path::Packed, PackedWords> &&
     requires(Path& path, const Path& reader, typename Path::Packer& packer,
              const typename Path::Packed& packed, CorpusRange range, std::uint64_t seed,
-             void* block, float lr, float* loss, const float* host_loss, Model& model) {
+             void* block, float lr, float* loss, const float* host_loss, Model& model,
+             const WalkerState& walker, const std::vector<unsigned char>& bytes) {
   { reader.make_packer(range, seed) } -> std::same_as<typename Path::Packer>;
+  { std::as_const(packer).state() } -> std::same_as<WalkerState>;
+  packer.restore(walker);
+  { reader.save_state() } -> std::same_as<std::vector<unsigned char>>;
+  path.restore_state(bytes);
   { reader.pack(packer, block) } -> std::same_as<typename Path::Packed>;
   { reader.block_bytes() } -> std::convertible_to<std::size_t>;
   { reader.loss_floats() } -> std::convertible_to<std::size_t>;
@@ -81,10 +95,16 @@ concept BatchPath = std::derived_from<typename Path::Packed, PackedWords> &&
   path.store(model);
 };
 
+// `save(state)` (set when job.control asks for checkpoints) writes a checkpoint of `state`
+// with the tables and the path's own state; the pipeline calls it between two batches, with
+// none in flight.
 template <PipelineOps Ops, BatchPath Path>
 void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& progress,
-                        std::size_t slot_count) {
+                        std::size_t slot_count,
+                        const std::function<void(TrainerState&)>& save = {}) {
   const TrainConfig& config = job.config;
+  const TrainControl* control = job.control;
+  const TrainerState* resume = control ? control->resume : nullptr;
   struct SlotState {
     typename Ops::Slot memory;
     typename Path::Packed packed;
@@ -97,6 +117,15 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   // Samplers: each walks its share of the corpus; the last one to finish closes the ring.
   const std::uint32_t sampler_count = config.sampler_thread_count();
   const std::vector<CorpusRange> ranges = job.corpus.split(sampler_count);
+  if (resume && resume->walkers.size() != sampler_count)
+    throw Error("--resume: the checkpoint holds " + std::to_string(resume->walkers.size()) +
+                " samplers, this run " + std::to_string(sampler_count) + " (corrupt)");
+  // Where each sampler's walk stands after the last batch the driver took from it: what a
+  // checkpoint keeps. Batches of one sampler reach the driver in the order it packed them.
+  std::vector<WalkerState> consumed(sampler_count);
+  for (std::uint32_t t = 0; t < sampler_count; ++t)
+    consumed[t] = resume ? resume->walkers[t]
+                         : path.make_packer(ranges[t], worker_seed(config.seed, t)).state();
   std::vector<std::exception_ptr> errors(sampler_count + 1);
   std::atomic<std::uint32_t> samplers_left{sampler_count};
   std::vector<std::thread> samplers;
@@ -104,12 +133,17 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     samplers.emplace_back([&, t] {
       try {
         auto packer = path.make_packer(ranges[t], worker_seed(config.seed, t));
+        if (resume) packer.restore(resume->walkers[t]);
         for (bool finished = false; !finished;) {
           std::optional<std::size_t> s = ring.acquire_free();
           if (!s) break;
           {
             [[maybe_unused]] auto traced = ops.scope("sample batch");
             slots[*s].packed = path.pack(packer, slots[*s].memory.host);
+            if (save) {
+              slots[*s].packed.sampler = t;
+              slots[*s].packed.walker = std::as_const(packer).state();
+            }
           }
           finished = slots[*s].packed.finished;
           ring.publish(*s);
@@ -123,6 +157,11 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     });
   }
 
+  // Set by the monitor when a checkpoint is due (-1) or a signal asks for a stop (the signal);
+  // the driver saves between two batches and clears it.
+  std::atomic<int> checkpoint_request{0};
+  using Clock = std::chrono::steady_clock;
+  std::atomic<Clock::rep> last_save{Clock::now().time_since_epoch().count()};
   std::atomic<bool> done{false};
   std::thread driver([&] {
     std::deque<std::size_t> in_flight;
@@ -135,9 +174,28 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
       ring.release(s);
       return true;
     };
+    auto take = [&](SlotState& slot) {
+      progress.add(slot.packed.words, 0, 0);
+      if (save) consumed[slot.packed.sampler] = std::move(slot.packed.walker);
+    };
     try {
       std::uint64_t batches = 0;
       while (true) {
+        if (const int request = checkpoint_request.load()) {
+          while (!in_flight.empty()) retire(true);
+          TrainerState state;
+          state.words_done = progress.words_done();
+          state.loss_sum = progress.loss_sum();
+          state.loss_count = progress.loss_count();
+          state.walkers = consumed;
+          save(state);
+          last_save.store(Clock::now().time_since_epoch().count());
+          checkpoint_request.store(0);
+          if (request > 0) {
+            progress.interrupt(request);
+            break;
+          }
+        }
         while (!in_flight.empty() && retire(false)) {
         }
         if (in_flight.size() + 1 >= slot_count) retire(true);
@@ -145,7 +203,7 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
         if (!s) break;
         SlotState& slot = slots[*s];
         if (progress.stopped() || slot.packed.empty()) {
-          progress.add(slot.packed.words, 0, 0);
+          if (!progress.stopped()) take(slot);
           ring.release(*s);
           if (progress.stopped()) break;
           continue;
@@ -157,7 +215,7 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
           path.step(slot.memory.device, slot.packed, lr, slot.memory.loss);
         }
         ops.end_batch(slot.memory);
-        progress.add(slot.packed.words, 0, 0);
+        take(slot);
         in_flight.push_back(*s);
         if (config.profile_steps > 0 && ++batches >= config.profile_steps) break;
       }
@@ -169,12 +227,22 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     ring.cancel();  // samplers still waiting for a slot stop (--profile-steps, errors)
     done.store(true);
   });
-  // A stop signal ends training after the batch in flight; the tables are copied back as at
-  // the end, so the vectors so far are written.
+  // A stop signal ends training after the batch in flight (with a checkpoint first when they
+  // are on); the tables are copied back as at the end, so the vectors so far are written.
   progress.monitor([&] { return done.load(); },
                    [&] {
-                     if (job.control && job.control->stop_signal)
-                       if (const int signal = job.control->stop_signal()) progress.interrupt(signal);
+                     if (!control || checkpoint_request.load() != 0) return;
+                     const int signal = control->stop_signal ? control->stop_signal() : 0;
+                     if (!save) {
+                       if (signal) progress.interrupt(signal);
+                       return;
+                     }
+                     const double since = std::chrono::duration<double>(
+                                              Clock::now().time_since_epoch() -
+                                              Clock::duration(last_save.load()))
+                                              .count();
+                     if (signal || since >= control->save_every_seconds)
+                       checkpoint_request.store(signal ? signal : -1);
                    });
   driver.join();
   for (auto& th : samplers) th.join();
@@ -182,13 +250,23 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     if (e) std::rethrow_exception(e);
 }
 
-// Trains `model` with a Path template (ModularPath, FusedPath) over the backend.
+// Trains `model` with a Path template (ModularPath, FusedPath) over the backend, from
+// job.control's checkpoint when it resumes one, saving checkpoints when it asks.
 template <template <class> class Path, PipelineOps Ops>
 void train_with_path(Ops& ops, const TrainJob& job, Model& model, Progress& progress,
                      std::size_t slot_count) {
   Path<Ops> path(ops, job);
   path.load(model);
-  run_batch_pipeline(ops, path, job, progress, slot_count);
+  const TrainControl* control = job.control;
+  if (control && control->resume) path.restore_state(control->resume->extra);
+  std::function<void(TrainerState&)> save;
+  if (control && control->save)
+    save = [&](TrainerState& state) {
+      path.store(model);
+      state.extra = path.save_state();
+      control->save(state, model);
+    };
+  run_batch_pipeline(ops, path, job, progress, slot_count, save);
   path.store(model);
 }
 

@@ -7,7 +7,8 @@
 //   "W2VCKPT\0", u32 version, u32 0, u64 body bytes, u64 XXH3-64 of the body
 //   body: u32 setting count, each key and value as u32 length + bytes;
 //         u64 words done, f64 loss sum, u64 loss count;
-//         u32 walker count, each u64 position, u32 epoch, u32 0, u64 RNG state;
+//         u32 walker count, each u64 position, u32 epoch, u32 next center, u64 RNG state,
+//         u32 sentence length, the sentence's ids;
 //         u64 rows, u32 cols, u32 tables (1 tied, 2 separate), float [tables][rows][cols];
 //         u64 extra bytes, the trainer's extra state (optimizer moments).
 #include <cstddef>
@@ -23,11 +24,14 @@
 
 namespace w2v {
 
-// Where one corpus walker (a CPU worker, a GPU sampler) stands: SentenceStream's state.
+// Where one corpus walker (a CPU worker, a GPU sampler's packer) stands: SentenceStream's
+// state, and the sentence it read but has not wholly used (a GPU batch can end inside one).
 struct WalkerState {
   std::uint64_t position = 0;
   std::uint32_t epoch = 0;
   std::uint64_t rng = 0;
+  std::vector<std::uint32_t> sentence;
+  std::uint32_t next_center = 0;  // of `sentence`
   bool operator==(const WalkerState&) const = default;
 };
 

@@ -117,9 +117,13 @@ class SentenceStream {
 
   // Where the walk stands; restore() continues from such a state, which must come from a
   // stream over the same range and epochs (a checkpoint's is checked by valid_state first).
-  WalkerState state() const { return {position_, epoch_, rng_.state()}; }
-  bool valid_state(const WalkerState& s) const {
-    return s.position >= range_.begin && s.position <= range_.end && s.epoch <= epochs_ &&
+  // The sentence fields are the packers' (WalkerState), left empty here.
+  WalkerState state() const { return {position_, epoch_, rng_.state(), {}, 0}; }
+  bool valid_state(const WalkerState& s, std::size_t vocab) const {
+    bool ids_ok = s.sentence.size() <= kMaxSentenceTokens && s.next_center <= s.sentence.size();
+    for (const std::uint32_t id : s.sentence) ids_ok = ids_ok && id < vocab;
+    return ids_ok && s.position >= range_.begin && s.position <= range_.end &&
+           s.epoch <= epochs_ &&
            (s.position == range_.begin || entries_[s.position - 1] == kSentenceEnd);
   }
   void restore(const WalkerState& s) {
