@@ -388,7 +388,9 @@ void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
     const bool due = control->save && std::chrono::duration<double>(Clock::now() - last_save)
                                               .count() >= control->save_every_seconds;
     if (!signal && !due) return;
-    if (!gate.pause_all()) {
+    // A stopped run (a failed worker, a divergence) has nothing worth saving: its workers
+    // left mid-walk.
+    if (!gate.pause_all() || progress.stopped()) {
       gate.resume_all();
       return;
     }

@@ -5,8 +5,8 @@
 # mode on the GPU, the CPU trainer and PyTorch beside them) on the text8 prefix and on the
 # Wikipedia cut. Logs go to $OUT (default gpu-logs/); $OUT/summary.md sums them up.
 #
-#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize bench e2e wiki synth1b
-#                                    (default: tests sanitize bench e2e wiki)
+#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume bench e2e wiki synth1b
+#                                    (default: tests sanitize resume bench e2e wiki)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-gpu-logs}
 mkdir -p "$out"
-stages=${*:-tests sanitize bench e2e wiki}
+stages=${*:-tests sanitize resume bench e2e wiki}
 want() { [[ " $stages " == *" $1 "* ]]; }
 status=0
 summary=$out/summary.md
@@ -80,6 +80,40 @@ if want sanitize; then
     record "$tool" $?
     excerpt "$out/$tool.log" 'ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED' 4
   done
+fi
+
+# A run stopped by SIGINT and resumed from its checkpoint: with --deterministic its vectors
+# must equal an uninterrupted run's byte for byte; the fused path (not deterministic) must
+# finish and learn as well.
+if want resume; then
+  step "checkpoint and resume on the GPU (text8 prefix)"
+  dir=/tmp/w2v-resume
+  rm -rf "$dir" && mkdir -p "$dir"
+  train=(build-gpu/w2v train --corpus ../shared/data/text8_prefix.txt --cache-dir "$dir"
+    --device cuda --epochs 3 --sample 1e-4 --progress-interval 0.2)
+  stop_and_resume() {  # NAME OUTPUT FLAGS...
+    local name=$1 output=$2
+    shift 2
+    "${train[@]}" "$@" --output "$output" --checkpoint "$dir/$name.ckpt" 2>"$out/resume-$name.log" &
+    local pid=$!
+    until grep -q '^progress' "$out/resume-$name.log" || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    echo "stopped: exit $?" >>"$out/resume-$name.log"
+    "${train[@]}" "$@" --output "$output" --checkpoint "$dir/$name.ckpt" \
+      --resume "$dir/$name.ckpt" >>"$out/resume-$name.log" 2>&1
+  }
+  "${train[@]}" --deterministic --output "$dir/whole.bin" >"$out/resume-whole.log" 2>&1 &&
+    stop_and_resume deterministic "$dir/resumed.bin" --deterministic &&
+    cmp "$dir/whole.bin" "$dir/resumed.bin" >>"$out/resume-deterministic.log" 2>&1
+  record "resume --deterministic, bit-identical" $?
+  "${train[@]}" --output "$dir/fused-whole.bin" >"$out/resume-fused-whole.log" 2>&1 &&
+    stop_and_resume fused "$dir/fused-resumed.bin"
+  record "resume fused" $?
+  for f in whole resumed fused-whole fused-resumed; do
+    echo "$f: $(build-gpu/w2v analogy "$dir/$f.bin" ../shared/data/questions-words.txt | grep '^total')"
+  done | tee -a "$summary"
+  excerpt "$out/resume-deterministic.log" 'stopped|resuming|exit|differ' 6
 fi
 
 if want bench; then

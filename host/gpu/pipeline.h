@@ -181,7 +181,8 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     try {
       std::uint64_t batches = 0;
       while (true) {
-        if (const int request = checkpoint_request.load()) {
+        // A stopped run (an error, a divergence) has nothing worth saving.
+        if (const int request = checkpoint_request.load(); request && !progress.stopped()) {
           while (!in_flight.empty()) retire(true);
           TrainerState state;
           state.words_done = progress.words_done();
