@@ -85,7 +85,7 @@ std::vector<Flag> make_flags() {
                       "write progress as CSV (words,seconds,alpha,loss,words_per_sec)"),
       W2V_STRING_FLAG(checkpoint, "FILE",
                       "save the training state here every --checkpoint-every seconds and when "
-                      "stopped by SIGINT/SIGTERM (GPU trainer: --optimizer sgd)"),
+                      "stopped by SIGINT/SIGTERM"),
       W2V_REAL_FLAG("checkpoint-every", checkpoint_every, "seconds between checkpoints"),
       W2V_STRING_FLAG(resume, "FILE",
                       "continue the run that saved this checkpoint (same corpus and flags)"),

@@ -25,10 +25,6 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
       throw Error("--device cuda: no usable CUDA device (" + cuda.description + ")");
     return cpu("no CUDA device: " + cuda.description);
   }
-  if ((!config.checkpoint.empty() || !config.resume.empty()) &&
-      config.optimizer != OptimizerKind::kSgd)
-    throw Error(std::string(config.checkpoint.empty() ? "--resume" : "--checkpoint") +
-                ": the GPU trainer saves no optimizer state yet: checkpoints need --optimizer sgd");
   if (config.gpu_path == GpuPathKind::kFused)
     if (std::string why = fused_unsupported(config); !why.empty())
       throw Error("--gpu-path fused: the fused kernels cannot train this configuration: " + why);

@@ -327,8 +327,8 @@ TwinRun run_twin(const TrainConfig& c, const TrainingData& data, const test::Tra
 
 // With one sampler the pipeline is deterministic on its CPU twins, as the GPU trainer is with
 // --deterministic: a run stopped anywhere and resumed from its checkpoint (the samplers'
-// walks, a sentence cut by a batch's end, the fused path's noise counter) gives the tables of
-// the uninterrupted run, bit for bit.
+// walks, a sentence cut by a batch's end, the optimizer's moments and step count, the fused
+// path's noise counter) gives the tables of the uninterrupted run, bit for bit.
 TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitForBit) {
   test::TempDir dir;
   TrainConfig base = small_run(dir, 2'000'000);
@@ -345,6 +345,11 @@ TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitF
   modular.batch = 100;  // batches end inside sentences
   TrainConfig modular_cbow = modular;
   modular_cbow.model = ModelKind::kCbow;
+  TrainConfig adam = modular;  // Adam's moments and step count are saved too
+  adam.optimizer = OptimizerKind::kAdam;
+  TrainConfig nesterov_tied = modular;
+  nesterov_tied.optimizer = OptimizerKind::kNesterov;
+  nesterov_tied.tied = true;
   TrainConfig fused = base;
   fused.fused_tokens = kMaxSentenceTokens;  // a sentence often waits for the next batch
   const auto on_modular = [](const TrainJob& job, Model& model, Progress& progress) {
@@ -355,6 +360,8 @@ TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitF
   };
   for (const Case& k : {Case{"modular skip-gram", modular, on_modular},
                         Case{"modular cbow", modular_cbow, on_modular},
+                        Case{"modular adam", adam, on_modular},
+                        Case{"modular nesterov, tied", nesterov_tied, on_modular},
                         Case{"fused skip-gram", fused, on_fused}}) {
     SCOPED_TRACE(k.name);
     const TwinRun whole = run_twin(k.config, data, k.train, 0, nullptr);

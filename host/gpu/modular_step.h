@@ -12,6 +12,8 @@
 // gradients of a batch are summed into the tables at the batch's end.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -107,6 +109,29 @@ class ModularStep {
     if (!config_.tied) ops_.download(model.output.data(), out_.param, bytes);
   }
 
+  // The optimizer's state beside the tables, for a checkpoint: its step count, then its
+  // moment tables (momentum's velocity; Adam's two moments), each [vocab, dim].
+  std::vector<unsigned char> save_state() const {
+    const std::vector<float*> moments = moment_tables();
+    const std::size_t table_bytes = sizes_.table * sizeof(float);
+    std::vector<unsigned char> bytes(sizeof steps_ + moments.size() * table_bytes);
+    std::memcpy(bytes.data(), &steps_, sizeof steps_);
+    for (std::size_t i = 0; i < moments.size(); ++i)
+      ops_.download(bytes.data() + sizeof steps_ + i * table_bytes, moments[i], table_bytes);
+    return bytes;
+  }
+  void restore_state(const std::vector<unsigned char>& bytes) {
+    const std::vector<float*> moments = moment_tables();
+    const std::size_t table_bytes = sizes_.table * sizeof(float);
+    if (bytes.size() != sizeof steps_ + moments.size() * table_bytes)
+      throw Error("--resume: the checkpoint's optimizer state is " + std::to_string(bytes.size()) +
+                  " bytes, --optimizer " + to_string(config_.optimizer) + " keeps " +
+                  std::to_string(sizeof steps_ + moments.size() * table_bytes) + " (corrupt)");
+    std::memcpy(&steps_, bytes.data(), sizeof steps_);
+    for (std::size_t i = 0; i < moments.size(); ++i)
+      ops_.upload(moments[i], bytes.data() + sizeof steps_ + i * table_bytes, table_bytes);
+  }
+
   // Enqueues one batch (in backend memory) with learning rate lr; row_loss [rows] (backend
   // memory) receives each row's loss.
   void step(const BatchView& batch, float lr, float* row_loss) {
@@ -178,6 +203,16 @@ class ModularStep {
     if (sizes_.state_per_table >= 1) t.state1 = ops_.template alloc<float>(sizes_.table, true);
     if (sizes_.state_per_table >= 2) t.state2 = ops_.template alloc<float>(sizes_.table, true);
     return t;
+  }
+
+  std::vector<float*> moment_tables() const {
+    std::vector<float*> moments;
+    for (const Table* t : {&in_, &out_}) {
+      if (t == &out_ && config_.tied) break;
+      for (float* m : {t->state1, t->state2})
+        if (m) moments.push_back(m);
+    }
+    return moments;
   }
 
   void scatter(float* table, const std::int32_t* ids, std::int64_t n, const float* grad,
@@ -266,12 +301,8 @@ class ModularPath {
   PackResult pack(Packer& packer, void* block) const {
     return pack_batch(packer.batches, packer.cap, layout_, block);
   }
-  // SGD keeps no state beside the tables; the GPU trainer refuses checkpoints with the other
-  // optimizers (make_trainer) until their moments are saved too.
-  std::vector<unsigned char> save_state() const { return {}; }
-  void restore_state(const std::vector<unsigned char>& bytes) {
-    if (!bytes.empty()) throw Error("--resume: the checkpoint holds optimizer state (corrupt)");
-  }
+  std::vector<unsigned char> save_state() const { return step_.save_state(); }
+  void restore_state(const std::vector<unsigned char>& bytes) { step_.restore_state(bytes); }
   void step(void* block, const PackResult&, float lr, float* loss) {
     step_.step(BatchView::carve(block, layout_), lr, loss);
   }
