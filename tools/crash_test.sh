@@ -51,7 +51,9 @@ for ((i = 1; i <= kills; i++)); do
     3) target='^checkpoint at' offset_ms=40 ;;
   esac
   if [[ -n $target ]]; then
-    while kill -0 "$pid" 2>/dev/null && ! grep -q "$target" "$work/killed.log"; do sleep 0.002; done
+    while kill -0 "$pid" 2>/dev/null && ! grep -q "$target" "$work/killed.log" 2>/dev/null; do
+      sleep 0.002
+    done
     delay_ms=$((RANDOM % 20 + offset_ms))
   else
     delay_ms=$((RANDOM * 32768 + RANDOM))
