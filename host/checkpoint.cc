@@ -24,6 +24,7 @@ class BodyWriter {
  public:
   explicit BodyWriter(AtomicFile& out) : out_(out) {}
   void bytes(const void* data, std::size_t n) {
+    if (n == 0) return;  // an empty vector's data() may be null
     hash_.add(data, n);
     out_.write(data, n);
     size_ += n;
@@ -199,7 +200,7 @@ Checkpoint parse_checkpoint(const unsigned char* data, std::size_t size, const s
     const auto length = body.value<std::uint32_t>("walkers");
     const unsigned char* ids = body.take(std::uint64_t{length} * sizeof(std::uint32_t), "walkers");
     w.sentence.resize(length);
-    std::memcpy(w.sentence.data(), ids, std::size_t{length} * sizeof(std::uint32_t));
+    if (length) std::memcpy(w.sentence.data(), ids, std::size_t{length} * sizeof(std::uint32_t));
     ck.state.walkers.push_back(std::move(w));
   }
   const auto rows = body.value<std::uint64_t>("tables");
