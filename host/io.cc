@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -33,7 +34,11 @@ InputFile::InputFile(const std::string& path, std::size_t buffer_bytes) : path_(
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) throw_file_error(path, "cannot open: " + errno_text());
   size_ = static_cast<std::uint64_t>(st.st_size);
-  capacity_ = buffer_bytes;
+  // A small file needs no megabyte of buffer (evaluation files, small vocabularies); a pipe's
+  // size says nothing, so it keeps the full one.
+  capacity_ = S_ISREG(st.st_mode) ? static_cast<std::size_t>(std::min<std::uint64_t>(
+                                        buffer_bytes, std::max<std::uint64_t>(size_, 4096)))
+                                  : buffer_bytes;
   buffer_ = static_cast<char*>(std::malloc(capacity_));
   if (!buffer_) throw_file_error(path, "out of memory for the read buffer");
 }

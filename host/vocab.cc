@@ -125,6 +125,8 @@ void Vocab::index(const std::string& source) {
       throw_file_error(source, "word '" + words_[i] + "' appears twice in the vocabulary");
     hash_ = fnv1a(hash_, words_[i]);
     hash_ = (hash_ ^ 0xFFu) * kFnvPrime;  // separator: {"ab","c"} != {"a","bc"}
+    if (counts_[i] > ~std::uint64_t{0} - total_)
+      throw_file_error(source, "the word counts add up to more than 2^64 (corrupt)");
     total_ += counts_[i];
   }
 }
@@ -151,7 +153,13 @@ Vocab Vocab::load(const std::string& path) {
     if (space == std::string::npos || space == 0 || ec != std::errc() || ptr != last)
       throw_file_error(path, "line " + std::to_string(line_no) +
                                  ": expected 'word count' (word2vec vocabulary format)");
-    words.emplace_back(line.substr(0, space));
+    std::string word = line.substr(0, space);
+    // A word is what the tokenizer yields: no whitespace (it could never match a token, and
+    // no vector file could hold it).
+    if (std::any_of(word.begin(), word.end(), [](char c) { return is_space(c); }))
+      throw_file_error(path, "line " + std::to_string(line_no) + ": the word '" + word +
+                                 "' contains whitespace");
+    words.push_back(std::move(word));
     counts.push_back(count);
   }
   if (words.empty()) throw_file_error(path, "the vocabulary file is empty");

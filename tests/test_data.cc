@@ -145,6 +145,19 @@ TEST(Vocab, BadFilesGiveErrorsNamingThem) {
   }
   test::write_file(p, "a 1\na 2\n");
   EXPECT_THROW(Vocab::load(p), Error);
+  // Found by tests/fuzz: a word no token can be, and counts whose sum wraps around.
+  auto expect_error = [&](const std::string& text, const std::string& what) {
+    test::write_file(p, text);
+    try {
+      Vocab::load(p);
+      ADD_FAILURE() << "accepted: " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  expect_error("the 10\nnew york 3\n", "line 2: the word 'new york' contains whitespace");
+  expect_error("a\t 5\n", "line 1: the word 'a\t' contains whitespace");
+  expect_error("a 18446744073709551615\nb 2\n", "add up to more than 2^64");
   test::write_file(p, "");
   EXPECT_THROW(Vocab::load(p), Error);
   EXPECT_THROW(Vocab::load(dir.path() + "/missing"), Error);
