@@ -1,6 +1,7 @@
 #include "w2v/checkpoint.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 
 #include "checksum.h"
@@ -88,13 +89,15 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
       {"corpus", std::to_string(corpus.token_count()) + " tokens, checksum " +
                      hex(corpus.header().entries_checksum)},
   };
+  auto add_flags = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names)
+      for (const Flag& f : train_flags())
+        if (f.name == name) s.emplace_back("--" + f.name, f.value(c));
+  };
   // Every flag that changes what training computes. --threads is the CPU trainer's count of
   // corpus walkers, each with its own slice and RNG.
-  for (const char* name : {"model", "loss", "dim", "window", "negative", "tied", "sample",
-                           "ns-exponent", "min-alpha-fraction", "optimizer", "momentum", "epochs",
-                           "seed"})
-    for (const Flag& f : train_flags())
-      if (f.name == name) s.emplace_back("--" + f.name, f.value(c));
+  add_flags({"model", "loss", "dim", "window", "negative", "tied", "sample", "ns-exponent",
+             "min-alpha-fraction", "optimizer", "momentum", "epochs", "seed"});
   s.emplace_back("--alpha", flags::show(c.start_alpha()));
   if (trainer == "cpu") {
     s.emplace_back("--threads", std::to_string(c.thread_count()));
@@ -103,10 +106,8 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   // The GPU trainer: its samplers are the corpus walkers; the path and the batches' shape
   // decide what each step computes.
   s.emplace_back("--sampler-threads", std::to_string(c.sampler_thread_count()));
-  for (const char* name : {"gpu-path", "fused-tokens", "fused-update", "batch", "scatter",
-                           "repeat-cap", "deterministic"})
-    for (const Flag& f : train_flags())
-      if (f.name == name) s.emplace_back("--" + f.name, f.value(c));
+  add_flags({"gpu-path", "fused-tokens", "fused-update", "batch", "scatter", "repeat-cap",
+             "deterministic"});
   return s;
 }
 
@@ -151,9 +152,7 @@ void write_checkpoint(const std::string& path, const CheckpointSettings& setting
   std::memcpy(preamble + 12, &zero, 4);
   std::memcpy(preamble + 16, &size, 8);
   std::memcpy(preamble + 24, &checksum, 8);
-  if (std::fflush(out.stream()) != 0 || std::fseek(out.stream(), 0, SEEK_SET) != 0)
-    throw_file_error(path, "cannot rewrite the checkpoint's header");
-  out.write(preamble, sizeof preamble);
+  out.rewrite_start(preamble, sizeof preamble);
   out.commit();
 }
 

@@ -97,9 +97,7 @@ void EncodedCorpusWriter::write(const std::uint32_t* entries, std::size_t count)
 
 void EncodedCorpusWriter::finish(CorpusHeader header) {
   header.entries_checksum = hash_->entries.value();
-  if (std::fflush(out_.stream()) != 0 || std::fseek(out_.stream(), 0, SEEK_SET) != 0)
-    throw_file_error(out_.path(), "cannot rewrite the header");
-  out_.write(&header, sizeof header);
+  out_.rewrite_start(&header, sizeof header);
   out_.commit();
 }
 

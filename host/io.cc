@@ -207,6 +207,12 @@ void AtomicFile::write(const void* data, std::size_t n) {
     throw_file_error(path_, "write failed: " + errno_text());
 }
 
+void AtomicFile::rewrite_start(const void* data, std::size_t n) {
+  if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
+    throw_file_error(path_, "cannot rewrite the header: " + errno_text());
+  write(data, n);
+}
+
 void AtomicFile::commit() {
   // The first failure's errno names the cause (a full disk shows at fflush or fsync).
   std::string failure;

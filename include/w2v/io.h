@@ -74,6 +74,9 @@ class AtomicFile {
 
   void write(const void* data, std::size_t n);
   void write(std::string_view s) { write(s.data(), s.size()); }
+  // Writes `n` bytes over the start of the file, for a writer that learns its header only at
+  // the end (after a placeholder of the same size); the next write goes after them.
+  void rewrite_start(const void* data, std::size_t n);
   std::FILE* stream() { return file_; }
   void commit();
   const std::string& path() const { return path_; }
