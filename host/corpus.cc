@@ -154,16 +154,18 @@ EncodedCorpus::EncodedCorpus(const std::string& path, const Vocab& vocab) {
     throw_file_error(path, "checksum mismatch: the file is damaged (delete it to re-encode)");
 }
 
-std::vector<CorpusRange> EncodedCorpus::split(std::size_t parts) const {
+std::vector<CorpusRange> split_at_sentences(const std::uint32_t* entries, std::size_t count,
+                                            std::size_t parts) {
   parts = std::max<std::size_t>(parts, 1);
-  const std::size_t n = entry_count();
   std::vector<std::size_t> cuts{0};
   for (std::size_t p = 1; p < parts; ++p) {
-    std::size_t at = std::max(n * p / parts, cuts.back());
-    while (at < n && at > 0 && entries_[at - 1] != kSentenceEnd) ++at;
+    // count * p overflows only past 2^64 / parts entries; the quotient and remainder do not.
+    const std::size_t even = count / parts * p + count % parts * p / parts;
+    std::size_t at = std::max(even, cuts.back());
+    while (at < count && at > 0 && entries[at - 1] != kSentenceEnd) ++at;
     cuts.push_back(at);
   }
-  cuts.push_back(n);
+  cuts.push_back(count);
   std::vector<CorpusRange> ranges;
   for (std::size_t p = 0; p < parts; ++p) ranges.push_back({cuts[p], cuts[p + 1]});
   return ranges;

@@ -73,7 +73,8 @@ TEST(Checkpoint, KeepsEveryFieldThroughAFile) {
     state.words_done = 123456789012ull;
     state.loss_sum = 3.25;
     state.loss_count = 99;
-    state.walkers = {{0, 0, 1, {}, 0}, {4096, 3, 0xFEDCBA9876543210ull, {5, 6, 7}, 2}};
+    state.walkers = {{0, 0, 1, {}, 0},
+                     {(std::uint64_t{5} << 32) + 17, 3, 0xFEDCBA9876543210ull, {5, 6, 7}, 2}};
     state.extra = {1, 2, 3, 250};
     const CheckpointSettings settings = {{"--dim", "5"}, {"corpus", "12 tokens"}};
     write_checkpoint(dir.file("ck"), settings, state, model);

@@ -66,6 +66,12 @@ struct CorpusRange {
   std::size_t begin = 0, end = 0;
 };
 
+// `parts` ranges of near-equal size covering entries [0, count), each starting at a sentence:
+// a cut at count*p/parts moves forward to the next sentence start. 64-bit throughout, so
+// corpora past 2^32 entries split as small ones do.
+std::vector<CorpusRange> split_at_sentences(const std::uint32_t* entries, std::size_t count,
+                                            std::size_t parts);
+
 class EncodedCorpus {
  public:
   // Streams one plain text file once on one thread and writes the encoding through
@@ -85,8 +91,9 @@ class EncodedCorpus {
   std::uint64_t token_count() const { return header_.token_count; }
   const CorpusHeader& header() const { return header_; }
   const std::string& path() const { return file_->path(); }
-  // `parts` ranges of near-equal size covering all entries, each starting at a sentence.
-  std::vector<CorpusRange> split(std::size_t parts) const;
+  std::vector<CorpusRange> split(std::size_t parts) const {
+    return split_at_sentences(entries_, entry_count(), parts);
+  }
 
  private:
   std::unique_ptr<MappedFile> file_;

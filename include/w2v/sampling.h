@@ -80,8 +80,12 @@ class SentenceStream {
  public:
   SentenceStream(const EncodedCorpus& corpus, const SamplingTables& tables, CorpusRange range,
                  std::uint32_t epochs, std::uint64_t seed)
-      : entries_(corpus.entries()),
-        keep_(tables.keep.data()),
+      : SentenceStream(corpus.entries(), tables.keep.data(), range, epochs, seed) {}
+  // `entries`: an encoded corpus's entries; `keep`: SamplingTables::keep.
+  SentenceStream(const std::uint32_t* entries, const float* keep, CorpusRange range,
+                 std::uint32_t epochs, std::uint64_t seed)
+      : entries_(entries),
+        keep_(keep),
         range_(range),
         epochs_(epochs),
         position_(range.begin),
