@@ -92,6 +92,9 @@ std::vector<Flag> make_flags() {
       W2V_INT_FLAG("min-count", min_count, std::uint64_t, "drop words that occur fewer times"),
       W2V_INT_FLAG("max-vocab", max_vocab, std::uint64_t,
                    "keep at most this many most frequent words (0: no limit)"),
+      W2V_INT_FLAG("max-count-words", max_count_words, std::uint64_t,
+                   "distinct words held while counting; past it the rarest are forgotten, as "
+                   "word2vec.c does (0: as many as a quarter of the memory holds)"),
       W2V_SWITCH("lowercase", lowercase, "fold ASCII letters to lower case"),
       W2V_REAL_FLAG("sample", sample,
                     "subsampling threshold for frequent words (0: off; 1e-4 suits text8)"),

@@ -195,6 +195,7 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
     base = fs::path(files.front()).filename().string() + ".and" + std::to_string(files.size() - 1);
   std::string stem = base + ".mc" + std::to_string(o.min_count) +
                      (o.max_vocab ? ".mv" + std::to_string(o.max_vocab) : "") +
+                     (o.max_count_words ? ".cw" + std::to_string(o.max_count_words) : "") +
                      (o.tokenizer.lowercase ? ".lc" : "");
   fs::path dir = o.cache_dir.empty() ? fs::path(".") : fs::path(o.cache_dir);
   std::error_code ec;
@@ -230,6 +231,8 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   build.tokenizer = o.tokenizer;
   build.min_count = o.min_count;
   build.max_vocab = o.max_vocab;
+  build.max_count_words = o.max_count_words;
+  build.progress_interval = o.progress_interval;
   build.threads = o.threads;
   build.name = o.corpus_path;
   build.log = log;

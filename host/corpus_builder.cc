@@ -126,6 +126,37 @@ class WordTable {
 
   std::size_t size() const { return words_.size(); }
   std::string_view word(std::uint32_t id) const { return {bytes_of(id), length_of(id)}; }
+
+  // Forgets the words counted at most `max_count` times (word2vec.c's ReduceVocab) and
+  // numbers the others anew in their old order: returns each old id's new id, or kPruned.
+  std::vector<std::uint32_t> prune(std::uint64_t max_count) {
+    std::vector<std::uint32_t> new_id(words_.size(), kPruned);
+    std::string arena;
+    std::uint32_t kept = 0;
+    for (std::uint32_t id = 0; id < words_.size(); ++id) {
+      if (counts[id] <= max_count) continue;
+      new_id[id] = kept;
+      const std::size_t length = length_of(id);
+      arena.append(bytes_of(id), length);
+      words_[kept] = (arena.size() - length) << 8 | length;
+      hashes_[kept] = hashes_[id];
+      counts[kept] = counts[id];
+      firsts[kept] = firsts[id];
+      ++kept;
+    }
+    for (auto* v : {&words_, &hashes_, &counts, &firsts}) {
+      v->resize(kept);
+      v->shrink_to_fit();
+    }
+    arena_ = std::move(arena);
+    std::size_t slots = std::size_t(1) << 16;
+    while (slots < 2 * std::size_t{kept}) slots *= 2;
+    slots_.assign(slots, 0);
+    slots_.shrink_to_fit();
+    for (std::uint32_t id = 0; id < kept; ++id) place(id);
+    return new_id;
+  }
+  static constexpr std::uint32_t kPruned = 0xFFFFFFFFu;
   std::uint64_t hash(std::uint32_t id) const { return hashes_[id]; }
 
   std::vector<std::uint64_t> counts;
@@ -170,8 +201,10 @@ class ProvisionalIds {
     }
   }
 
-  // Block `index` (of table `table`) holds `ids`; thread-safe.
-  void put(std::size_t index, std::uint32_t table, std::vector<std::uint32_t>&& ids) {
+  // Block `index` holds `ids` of table `table` as it stood after `generation` prunings;
+  // thread-safe.
+  void put(std::size_t index, std::uint32_t table, std::uint32_t generation,
+           std::vector<std::uint32_t>&& ids) {
     std::uint64_t after_flag = 0;  // tokens after the block's last flagged one
     bool flagged = false;
     for (auto it = ids.rbegin(); it != ids.rend() && !(flagged = *it & kEndsSentence); ++it)
@@ -180,6 +213,7 @@ class ProvisionalIds {
     if (blocks_.size() <= index) blocks_.resize(index + 1);
     Block& b = blocks_[index];
     b.table = table;
+    b.generation = generation;
     b.count = ids.size();
     b.flagged = flagged;
     b.after_flag = after_flag;
@@ -201,6 +235,7 @@ class ProvisionalIds {
 
   std::size_t blocks() const { return blocks_.size(); }
   std::uint32_t table(std::size_t index) const { return blocks_[index].table; }
+  std::uint32_t generation(std::size_t index) const { return blocks_[index].generation; }
   // The sentence-token counter after block `index`, given the one before it: a flagged token
   // (newline, corpus end) resets it, and so does every 10,000th token.
   std::uint64_t counter_after(std::size_t index, std::uint64_t before) const {
@@ -227,7 +262,7 @@ class ProvisionalIds {
 
  private:
   struct Block {
-    std::uint32_t table = 0;
+    std::uint32_t table = 0, generation = 0;
     std::uint64_t count = 0, at = 0, after_flag = 0;
     bool spilled = false, flagged = false;
     std::vector<std::uint32_t> ids;
@@ -379,33 +414,56 @@ void tokenize_block(const Block& block, const TokenizerOptions& options, WordTab
   }
 }
 
-// A progress line per second while the text is read: megabytes, words and an ETA.
+// A progress line per interval while the text is read (megabytes, words and an ETA), and a
+// last one when the reading ends, if it took an interval or more.
 class PrepareProgress {
  public:
-  PrepareProgress(LogLine log, std::uint64_t total_bytes) : log_(log), total_(total_bytes) {}
+  PrepareProgress(LogLine log, std::uint64_t total_bytes, double interval)
+      : log_(log), total_(total_bytes), interval_(interval), next_(interval) {}
   void report(std::uint64_t bytes, std::uint64_t words) {
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double s = seconds();
     if (!log_ || s < next_) return;
-    next_ = s + 1.0;
+    next_ = s + interval_;
+    say(bytes, words, s);
+  }
+  void finish(std::uint64_t bytes, std::uint64_t words) {
+    const double s = seconds();
+    if (log_ && s >= interval_) say(bytes, words, s);
+  }
+
+ private:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void say(std::uint64_t bytes, std::uint64_t words, double s) {
     char line[200];
     const double mb = bytes / 1e6, rate = s > 0 ? mb / s : 0;
     const double eta = bytes > 0 && total_ > bytes ? s * (double(total_) / bytes - 1) : 0;
     std::snprintf(line, sizeof line,
-                  "preparing: %.0f of %.0f MB (%.1f%%), %.1f MB/s, %.2fM words/s, ETA %.0f s", mb,
-                  total_ / 1e6, total_ ? 100.0 * bytes / total_ : 0.0, rate,
+                  "preparing: %.1f of %.1f MB (%.1f%%), %.1f MB/s, %.2fM words/s, ETA %.0f s", mb,
+                  total_ / 1e6, total_ ? 100.0 * bytes / total_ : 100.0, rate,
                   s > 0 ? words / s / 1e6 : 0.0, eta);
     log_(line);
   }
 
- private:
   LogLine log_;
   std::uint64_t total_;
+  double interval_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  double next_ = 1.0;
+  double next_;
 };
 
 }  // namespace
+
+std::size_t count_words_cap(std::size_t max_count_words) {
+  if (max_count_words) return max_count_words;
+  // A counted word takes about 64 bytes (its slots, entry, count, first position and
+  // bytes); let counting have a quarter of the memory.
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  const std::size_t memory =
+      pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : std::size_t(8) << 30;
+  return memory / 4 / 64;
+}
 
 Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBuildOptions& o,
                            const std::string& out_path) {
@@ -421,6 +479,14 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
                              o.memory_budget_ids ? o.memory_budget_ids : kMemoryBudgetIds);
   BlockQueue queue(2 * threads);
   std::vector<WordTable> tables(threads);
+  // Past its share of the cap on distinct words, a table forgets its rarest words, as
+  // word2vec.c does, each time above a higher count; remaps[t][g] takes table t's ids of
+  // generation g (after g prunings) to those of generation g + 1. A given vocabulary keeps
+  // every word: its tokens are encoded whatever their count.
+  const std::size_t table_cap =
+      o.vocab ? 0 : std::max<std::size_t>(count_words_cap(o.max_count_words) / threads, 1);
+  std::vector<std::vector<std::vector<std::uint32_t>>> remaps(threads);
+  std::vector<std::uint64_t> pruned_at_most(threads, 0);
   std::atomic<std::uint64_t> input_bytes{0}, words{0};
   std::atomic<unsigned> running{threads + 1};
   std::vector<std::exception_ptr> errors(threads + 1);
@@ -444,8 +510,11 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
           tokenize_block(*block, o.tokenizer, tables[t], ids, reader);
           queue.recycle(std::move(block->bytes));
           words += ids.size();
-          provisional.put(block->index, t, std::move(ids));
+          const auto generation = static_cast<std::uint32_t>(remaps[t].size());
+          provisional.put(block->index, t, generation, std::move(ids));
           ids = {};
+          if (table_cap && tables[t].size() > table_cap)
+            remaps[t].push_back(tables[t].prune(++pruned_at_most[t]));
         }
       } catch (...) {
         errors[t] = std::current_exception();
@@ -454,7 +523,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
       --running;
     });
   }
-  PrepareProgress progress(o.log, total_bytes);
+  PrepareProgress progress(o.log, total_bytes, o.progress_interval);
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     progress.report(input_bytes.load(), words.load());
@@ -462,6 +531,12 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
   for (auto& th : pool) th.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+  progress.finish(input_bytes.load(), words.load());
+  const std::uint64_t pruned = *std::max_element(pruned_at_most.begin(), pruned_at_most.end());
+  if (pruned && o.log)
+    o.log("counting held more than " + std::to_string(table_cap) +
+          " distinct words per thread (--max-count-words), so words seen at most " +
+          std::to_string(pruned) + " times were forgotten as it went: counts are approximate");
 
   // The vocabulary, and every table's provisional id -> final id.
   std::vector<std::vector<std::uint32_t>> final_ids(threads);
@@ -484,6 +559,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
         merged.firsts[m] = std::min(merged.firsts[m], table.firsts[id]);
         merged_ids[t].push_back(m);
       }
+      tables[t] = WordTable();
     }
     std::vector<std::uint32_t> order;
     const std::vector<std::uint64_t>& counts = merged.counts;
@@ -510,6 +586,15 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
       for (std::uint32_t m : merged_ids[t]) final_ids[t].push_back(id_of[m]);
   }
   tables.clear();
+  // Each generation's final ids, from the last generation back; a pruned word's earlier
+  // tokens are dropped, so every count equals the tokens encoded.
+  for (unsigned t = 0; t < threads; ++t)
+    for (std::size_t g = remaps[t].size(); g-- > 0;) {
+      const std::vector<std::uint32_t>& next =
+          g + 1 == remaps[t].size() ? final_ids[t] : remaps[t][g + 1];
+      for (std::uint32_t& id : remaps[t][g])
+        id = id == WordTable::kPruned ? Vocab::kNotFound : next[id];
+    }
 
   // The final ids and sentence ends. Threads turn a window of blocks into their output,
   // knowing each block's sentence-token counter from the block counts; whether a kept token
@@ -542,7 +627,9 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
           std::vector<std::uint32_t> buffer;
           for (std::size_t i = next++; i < last; i = next++) {
             const std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
-            const std::vector<std::uint32_t>& to_final = final_ids[provisional.table(i)];
+            const std::uint32_t table = provisional.table(i), g = provisional.generation(i);
+            const std::vector<std::uint32_t>& to_final =
+                g == remaps[table].size() ? final_ids[table] : remaps[table][g];
             BlockOutput& r = outputs[i - first];
             r.entries.clear();
             r.tokens = 0;

@@ -21,6 +21,8 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
   options.tokenizer.lowercase = c.lowercase;
   options.min_count = c.min_count;
   options.max_vocab = c.max_vocab;
+  options.max_count_words = c.max_count_words;
+  options.progress_interval = c.progress_interval;
   options.threads = c.thread_count();
   PreparedCorpus prepared = prepare_corpus(options, log);
   TrainingData data;

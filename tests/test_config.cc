@@ -269,6 +269,7 @@ TEST(ConfigFlags, NamesAreUniqueDashedAndDocumented) {
                            "loss-log",
                            "min-count",
                            "max-vocab",
+                           "max-count-words",
                            "lowercase",
                            "sample",
                            "ns-exponent",

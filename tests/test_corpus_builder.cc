@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -298,6 +299,141 @@ TEST(CorpusBuilder, AChangedShardRebuildsTheCache) {
 
 // A corpus of 10M distinct words (and a few repeated ones) builds, and its vocabulary
 // round-trips through the vocabulary file.
+// Lines of `frequent` words, each `head_repeats` times, then `rare` words seen once each
+// with a frequent one after every tenth.
+std::string head_then_hapaxes(int frequent, int head_repeats, int rare) {
+  std::string t;
+  for (int r = 0; r < head_repeats; ++r) {
+    for (int w = 0; w < frequent; ++w) {
+      t += 'f';
+      t += std::to_string(w);
+      t += w % 10 == 9 ? '\n' : ' ';
+    }
+  }
+  for (int i = 0; i < rare; ++i) {
+    t += 'h';
+    t += std::to_string(i);
+    t += ' ';
+    if (i % 10 == 9) {
+      t += 'f';
+      t += std::to_string(i % frequent);
+      t += '\n';
+    }
+  }
+  return t;
+}
+
+std::vector<std::string> g_build_log;
+void keep_build_log(const std::string& line) { g_build_log.push_back(line); }
+
+// Each vocabulary word's count equals its tokens in the encoded file, and the header agrees.
+void expect_counts_match_the_encoding(const Vocab& vocab, const std::string& encoded_path,
+                                      const std::string& what) {
+  const EncodedCorpus corpus(encoded_path, vocab);
+  std::vector<std::uint64_t> seen(vocab.size(), 0);
+  for (std::size_t i = 0; i < corpus.entry_count(); ++i)
+    if (corpus.entries()[i] != kSentenceEnd) ++seen[corpus.entries()[i]];
+  EXPECT_EQ(seen, vocab.counts()) << what;
+  EXPECT_EQ(corpus.token_count(), vocab.total_count()) << what;
+}
+
+TEST(CorpusBuilder, PastTheCountingCapForgetsTheRarestWordsAsWord2vecDoes) {
+  test::TempDir dir;
+  const std::string text = dir.file("tail.txt");
+  test::write_file(text, head_then_hapaxes(30, 200, 3000));
+  const Reference want = reference(text, {}, 5, 0, dir.file("ref"));
+
+  // One thread, a cap of 100 words: the table is pruned again and again, each time above a
+  // higher count (word2vec.c's min_reduce), but never as high as the frequent words' 200
+  // from the head, so only hapaxes (under --min-count anyway) are forgotten: exact.
+  CorpusBuildOptions o;
+  o.min_count = 5;
+  o.threads = 1;
+  o.block_bytes = 512;
+  o.max_count_words = 100;
+  o.log = keep_build_log;
+  g_build_log.clear();
+  expect_same(build_encoded_corpus({text}, o, dir.file("one")), dir.file("one"), want,
+              "1 thread, cap 100");
+  ASSERT_FALSE(g_build_log.empty());
+  EXPECT_NE(g_build_log.back().find("counting held more than 100 distinct words per thread"),
+            std::string::npos)
+      << g_build_log.back();
+
+  // With more threads and a tighter cap the frequent words are forgotten too, in an order
+  // that depends on the threads: the counts are approximate, but each is the tokens encoded.
+  for (const unsigned threads : {2u, 7u}) {
+    o.threads = threads;
+    o.max_count_words = 60;
+    const std::string out = dir.file("many" + std::to_string(threads));
+    const Vocab got = build_encoded_corpus({text}, o, out);
+    const std::string what = std::to_string(threads) + " threads, cap 60";
+    expect_counts_match_the_encoding(got, out, what);
+    for (std::uint32_t id = 0; id < got.size(); ++id) {
+      EXPECT_GE(got.count(id), 5u) << what;
+      EXPECT_LE(got.count(id), want.vocab.count(want.vocab.find(got.word(id)))) << what;
+    }
+  }
+
+  // Under the cap nothing is forgotten and nothing is said.
+  o.threads = 2;
+  o.max_count_words = 100000;
+  g_build_log.clear();
+  expect_same(build_encoded_corpus({text}, o, dir.file("under")), dir.file("under"), want,
+              "2 threads under the cap");
+  for (const std::string& line : g_build_log)
+    EXPECT_EQ(line.find("counting held"), std::string::npos) << line;
+}
+
+TEST(CorpusBuilder, AGivenVocabularyIsNeverPruned) {
+  test::TempDir dir;
+  const std::string text = dir.file("tail.txt");
+  test::write_file(text, head_then_hapaxes(30, 200, 3000));
+  const Vocab vocab = Vocab::build(text, {}, 1, 0);  // every hapax is in it
+  CorpusBuildOptions o;
+  o.threads = 2;
+  o.block_bytes = 512;
+  o.max_count_words = 10;
+  o.vocab = &vocab;
+  build_encoded_corpus({text}, o, dir.file("given"));
+  EncodedCorpus::encode(text, vocab, {}, dir.file("ref"));
+  EXPECT_EQ(test::read_file(dir.file("given")), test::read_file(dir.file("ref")));
+}
+
+TEST(CorpusBuilder, ReportsProgressWithMegabytesWordsAndAnEta) {
+  test::TempDir dir;
+  const std::string text = dir.file("tricky.txt");
+  test::write_file(text, tricky_text());
+  const std::uint64_t bytes = std::filesystem::file_size(text);
+  CorpusBuildOptions o;
+  o.threads = 2;
+  o.block_bytes = 4096;
+  o.log = keep_build_log;
+  o.progress_interval = 1e-9;  // every poll, and the last line whatever the time taken
+  g_build_log.clear();
+  build_encoded_corpus({text}, o, dir.file("out"));
+  ASSERT_FALSE(g_build_log.empty());
+  const std::regex line(
+      R"(preparing: ([0-9.]+) of ([0-9.]+) MB \(([0-9.]+)%\), ([0-9.]+) MB/s, ([0-9.]+)M words/s, ETA ([0-9]+) s)");
+  std::smatch m;
+  const std::string& last = g_build_log.back();
+  ASSERT_TRUE(std::regex_match(last, m, line)) << last;
+  char megabytes[32];
+  std::snprintf(megabytes, sizeof megabytes, "%.1f", bytes / 1e6);
+  EXPECT_EQ(m[1].str(), megabytes) << last;
+  EXPECT_EQ(m[2].str(), megabytes) << last;
+  EXPECT_EQ(m[3].str(), "100.0") << last;
+  EXPECT_GT(std::stod(m[4].str()), 0.0) << last;
+  EXPECT_GT(std::stod(m[5].str()), 0.0) << last;
+  EXPECT_EQ(m[6].str(), "0") << last;
+
+  // A build shorter than the interval says nothing.
+  o.progress_interval = 1e9;
+  g_build_log.clear();
+  build_encoded_corpus({text}, o, dir.file("out"));
+  EXPECT_TRUE(g_build_log.empty()) << g_build_log.front();
+}
+
 TEST(CorpusBuilder, ATenMillionWordVocabularyBuildsAndRoundTrips) {
   test::TempDir dir;
   const std::size_t n = 10'000'000;

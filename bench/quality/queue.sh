@@ -2,6 +2,7 @@
 # Runs the experiments listed in a queue file one at a time (one training process at a time),
 # popping the first line each time, so lines can be appended while it runs. A line is
 #   NAME SEED [VAR=VALUE ...] [-- extra w2v train flags]
+# NAME fasttext... runs fasttext_run.sh, gensim... gensim_run.sh, anything else run.sh.
 # Stops when the queue is empty or at the UTC time STOP (HH:MM, default 00:50).
 # usage: bench/quality/queue.sh QUEUE_FILE
 set -uo pipefail
@@ -22,5 +23,10 @@ while :; do
     if [[ $p == -- ]]; then seen=1; elif ((seen)); then flags+=("$p"); else envs+=("$p"); fi
   done
   echo "queue: $(date -u +%T) start $line"
-  env "${envs[@]}" "$here/run.sh" "$name" "$seed" "${flags[@]}" || echo "queue: FAILED $line"
+  case $name in
+    fasttext*) runner=("$here/fasttext_run.sh" "$name") ;;  # the anchors, by name
+    gensim*) runner=("$here/gensim_run.sh") ;;
+    *) runner=("$here/run.sh" "$name") ;;
+  esac
+  env "${envs[@]}" "${runner[@]}" "$seed" "${flags[@]}" || echo "queue: FAILED $line"
 done

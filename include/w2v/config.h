@@ -38,6 +38,7 @@ struct TrainConfig {
   // Data.
   std::uint64_t min_count = 5;
   std::uint64_t max_vocab = 0;
+  std::uint64_t max_count_words = 0;  // distinct words held while counting; 0: from memory
   bool lowercase = false;
   double sample = 1e-3;
   double ns_exponent = 0.75;

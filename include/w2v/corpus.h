@@ -106,14 +106,21 @@ struct CorpusBuildOptions {
   TokenizerOptions tokenizer;
   std::uint64_t min_count = 5;
   std::size_t max_vocab = 0;
+  std::size_t max_count_words = 0;  // count_words_cap()
   const Vocab* vocab = nullptr;  // given: encode with it, count nothing
   unsigned threads = 0;          // 0: all cores
   std::string name;              // the corpus in error messages (the --corpus argument)
   // Tuning, for the tests: text bytes per block a thread tokenizes (0: 8 MiB), provisional
   // ids kept in memory before the rest spill to a scratch file (0: 2^30).
   std::size_t block_bytes = 0, memory_budget_ids = 0;
-  LogLine log = nullptr;  // a progress line per second
+  LogLine log = nullptr;          // progress lines
+  double progress_interval = 1.0;  // seconds between them
 };
+
+// The distinct words counting may hold, all threads together: `max_count_words`, or where
+// that is 0, as many as a quarter of the physical memory holds. Past it, each thread's table
+// forgets its rarest words (word2vec.c's vocabulary reduction).
+std::size_t count_words_cap(std::size_t max_count_words);
 
 // The vocabulary of the text `files` (one corpus, their bytes concatenated; compressed ones
 // decompressed while read: include/w2v/text_input.h) and its encoding at out_path, in one
@@ -121,7 +128,10 @@ struct CorpusBuildOptions {
 // into their own tables, writing provisional ids; once the counts are merged and the
 // vocabulary sorted and cut, one pass maps the provisional ids to the final ones. The
 // vocabulary and the file are those Vocab::build and EncodedCorpus::encode give, byte for
-// byte, whatever the thread count. Returns the vocabulary (the given one, if any).
+// byte, whatever the thread count, unless the corpus has more distinct words than
+// count_words_cap(): then the rarest are forgotten while counting (a log line says so), a
+// forgotten word's earlier tokens are not encoded, and the result depends on the thread
+// count. Returns the vocabulary (the given one, if any).
 Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBuildOptions& options,
                            const std::string& out_path);
 
@@ -134,8 +144,10 @@ struct CorpusOptions {
   TokenizerOptions tokenizer;
   std::uint64_t min_count = 5;
   std::size_t max_vocab = 0;
+  std::size_t max_count_words = 0;  // count_words_cap()
   unsigned threads = 0;  // for counting and encoding; 0: all cores
   bool rebuild = false;  // build the cache again even where it looks current
+  double progress_interval = 1.0;  // seconds between progress lines while preparing
 };
 
 struct PreparedCorpus {
