@@ -127,6 +127,7 @@ class WordTable {
   std::size_t size() const { return words_.size(); }
   std::string_view word(std::uint32_t id) const { return {bytes_of(id), length_of(id)}; }
 
+  static constexpr std::uint32_t kPruned = 0xFFFFFFFFu;
   // Forgets the words counted at most `max_count` times (word2vec.c's ReduceVocab) and
   // numbers the others anew in their old order: returns each old id's new id, or kPruned.
   std::vector<std::uint32_t> prune(std::uint64_t max_count) {
@@ -156,7 +157,6 @@ class WordTable {
     for (std::uint32_t id = 0; id < kept; ++id) place(id);
     return new_id;
   }
-  static constexpr std::uint32_t kPruned = 0xFFFFFFFFu;
   std::uint64_t hash(std::uint32_t id) const { return hashes_[id]; }
 
   std::vector<std::uint64_t> counts;
