@@ -109,7 +109,8 @@ std::vector<Flag> make_flags() {
       W2V_INT_FLAG("negative", negative, std::uint32_t,
                    "noise words per positive example (--loss ns)"),
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
-      Flag{"alpha", "X", "initial learning rate (0: 0.025 skip-gram, 0.05 CBOW)", false, false,
+      Flag{"alpha", "X", "initial learning rate (0: 0.05 skip-gram, 0.075 CBOW for ns with SGD on the CPU; "
+                "word2vec.c's 0.025 and 0.05 on a GPU and otherwise; 0.002 for Adam)", false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.alpha = parse_double(t, f);
            },

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "w2v/checkpoint.h"
 #include "w2v/error.h"
@@ -53,19 +54,21 @@ Progress::Options progress_options(const TrainConfig& c, std::uint64_t corpus_to
   return o;
 }
 
-TrainStats run_training(const TrainConfig& c, LogLine log,
+TrainStats run_training(const TrainConfig& given, LogLine log,
                         const std::function<int()>& stop_signal) {
   auto say = [&](const std::string& line) {
     if (log) log(line);
   };
-  const VectorFormat format = resolve_vector_format(c.format, c.output);
-  const std::filesystem::path out_dir = std::filesystem::path(c.output).parent_path();
+  const VectorFormat format = resolve_vector_format(given.format, given.output);
+  const std::filesystem::path out_dir = std::filesystem::path(given.output).parent_path();
   if (!out_dir.empty() && !std::filesystem::is_directory(out_dir))
-    throw_file_error(c.output, "its directory does not exist (--output)");
+    throw_file_error(given.output, "its directory does not exist (--output)");
 
   std::string announcement;
-  std::unique_ptr<Trainer> trainer = make_trainer(c, announcement);
+  std::unique_ptr<Trainer> trainer = make_trainer(given, announcement);
   say(announcement);
+  TrainConfig c = given;  // with the learning rate of the trainer that runs it
+  c.alpha = given.start_alpha(std::string_view(trainer->name()) == "cuda");
 
   const LogLine chatty = c.quiet ? nullptr : log;
   const TrainingData data = prepare_training_data(c, chatty);

@@ -56,7 +56,21 @@ TEST(ConfigParse, RequiredFlagsAloneGiveTheDefaults) {
   EXPECT_FALSE(c.tied);
   EXPECT_FALSE(c.lowercase);
   EXPECT_FALSE(c.quiet);
-  EXPECT_DOUBLE_EQ(c.start_alpha(), 0.025);
+  EXPECT_DOUBLE_EQ(c.start_alpha(), 0.05);
+}
+
+// The CPU trainer's negative sampling with SGD starts above word2vec.c's rates; the GPU
+// trainer, the other objectives and the other optimizers keep theirs.
+TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
+  EXPECT_DOUBLE_EQ(parse({}).start_alpha(), 0.05);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.075);
+  EXPECT_DOUBLE_EQ(parse({}).start_alpha(/*on_gpu=*/true), 0.025);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*on_gpu=*/true), 0.05);
+  EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(), 0.025);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--loss", "bce"}).start_alpha(), 0.05);
+  EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum"}).start_alpha(), 0.025);
+  EXPECT_DOUBLE_EQ(parse({"--optimizer", "adam"}).start_alpha(), 0.002);
+  EXPECT_DOUBLE_EQ(parse({"--alpha", "0.01"}).start_alpha(/*on_gpu=*/true), 0.01);
 }
 
 TEST(ConfigParse, SeparateAndInlineValues) {
@@ -151,7 +165,6 @@ TEST(ConfigParse, ModelLossAndDeviceNames) {
   EXPECT_EQ(parse({"--model", "skipgram"}).model, ModelKind::kSkipGram);
   EXPECT_EQ(parse({"--model", "sg"}).model, ModelKind::kSkipGram);
   EXPECT_EQ(parse({"--model", "cbow"}).model, ModelKind::kCbow);
-  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.05);
   EXPECT_EQ(parse({"--loss", "ns"}).loss, LossKind::kNegativeSampling);
   EXPECT_EQ(parse({"--loss", "softmax"}).loss, LossKind::kSoftmax);
   EXPECT_EQ(parse({"--device", "auto"}).device, DeviceKind::kAuto);

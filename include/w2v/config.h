@@ -50,7 +50,7 @@ struct TrainConfig {
   std::uint32_t negative = 5;
   bool tied = false;
   // Optimisation.
-  double alpha = 0;  // 0: 0.025 for skip-gram, 0.05 for CBOW (word2vec.c)
+  double alpha = 0;  // 0: start_alpha()'s default
   double min_alpha_fraction = 1e-4;
   OptimizerKind optimizer = OptimizerKind::kSgd;
   double momentum = 0.9;  // --optimizer momentum|nesterov
@@ -71,12 +71,19 @@ struct TrainConfig {
   double progress_interval = 1.0;   // seconds between progress lines
   bool quiet = false;
 
-  // word2vec.c's rates for SGD; Adam's steps do not scale with the gradient, so it starts
-  // lower (the d2l example's rate).
-  double start_alpha() const {
+  // --alpha, or the default of the trainer that runs it. word2vec.c's rates (0.025 skip-gram,
+  // 0.05 CBOW) undertrain corpora of millions to billions of words: the CPU trainer starts
+  // negative sampling with SGD higher, at 0.05 (fastText's rate) and 0.075 (bench/QUALITY.md,
+  // "Defaults"). The GPU trainer keeps word2vec.c's, which its thousands of concurrent
+  // updates stay stable at (README, the fused path). Adam's steps do not scale with the
+  // gradient, so it starts lower (the d2l example's rate).
+  double start_alpha(bool on_gpu = false) const {
     if (alpha > 0) return alpha;
     if (optimizer == OptimizerKind::kAdam) return 0.002;
-    return model == ModelKind::kCbow ? 0.05 : 0.025;
+    const bool higher =
+        !on_gpu && loss == LossKind::kNegativeSampling && optimizer == OptimizerKind::kSgd;
+    if (model == ModelKind::kCbow) return higher ? 0.075 : 0.05;
+    return higher ? 0.05 : 0.025;
   }
   std::uint32_t thread_count() const;
   std::uint32_t batch_rows() const { return batch > 0 ? batch : kDefaultBatchRows; }
