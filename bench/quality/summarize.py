@@ -13,8 +13,9 @@ rows = list(csv.DictReader(open(sys.argv[1] if len(sys.argv) > 1 else "/tmp/wq-r
 print("| variant | seed | analogy % | WS-353 | words/s | seconds | load before |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
+    wps = f"{int(r['words_per_sec']):,}" if r["words_per_sec"] else "-"
     print(f"| {r['name']} | {r['seed']} | {r['analogy']} | {r['ws353']} | "
-          f"{int(r['words_per_sec']):,} | {r['seconds']} | {r.get('load_before') or '-'} |")
+          f"{wps} | {r['seconds']} | {r.get('load_before') or '-'} |")
 
 by = collections.defaultdict(lambda: collections.defaultdict(list))
 order = []
@@ -28,16 +29,26 @@ def per_seed(name, k):
     return {s: st.mean(v[k] for v in runs) for s, runs in by[name].items()}
 
 
-base_a, base_w = per_seed("base", 0), per_seed("base", 1)
+def base_of(name):
+    """The unmodified w2v run a variant is compared with: same model and epochs."""
+    for prefix in ("sg5-", "cbow5-", "sg-"):
+        if name.startswith(prefix):
+            return prefix + "base"
+    if name.startswith("gensim-skipgram1") or name.startswith("fasttext-sg"):
+        return "sg-base"
+    return "base"
+
+
 # Variants whose random draws (subsampling, windows, noise words) differ from base's for the same
 # seed: a paired difference there is just another seed's luck, so they are compared with the
 # mean over base's seeds instead.
-OTHER_STREAM = {"redraw", "ns05", "gensim-4.4"}
+OTHER_STREAM = {"redraw", "ns05", "gensim-4.4", "gensim-skipgram1", "fasttext-cbow", "fasttext-sg"}
 print()
-print("| variant | runs (seeds) | analogy mean [min, max] | paired Δ analogy vs base (each seed) | "
+print("| variant | runs (seeds) | analogy mean [min, max] | paired Δ analogy vs its base (each seed) | "
       "WS-353 mean [min, max] | paired Δ WS-353 |")
 print("| --- | --- | --- | --- | --- | --- |")
 for name in order:
+    base_a, base_w = per_seed(base_of(name), 0), per_seed(base_of(name), 1)
     a, w = per_seed(name, 0), per_seed(name, 1)
     runs = sum(len(v) for v in by[name].values())
     seeds = sorted(a)
@@ -49,7 +60,7 @@ for name in order:
         dw = [w[s] - base_w[s] for s in seeds if s in base_w]
     av, wv = [a[s] for s in seeds], [w[s] for s in seeds]
     mark = " vs base mean" if name in OTHER_STREAM else ""
-    fmt_d = lambda d, p: ("—" if name == "base" else
+    fmt_d = lambda d, p: ("—" if name == base_of(name) or not d else
                           f"{st.mean(d):+.{p}f} ({', '.join(f'{x:+.{p}f}' for x in d)}){mark}")
     print(f"| {name} | {runs} ({','.join(map(str, seeds))}) | {st.mean(av):.2f} [{min(av):.2f}, "
           f"{max(av):.2f}] | {fmt_d(da, 2)} | {st.mean(wv):.4f} [{min(wv):.4f}, {max(wv):.4f}] | "
