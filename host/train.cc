@@ -2,12 +2,14 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "w2v/checkpoint.h"
 #include "w2v/error.h"
 #include "w2v/model.h"
+#include "w2v/trace.h"
 #include "w2v/trainer.h"
 #include "w2v/vectors.h"
 
@@ -71,7 +73,13 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   c.alpha = given.start_alpha(std::string_view(trainer->name()) == "cuda");
 
   const LogLine chatty = c.quiet ? nullptr : log;
+  std::optional<Trace> trace;
+  if (!c.trace.empty()) trace.emplace();
+  Trace* const timeline = trace ? &*trace : nullptr;
+  const std::uint32_t main_track = timeline ? timeline->track("main") : 0;
+  std::optional<Trace::Span> preparing(std::in_place, timeline, main_track, "prepare corpus");
   const TrainingData data = prepare_training_data(c, chatty);
+  preparing.reset();
   const Vocab& vocab = data.vocab;
   say("vocabulary " + std::to_string(vocab.size()) + " words, corpus " +
       std::to_string(data.corpus->token_count()) + " tokens; " + to_string(c.model) + "/" +
@@ -115,10 +123,21 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   progress_setup.loss_sum = resumed.loss_sum;
   progress_setup.loss_count = resumed.loss_count;
   Progress progress(progress_setup);
-  const TrainJob job{c, vocab, *data.corpus, data.tables, log, &control};
-  trainer->train(job, model, progress);
+  const TrainJob job{c, vocab, *data.corpus, data.tables, log, &control, timeline};
+  {
+    const Trace::Span training(timeline, main_track, "train");
+    trainer->train(job, model, progress);
+  }
   const TrainStats stats = progress.summary();
-  write_vectors(c.output, format, vocab.words(), model.input.data(), c.dim);
+  {
+    const Trace::Span writing(timeline, main_track, "write vectors");
+    write_vectors(c.output, format, vocab.words(), model.input.data(), c.dim);
+  }
+  if (trace) {
+    trace->write(c.trace);
+    say("wrote a timeline of " + std::to_string(trace->event_count()) + " spans to " + c.trace +
+        " (open it in ui.perfetto.dev)");
+  }
   say("wrote " + std::to_string(vocab.size()) + " vectors to " + c.output +
       (stats.stop_signal ? " (training stopped early by signal " +
                                std::to_string(stats.stop_signal) + ")"

@@ -280,6 +280,7 @@ TEST(ConfigFlags, NamesAreUniqueDashedAndDocumented) {
                            "vocab",
                            "cache-dir",
                            "loss-log",
+                           "trace",
                            "min-count",
                            "max-vocab",
                            "max-count-words",

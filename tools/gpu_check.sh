@@ -5,8 +5,8 @@
 # mode on the GPU, the CPU trainer and PyTorch beside them) on the text8 prefix and on the
 # Wikipedia cut. Logs go to $OUT (default gpu-logs/); $OUT/summary.md sums them up.
 #
-#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume bench e2e wiki synth1b
-#                                    (default: tests sanitize resume bench e2e wiki)
+#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench e2e wiki synth1b
+#                                    (default: tests sanitize resume trace bench e2e wiki)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-gpu-logs}
 mkdir -p "$out"
-stages=${*:-tests sanitize resume bench e2e wiki}
+stages=${*:-tests sanitize resume trace bench e2e wiki}
 want() { [[ " $stages " == *" $1 "* ]]; }
 status=0
 summary=$out/summary.md
@@ -114,6 +114,32 @@ if want resume; then
     echo "$f: $(build-gpu/w2v analogy "$dir/$f.bin" ../shared/data/questions-words.txt | grep '^total')"
   done | tee -a "$summary"
   excerpt "$out/resume-deterministic.log" 'stopped|resuming|exit|differ' 6
+fi
+
+if want trace; then
+  step "timelines (--trace, open in ui.perfetto.dev): where a step's time goes"
+  for path in modular fused; do
+    build-gpu/w2v train --corpus ../shared/data/text8_prefix.txt --cache-dir /tmp/w2v-trace \
+      --output /tmp/w2v-trace/$path.bin --device cuda --gpu-path $path --epochs 1 --sample 1e-4 \
+      --trace "$out/trace-$path.json" >"$out/trace-$path.log" 2>&1
+    record "trace $path" $?
+    # Busy time per track and span name: the top of each track.
+    python3 - "$out/trace-$path.json" <<'PY' 2>&1 | tee -a "$summary"
+import collections, json, sys
+events = json.load(open(sys.argv[1]))["traceEvents"]
+names = {e["tid"]: e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+busy = collections.Counter()
+count = collections.Counter()
+for e in events:
+    if e["ph"] == "X":
+        busy[(names[e["tid"]], e["name"])] += e["dur"]
+        count[(names[e["tid"]], e["name"])] += 1
+print("```")
+for (track, name), us in sorted(busy.items(), key=lambda kv: (kv[0][0], -kv[1]))[:40]:
+    print(f"{track:16} {name:28} {us / 1e3:10.1f} ms  {count[(track, name)]:7d} spans")
+print("```")
+PY
+  done
 fi
 
 if want bench; then

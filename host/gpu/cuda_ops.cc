@@ -74,14 +74,21 @@ GpuOps::Slot GpuOps::make_slot(std::size_t, std::size_t bytes, std::size_t loss_
 
 void GpuOps::begin_batch(Slot& s) {
   NvtxRange range("copy batch");
-  W2V_CUDA_CHECK(cudaMemcpyAsync(s.device, s.host, s.bytes, cudaMemcpyHostToDevice, copy_.get()));
+  {
+    const DeviceSpan span(*this, copy_track_, "copy batch", copy_.get());
+    W2V_CUDA_CHECK(
+        cudaMemcpyAsync(s.device, s.host, s.bytes, cudaMemcpyHostToDevice, copy_.get()));
+  }
   W2V_CUDA_CHECK(cudaEventRecord(s.copied, copy_.get()));
   W2V_CUDA_CHECK(cudaStreamWaitEvent(compute_.get(), s.copied, 0));
 }
 
 void GpuOps::end_batch(Slot& s) {
-  W2V_CUDA_CHECK(cudaMemcpyAsync(s.host_loss, s.loss, s.loss_floats * sizeof(float),
-                                 cudaMemcpyDeviceToHost, compute_.get()));
+  {
+    const DeviceSpan span(*this, compute_track_, "copy losses", compute_.get());
+    W2V_CUDA_CHECK(cudaMemcpyAsync(s.host_loss, s.loss, s.loss_floats * sizeof(float),
+                                   cudaMemcpyDeviceToHost, compute_.get()));
+  }
   W2V_CUDA_CHECK(cudaEventRecord(s.done, compute_.get()));
 }
 
@@ -89,12 +96,54 @@ bool GpuOps::batch_done(Slot& s, bool wait) {
   if (wait) {
     NvtxRange range("wait for batch");
     W2V_CUDA_CHECK(cudaEventSynchronize(s.done));
-    return true;
+  } else {
+    const cudaError_t status = cudaEventQuery(s.done);
+    if (status == cudaErrorNotReady) return false;
+    W2V_CUDA_CHECK(status);
   }
-  const cudaError_t status = cudaEventQuery(s.done);
-  if (status == cudaErrorNotReady) return false;
-  W2V_CUDA_CHECK(status);
+  if (trace_) resolve_trace();
   return true;
+}
+
+void GpuOps::attach_trace(Trace* trace) {
+  if (!trace || trace_) return;
+  copy_track_ = trace->track("copy stream");
+  compute_track_ = trace->track("compute stream");
+  trace_origin_.emplace(cudaEventDefault);
+  W2V_CUDA_CHECK(cudaEventRecord(trace_origin_->get(), compute_.get()));
+  W2V_CUDA_CHECK(cudaEventSynchronize(trace_origin_->get()));
+  trace_origin_us_ = trace->now_us();
+  trace_ = trace;
+}
+
+GpuOps::DeviceSpan::DeviceSpan(GpuOps& ops, std::uint32_t track, const char* name,
+                               cudaStream_t stream)
+    : stream_(stream) {
+  if (!ops.trace_) return;
+  span_ = &ops.pending_spans_.emplace_back(
+      TimedSpan{track, name, gpu::CudaEvent(cudaEventDefault), gpu::CudaEvent(cudaEventDefault)});
+  W2V_CUDA_CHECK(cudaEventRecord(span_->start.get(), stream_));
+}
+
+GpuOps::DeviceSpan::~DeviceSpan() noexcept(false) {
+  if (span_) W2V_CUDA_CHECK(cudaEventRecord(span_->end.get(), stream_));
+}
+
+// The spans whose work has finished, oldest first, placed on the trace's clock through the
+// origin event. A span still running (another stream's) waits for the next finished batch.
+void GpuOps::resolve_trace() {
+  while (!pending_spans_.empty()) {
+    TimedSpan& span = pending_spans_.front();
+    const cudaError_t status = cudaEventQuery(span.end.get());
+    if (status == cudaErrorNotReady) return;
+    W2V_CUDA_CHECK(status);
+    float start_ms = 0, end_ms = 0;
+    W2V_CUDA_CHECK(cudaEventElapsedTime(&start_ms, trace_origin_->get(), span.start.get()));
+    W2V_CUDA_CHECK(cudaEventElapsedTime(&end_ms, trace_origin_->get(), span.end.get()));
+    trace_->add(span.track, span.name, trace_origin_us_ + 1000.0 * start_ms,
+                1000.0 * (end_ms - start_ms));
+    pending_spans_.pop_front();
+  }
 }
 
 }  // namespace w2v

@@ -8,7 +8,9 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "w2v/kernels/cuda_resources.h"
 #include "w2v/kernels/fused_ns.h"
 #include "w2v/kernels/ops.h"
+#include "w2v/trace.h"
 
 namespace w2v {
 
@@ -63,10 +66,14 @@ class GpuOps {
   void end_batch(Slot& slot);
   bool batch_done(Slot& slot, bool wait);
   static NvtxRange scope(const char* name) { return NvtxRange(name); }
+  // From now on every copy, step and kernel is timed by CUDA events and added to `trace` on
+  // the "copy stream" and "compute stream" tracks once its batch is done.
+  void attach_trace(Trace* trace);
 
 #define W2V_CALL_LAUNCHER(op)                                                              \
   template <class... Args>                                                                 \
   auto op(Args&&... args)->decltype(gpu::op(std::forward<Args>(args)..., gpu::Launch())) { \
+    const DeviceSpan span(*this, compute_track_, #op, compute_.get());                     \
     return gpu::op(std::forward<Args>(args)..., launch_);                                  \
   }
   W2V_MODULAR_STEP_OPS(W2V_CALL_LAUNCHER)
@@ -75,6 +82,7 @@ class GpuOps {
   template <class... Args>
   auto fused_ns(Args&&... args)
       -> decltype(gpu::fused_ns(std::forward<Args>(args)..., gpu::Launch())) {
+    const DeviceSpan span(*this, compute_track_, "fused_ns", compute_.get());
     return gpu::fused_ns(std::forward<Args>(args)..., launch_);
   }
   static std::size_t fused_concurrency(const FusedShape& shape) {
@@ -82,6 +90,26 @@ class GpuOps {
   }
 
  private:
+  // --trace: a span of device work between two events recorded on `stream`, kept until both
+  // have happened (resolve_trace(), after each finished batch). Does nothing untraced.
+  struct TimedSpan {
+    std::uint32_t track;
+    const char* name;
+    gpu::CudaEvent start, end;
+  };
+  class DeviceSpan {
+   public:
+    DeviceSpan(GpuOps& ops, std::uint32_t track, const char* name, cudaStream_t stream);
+    ~DeviceSpan() noexcept(false);
+    DeviceSpan(const DeviceSpan&) = delete;
+    DeviceSpan& operator=(const DeviceSpan&) = delete;
+
+   private:
+    TimedSpan* span_ = nullptr;
+    cudaStream_t stream_;
+  };
+  void resolve_trace();
+
   // Device memory of any type.
   struct Bytes : gpu::DeviceBuffer<std::byte> {
     using gpu::DeviceBuffer<std::byte>::DeviceBuffer;
@@ -102,6 +130,11 @@ class GpuOps {
   std::deque<Bytes> device_;  // stable addresses while buffers are added
   std::deque<SlotMemory> slots_;
   gpu::Launch launch_;  // the compute stream, the workspace, cuBLAS
+  Trace* trace_ = nullptr;
+  std::uint32_t copy_track_ = 0, compute_track_ = 0;
+  std::optional<gpu::CudaEvent> trace_origin_;  // recorded when the trace was attached
+  double trace_origin_us_ = 0;                   // the trace's clock at that moment
+  std::deque<TimedSpan> pending_spans_;
 };
 
 }  // namespace w2v

@@ -14,6 +14,7 @@
 #include "gpu/fused_path.h"
 #include "gpu/modular_step.h"
 #include "w2v/reference.h"
+#include "w2v/trace.h"
 
 namespace w2v {
 
@@ -54,6 +55,8 @@ class HostOps {
   bool batch_done(Slot&, bool) { return true; }
   struct NoScope {};
   static NoScope scope(const char*) { return {}; }
+  // The twin's device work runs inside the driver's "enqueue step" span: nothing to add.
+  void attach_trace(Trace*) {}
 
 #define W2V_CALL_REFERENCE(op)                                              \
   template <class... Args>                                                  \

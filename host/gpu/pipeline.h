@@ -18,6 +18,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
+#include "w2v/trace.h"
 #include "w2v/trainer.h"
 
 namespace w2v {
@@ -37,7 +39,8 @@ namespace w2v {
 // the samplers fill (pinned on a GPU), its copy in the backend, and the batch's losses on
 // both sides; begin_batch uploads the block, end_batch downloads the losses and marks the
 // batch's end, batch_done says (or waits until) that end was reached. scope(name) is an RAII
-// trace range (NVTX on the GPU).
+// trace range (NVTX on the GPU); attach_trace(trace) asks the backend to add its device work
+// (copies, steps, kernels) to a --trace timeline.
 template <class Ops>
 concept PipelineOps = requires(Ops& ops, typename Ops::Slot& slot, std::size_t n, void* to,
                                const void* from) {
@@ -54,6 +57,7 @@ concept PipelineOps = requires(Ops& ops, typename Ops::Slot& slot, std::size_t n
   ops.end_batch(slot);
   { ops.batch_done(slot, true) } -> std::same_as<bool>;
   ops.scope("name");
+  ops.attach_trace(static_cast<Trace*>(nullptr));
 };
 
 // What a sampler reports with every packed batch, whatever the path: the corpus words it
@@ -105,6 +109,8 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   const TrainConfig& config = job.config;
   const TrainControl* control = job.control;
   const TrainerState* resume = control ? control->resume : nullptr;
+  Trace* const trace = job.trace;
+  if (trace) ops.attach_trace(trace);
   struct SlotState {
     typename Ops::Slot memory;
     typename Path::Packed packed;
@@ -132,12 +138,18 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   for (std::uint32_t t = 0; t < sampler_count; ++t) {
     samplers.emplace_back([&, t] {
       try {
+        const std::uint32_t track = trace ? trace->track("sampler " + std::to_string(t)) : 0;
         auto packer = path.make_packer(ranges[t], worker_seed(config.seed, t));
         if (resume) packer.restore(resume->walkers[t]);
         for (bool finished = false; !finished;) {
-          std::optional<std::size_t> s = ring.acquire_free();
+          std::optional<std::size_t> s;
+          {
+            Trace::Span span(trace, track, "wait for a free slot");
+            s = ring.acquire_free();
+          }
           if (!s) break;
           {
+            Trace::Span span(trace, track, "pack batch");
             [[maybe_unused]] auto traced = ops.scope("sample batch");
             slots[*s].packed = path.pack(packer, slots[*s].memory.host);
             if (save) {
@@ -164,10 +176,14 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   std::atomic<Clock::rep> last_save{Clock::now().time_since_epoch().count()};
   std::atomic<bool> done{false};
   std::thread driver([&] {
+    const std::uint32_t track = trace ? trace->track("driver") : 0;
     std::deque<std::size_t> in_flight;
     auto retire = [&](bool wait) {
       const std::size_t s = in_flight.front();
-      if (!ops.batch_done(slots[s].memory, wait)) return false;
+      {
+        Trace::Span span(wait ? trace : nullptr, track, "wait for the device");
+        if (!ops.batch_done(slots[s].memory, wait)) return false;
+      }
       const auto [sum, count] = path.loss(slots[s].packed, slots[s].memory.host_loss);
       progress.add(0, sum, count);
       in_flight.pop_front();
@@ -200,7 +216,11 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
         while (!in_flight.empty() && retire(false)) {
         }
         if (in_flight.size() + 1 >= slot_count) retire(true);
-        std::optional<std::size_t> s = ring.acquire_ready();
+        std::optional<std::size_t> s;
+        {
+          Trace::Span span(trace, track, "wait for a packed batch");
+          s = ring.acquire_ready();
+        }
         if (!s) break;
         SlotState& slot = slots[*s];
         if (progress.stopped() || slot.packed.empty()) {
@@ -209,13 +229,16 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
           if (progress.stopped()) break;
           continue;
         }
-        ops.begin_batch(slot.memory);
-        const float lr = static_cast<float>(progress.alpha());
         {
-          [[maybe_unused]] auto traced = ops.scope("train step");
-          path.step(slot.memory.device, slot.packed, lr, slot.memory.loss);
+          Trace::Span span(trace, track, "enqueue step");
+          ops.begin_batch(slot.memory);
+          const float lr = static_cast<float>(progress.alpha());
+          {
+            [[maybe_unused]] auto traced = ops.scope("train step");
+            path.step(slot.memory.device, slot.packed, lr, slot.memory.loss);
+          }
+          ops.end_batch(slot.memory);
         }
-        ops.end_batch(slot.memory);
         take(slot);
         in_flight.push_back(*s);
         if (config.profile_steps > 0 && ++batches >= config.profile_steps) break;

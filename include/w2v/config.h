@@ -32,6 +32,7 @@ struct TrainConfig {
   std::string vocab;
   std::string cache_dir;
   std::string loss_log;
+  std::string trace;  // --trace: Chrome trace-event JSON of the run
   std::string checkpoint;         // where to save checkpoints ("" = none)
   double checkpoint_every = 600;  // seconds between checkpoints
   std::string resume;             // a checkpoint to continue from

@@ -11,6 +11,7 @@
 #include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
+#include "w2v/trace.h"
 #include "w2v/vocab.h"
 
 namespace w2v {
@@ -35,6 +36,7 @@ struct TrainJob {
   const SamplingTables& tables;
   LogLine log = nullptr;  // where a trainer says how it runs (the GPU trainer's setup line)
   const TrainControl* control = nullptr;
+  Trace* trace = nullptr;  // --trace: the timeline its threads and streams add to
 };
 
 class Trainer {

@@ -1,0 +1,177 @@
+// --trace (include/w2v/trace.h): the Chrome trace-event file, the GPU pipeline's sampler and
+// driver tracks on its CPU twin, and the binary's main track. (The copy and compute streams'
+// spans need a GPU: they come from CUDA events in host/gpu/cuda_ops.cc.)
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gpu/host_ops.h"
+#include "support/run_w2v.h"
+#include "support/temp_dir.h"
+#include "support/training.h"
+#include "w2v/trace.h"
+
+namespace w2v {
+namespace {
+
+struct Span {
+  std::string track, name;
+  double start = 0, duration = 0;
+};
+
+// Reads a trace file as Trace::write lays it out (one event per line), failing the test on
+// any line that is not exactly a metadata or a complete event.
+std::vector<Span> read_trace(const std::string& path) {
+  const std::vector<std::string> lines = test::split_lines(test::read_file(path));
+  EXPECT_GE(lines.size(), 3u);
+  if (lines.size() < 3) return {};
+  EXPECT_EQ(lines.front(), "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+  EXPECT_EQ(lines.back(), "]}");
+  const std::regex track_name(
+      R"re(\{"ph":"M","pid":1,"tid":(\d+),"name":"thread_name","args":\{"name":"((?:[^"\\]|\\.)*)"\}\})re");
+  const std::regex sort_index(
+      R"re(\{"ph":"M","pid":1,"tid":\d+,"name":"thread_sort_index","args":\{"sort_index":\d+\}\})re");
+  const std::regex process(
+      R"re(\{"ph":"M","pid":1,"name":"process_name","args":\{"name":"w2v"\}\})re");
+  const std::regex event(
+      R"re(\{"ph":"X","pid":1,"tid":(\d+),"name":"([^"\\]*)","ts":([0-9.]+),"dur":([0-9.]+)\})re");
+  std::map<std::string, std::string> tracks;
+  std::vector<Span> spans;
+  for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
+    std::smatch m;
+    std::string line = lines[i];
+    // Every event but the last is followed by a comma.
+    const bool comma = !line.empty() && line.back() == ',';
+    EXPECT_EQ(comma, i + 2 < lines.size()) << "line " << i << ": " << line;
+    if (comma) line.pop_back();
+    if (std::regex_match(line, m, track_name)) {
+      tracks[m[1]] = std::regex_replace(m[2].str(), std::regex(R"(\\(.))"), "$1");
+    } else if (std::regex_match(line, m, event)) {
+      spans.push_back({m[1], m[2], std::stod(m[3]), std::stod(m[4])});
+    } else {
+      EXPECT_TRUE(std::regex_match(line, sort_index) || std::regex_match(line, process))
+          << "line " << i << ": " << line;
+    }
+  }
+  for (Span& s : spans) {
+    EXPECT_EQ(tracks.count(s.track), 1u) << "span on an unnamed track " << s.track;
+    s.track = tracks[s.track];
+  }
+  return spans;
+}
+
+std::map<std::string, int> count_by(const std::vector<Span>& spans, const std::string& track) {
+  std::map<std::string, int> counts;
+  for (const Span& s : spans)
+    if (s.track == track) ++counts[s.name];
+  return counts;
+}
+
+// Spans of one thread follow each other: none starts before the previous one ended.
+void expect_sequential(const std::vector<Span>& spans, const std::string& track) {
+  double end = 0;
+  for (const Span& s : spans) {
+    if (s.track != track) continue;
+    EXPECT_GE(s.start + 1e-3, end) << track << ": " << s.name << " overlaps the span before";
+    end = s.start + s.duration;
+  }
+}
+
+TEST(Trace, OneTrackPerThreadAndEverySpanInTheFile) {
+  test::TempDir dir;
+  Trace trace;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&trace, t] {
+      const std::uint32_t track = trace.track("worker \"" + std::to_string(t) + "\"");
+      for (int i = 0; i < 50; ++i) {
+        const Trace::Span span(&trace, track, "work");
+      }
+    });
+  for (auto& th : threads) th.join();
+  trace.add(trace.track("main"), "explicit", 10.0, 2.5);
+  EXPECT_EQ(trace.event_count(), 151u);
+  trace.write(dir.file("t.json"));
+
+  // Quotes in a track name are escaped.
+  EXPECT_NE(test::read_file(dir.file("t.json")).find(R"("name":"worker \"2\"")"),
+            std::string::npos);
+  const std::vector<Span> spans = read_trace(dir.file("t.json"));
+  ASSERT_EQ(spans.size(), 151u);
+  for (int t = 0; t < 3; ++t) {
+    const std::string track = "worker \"" + std::to_string(t) + "\"";
+    EXPECT_EQ(count_by(spans, track), (std::map<std::string, int>{{"work", 50}})) << track;
+    expect_sequential(spans, track);
+  }
+  EXPECT_EQ(spans.back().track, "main");
+  EXPECT_EQ(spans.back().name, "explicit");
+  EXPECT_DOUBLE_EQ(spans.back().start, 10.0);
+  EXPECT_DOUBLE_EQ(spans.back().duration, 2.5);
+}
+
+TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
+  test::TempDir dir;
+  TrainConfig c = test::base_config();
+  c.batch = 256;
+  c.sampler_threads = 2;
+  c.epochs = 1;
+  c.gpu_path = GpuPathKind::kModular;
+  Trace trace;
+  test::train_prefix(c, 1'000'000, [&](const TrainJob& job, Model& model, Progress& progress) {
+    TrainJob traced = job;
+    traced.trace = &trace;
+    train_modular_on_host(traced, model, progress);
+  });
+  trace.write(dir.file("pipeline.json"));
+  const std::vector<Span> spans = read_trace(dir.file("pipeline.json"));
+  const std::map<std::string, int> driver = count_by(spans, "driver");
+  ASSERT_GT(driver.count("enqueue step"), 0u);
+  EXPECT_GT(driver.at("enqueue step"), 10) << "a batch of 256 centers: many steps in 1 MB";
+  EXPECT_GE(driver.at("wait for a packed batch"), driver.at("enqueue step"));
+  int packed = 0;
+  for (const char* sampler : {"sampler 0", "sampler 1"}) {
+    const std::map<std::string, int> own = count_by(spans, sampler);
+    ASSERT_GT(own.count("pack batch"), 0u) << sampler;
+    packed += own.at("pack batch");
+    EXPECT_EQ(own.at("wait for a free slot"), own.at("pack batch")) << sampler;
+    expect_sequential(spans, sampler);
+  }
+  // Every step's batch was packed; the samplers' last, empty batches are never stepped.
+  EXPECT_GE(packed, driver.at("enqueue step"));
+  EXPECT_LE(packed, driver.at("enqueue step") + 2);
+  expect_sequential(spans, "driver");
+}
+
+TEST(Trace, TheBinaryWritesItsMainTrack) {
+  test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text += 'w';
+    text += std::to_string(i % 97);
+    text += i % 11 ? ' ' : '\n';
+  }
+  test::write_file(dir.file("c.txt"), text);
+  const test::RunResult r = test::run_w2v(
+      {"train", "--corpus", dir.file("c.txt"), "--output", dir.file("v.txt"), "--epochs", "1",
+       "--dim", "8", "--threads", "2", "--device", "cpu", "--trace", dir.file("run.json")});
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_NE(r.err.find("wrote a timeline of 3 spans to " + dir.file("run.json")),
+            std::string::npos)
+      << r.err;
+  const std::vector<Span> spans = read_trace(dir.file("run.json"));
+  std::vector<std::string> names;
+  for (const Span& s : spans) {
+    EXPECT_EQ(s.track, "main");
+    names.push_back(s.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"prepare corpus", "train", "write vectors"}));
+  expect_sequential(spans, "main");
+}
+
+}  // namespace
+}  // namespace w2v
