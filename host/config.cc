@@ -85,8 +85,8 @@ std::vector<Flag> make_flags() {
                       "write progress as CSV (words,seconds,alpha,loss,words_per_sec)"),
       W2V_STRING_FLAG(trace, "FILE",
                       "write a timeline of the run (Chrome trace-event JSON, for Perfetto): "
-                      "preparation, training and output, and on a GPU every sampler, copy, "
-                      "step and kernel"),
+                      "preparation, training and output, every CPU worker, and on a GPU every "
+                      "sampler, copy and kernel"),
       W2V_STRING_FLAG(checkpoint, "FILE",
                       "save the training state here every --checkpoint-every seconds and when "
                       "stopped by SIGINT/SIGTERM"),

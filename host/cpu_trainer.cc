@@ -173,7 +173,9 @@ class Worker {
         out_(model.output_data()),
         grad_(dim_),
         hidden_(dim_),
-        targets_(std::max<std::size_t>(c_.negative + 1, 2 * c_.window)) {
+        targets_(std::max<std::size_t>(c_.negative + 1, 2 * c_.window)),
+        trace_(job.trace),
+        track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
     if (c_.loss != LossKind::kNegativeSampling) logits_.resize(vocab_);
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
@@ -191,6 +193,7 @@ class Worker {
   // the uninterrupted one exactly.
   void run() {
     alpha_ = static_cast<float>(progress_.alpha());
+    if (trace_) trained_since_ = trace_->now_us();
     while (!progress_.stopped()) {
       if (!stream_.next(sentence_, words_)) {
         flush();
@@ -202,6 +205,7 @@ class Worker {
         flush();
         if (gate_.requested()) {
           published_ = stream_.state();
+          const Trace::Span paused(trace_, track_, "paused for a checkpoint");
           gate_.wait_here();
         }
       }
@@ -209,7 +213,13 @@ class Worker {
   }
 
  private:
+  // A --trace span per flush: the time its words took.
   void flush() {
+    if (trace_) {
+      const double now = trace_->now_us();
+      if (trained_since_ >= 0) trace_->add(track_, "train", trained_since_, now - trained_since_);
+      trained_since_ = now;
+    }
     progress_.add(words_, loss_sum_, loss_count_);
     words_ = 0;
     loss_sum_ = 0;
@@ -326,6 +336,9 @@ class Worker {
   float alpha_ = 0;
   std::uint64_t words_ = 0, loss_count_ = 0;
   double loss_sum_ = 0;
+  Trace* trace_;
+  std::uint32_t track_;
+  double trained_since_ = -1;  // µs on the trace's clock
 };
 
 }  // namespace
@@ -372,7 +385,9 @@ void CpuTrainer::train(const TrainJob& job, Model& model, Progress& progress) {
 
   using Clock = std::chrono::steady_clock;
   auto last_save = Clock::now();
+  const std::uint32_t monitor_track = job.trace ? job.trace->track("monitor") : 0;
   auto save = [&] {
+    const Trace::Span saving(job.trace, monitor_track, "save checkpoint");
     TrainerState state;
     state.words_done = progress.words_done();
     state.loss_sum = progress.loss_sum();
