@@ -205,8 +205,11 @@ class Worker {
         flush();
         if (gate_.requested()) {
           published_ = stream_.state();
-          const Trace::Span paused(trace_, track_, "paused for a checkpoint");
-          gate_.wait_here();
+          {
+            const Trace::Span paused(trace_, track_, "paused for a checkpoint");
+            gate_.wait_here();
+          }
+          if (trace_) trained_since_ = trace_->now_us();
         }
       }
     }

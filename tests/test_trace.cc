@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gpu/host_ops.h"
+#include "w2v/cpu_trainer.h"
 #include "support/run_w2v.h"
 #include "support/temp_dir.h"
 #include "support/training.h"
@@ -145,6 +146,37 @@ TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
   EXPECT_GE(packed, driver.at("enqueue step"));
   EXPECT_LE(packed, driver.at("enqueue step") + 2);
   expect_sequential(spans, "driver");
+}
+
+// Checkpoints pause the CPU workers: the pauses and the saves are on the timeline, and a
+// worker's training spans never cover its pauses.
+TEST(Trace, CpuWorkersShowTheirPausesForCheckpoints) {
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
+  test::TempDir dir;
+  TrainConfig c = test::base_config();
+  c.threads = 2;
+  c.epochs = 2;
+  Trace trace;
+  TrainControl control;
+  control.save_every_seconds = 0.02;
+  int saves = 0;
+  control.save = [&](const TrainerState&, const Model&) { ++saves; };
+  test::train_prefix(c, 2'000'000, [&](const TrainJob& job, Model& model, Progress& progress) {
+    TrainJob traced = job;
+    traced.trace = &trace;
+    traced.control = &control;
+    CpuTrainer().train(traced, model, progress);
+  });
+  trace.write(dir.file("cpu.json"));
+  const std::vector<Span> spans = read_trace(dir.file("cpu.json"));
+  ASSERT_GT(saves, 0) << "the run was too short for a checkpoint";
+  EXPECT_EQ(count_by(spans, "monitor")["save checkpoint"], saves);
+  for (const char* worker : {"worker 0", "worker 1"}) {
+    std::map<std::string, int> own = count_by(spans, worker);
+    EXPECT_GT(own["train"], 10) << worker;
+    EXPECT_GT(own["paused for a checkpoint"], 0) << worker;
+    expect_sequential(spans, worker);
+  }
 }
 
 TEST(Trace, TheBinaryWritesItsMainTrack) {
