@@ -3,6 +3,7 @@
 // spans need a GPU: they come from CUDA events in host/gpu/cuda_ops.cc.)
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <regex>
 #include <string>
@@ -82,6 +83,21 @@ void expect_sequential(const std::vector<Span>& spans, const std::string& track)
   }
 }
 
+// Trains on the first `bytes` of text8 through `train`, given the job with a trace on, and
+// reads back the trace it wrote.
+std::vector<Span> traced_training(const TrainConfig& c, std::size_t bytes,
+                                  const std::function<void(TrainJob&, Model&, Progress&)>& train) {
+  test::TempDir dir;
+  Trace trace;
+  test::train_prefix(c, bytes, [&](const TrainJob& job, Model& model, Progress& progress) {
+    TrainJob traced = job;
+    traced.trace = &trace;
+    train(traced, model, progress);
+  });
+  trace.write(dir.file("trace.json"));
+  return read_trace(dir.file("trace.json"));
+}
+
 TEST(Trace, OneTrackPerThreadAndEverySpanInTheFile) {
   test::TempDir dir;
   Trace trace;
@@ -116,20 +132,15 @@ TEST(Trace, OneTrackPerThreadAndEverySpanInTheFile) {
 
 TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
   if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
-  test::TempDir dir;
   TrainConfig c = test::base_config();
   c.batch = 256;
   c.sampler_threads = 2;
   c.epochs = 1;
   c.gpu_path = GpuPathKind::kModular;
-  Trace trace;
-  test::train_prefix(c, 1'000'000, [&](const TrainJob& job, Model& model, Progress& progress) {
-    TrainJob traced = job;
-    traced.trace = &trace;
-    train_modular_on_host(traced, model, progress);
-  });
-  trace.write(dir.file("pipeline.json"));
-  const std::vector<Span> spans = read_trace(dir.file("pipeline.json"));
+  const std::vector<Span> spans =
+      traced_training(c, 1'000'000, [](TrainJob& job, Model& model, Progress& progress) {
+        train_modular_on_host(job, model, progress);
+      });
   const std::map<std::string, int> driver = count_by(spans, "driver");
   ASSERT_GT(driver.count("enqueue step"), 0u);
   EXPECT_GT(driver.at("enqueue step"), 10) << "a batch of 256 centers: many steps in 1 MB";
@@ -152,23 +163,18 @@ TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
 // worker's training spans never cover its pauses.
 TEST(Trace, CpuWorkersShowTheirPausesForCheckpoints) {
   if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
-  test::TempDir dir;
   TrainConfig c = test::base_config();
   c.threads = 2;
   c.epochs = 2;
-  Trace trace;
   TrainControl control;
   control.save_every_seconds = 0.02;
   int saves = 0;
   control.save = [&](const TrainerState&, const Model&) { ++saves; };
-  test::train_prefix(c, 2'000'000, [&](const TrainJob& job, Model& model, Progress& progress) {
-    TrainJob traced = job;
-    traced.trace = &trace;
-    traced.control = &control;
-    CpuTrainer().train(traced, model, progress);
-  });
-  trace.write(dir.file("cpu.json"));
-  const std::vector<Span> spans = read_trace(dir.file("cpu.json"));
+  const std::vector<Span> spans =
+      traced_training(c, 2'000'000, [&](TrainJob& job, Model& model, Progress& progress) {
+        job.control = &control;
+        CpuTrainer().train(job, model, progress);
+      });
   ASSERT_GT(saves, 0) << "the run was too short for a checkpoint";
   EXPECT_EQ(count_by(spans, "monitor")["save checkpoint"], saves);
   for (const char* worker : {"worker 0", "worker 1"}) {

@@ -7,30 +7,22 @@
 #   CORPUS     training text (default /tmp/wiki.txt: xz -dc enwiki2015_60m.txt.xz)
 #   RESULTS    CSV the row is appended to (default /tmp/wq-results.csv)
 #   MODEL      cbow (default) or skipgram;  EPOCHS  default 3
+#   ALPHA      the anchors' (gensim_run.sh, fasttext_run.sh) rate: default 0.05 CBOW, 0.025
+#              skip-gram
 # Variant switches of the experimental copy are environment variables (W2V_Q_*), passed
 # through unchanged; NAME should say which are set.
 set -euo pipefail
 name=$1 seed=$2; shift 2
-w2v=${W2V:-/tmp/w2v-quality/build/w2v}
-corpus=${CORPUS:-/tmp/wiki.txt}
-results=${RESULTS:-/tmp/wq-results.csv}
-data=/work/shared/data
-model=${MODEL:-cbow}
-epochs=${EPOCHS:-3}
+source "$(dirname "$0")/common.sh"
 out=/tmp/wq-out/$name.$seed
-mkdir -p /tmp/wq-out /tmp/wq-cache
-[[ -f $results ]] || echo "name,seed,analogy,ws353,words_per_sec,seconds,env,flags,load_before" > "$results"
-load=$(cut -d' ' -f1 /proc/loadavg)
+mkdir -p /tmp/wq-cache
 nice -n 10 "$w2v" train --corpus "$corpus" --output "$out.bin" --model "$model" --dim 100 --window 5 \
   --negative 5 --sample 1e-4 --min-count 5 --epochs "$epochs" --threads 2 --device cpu --seed "$seed" \
   --cache-dir /tmp/wq-cache --quiet "$@" > "$out.train.log" 2>&1
-nice -n 10 "$w2v" analogy "$out.bin" $data/questions-words.txt --restrict 30000 > "$out.analogy.log" 2>&1
-nice -n 10 "$w2v" similarity "$out.bin" $data/wordsim353.tsv > "$out.ws.log" 2>&1
+score "$out.bin" "$out"
 line=$(grep -E '^(trained|stopped)' "$out.train.log" | tail -1)
 wps=$(sed -E 's/.*: ([0-9]+) words\/s.*/\1/' <<<"$line")
 secs=$(sed -E 's/.* in ([0-9.]+) s.*/\1/' <<<"$line")
-an=$(awk '/^total accuracy/ {print $3}' "$out.analogy.log")
-ws=$(awk '/^spearman/ {print $2}' "$out.ws.log")
 envs=$(env | grep '^W2V_Q_' | sort | tr '\n' ' ' || true)
 [[ $model != cbow || $epochs != 3 ]] && envs="$envs model=$model epochs=$epochs"
 [[ -n ${W2V_Q_LABEL:-} ]] && envs="$envs $W2V_Q_LABEL"
