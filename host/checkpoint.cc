@@ -108,6 +108,7 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   s.emplace_back("--sampler-threads", std::to_string(c.sampler_thread_count()));
   add_flags({"gpu-path", "fused-tokens", "fused-update", "batch", "scatter", "repeat-cap",
              "deterministic"});
+  if (trainer == "twin") add_flags({"twin-warps"});
   return s;
 }
 

@@ -36,7 +36,8 @@ constexpr Choice<LossKind> kLosses[] = {{"ns", LossKind::kNegativeSampling},
 constexpr Choice<DeviceKind> kDevices[] = {{"auto", DeviceKind::kAuto},
                                            {"cpu", DeviceKind::kCpu},
                                            {"cuda", DeviceKind::kCuda},
-                                           {"gpu", DeviceKind::kCuda}};
+                                           {"gpu", DeviceKind::kCuda},
+                                           {"twin", DeviceKind::kTwin}};
 constexpr Choice<OptimizerKind> kOptimizers[] = {{"sgd", OptimizerKind::kSgd},
                                                  {"momentum", OptimizerKind::kMomentum},
                                                  {"nesterov", OptimizerKind::kNesterov},
@@ -113,8 +114,10 @@ std::vector<Flag> make_flags() {
       W2V_INT_FLAG("negative", negative, std::uint32_t,
                    "noise words per positive example (--loss ns)"),
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
-      Flag{"alpha", "X", "initial learning rate (0: 0.05 skip-gram, 0.075 CBOW for ns with SGD on the CPU; "
-                "word2vec.c's 0.025 and 0.05 on a GPU and otherwise; 0.002 for Adam)", false, false,
+      Flag{"alpha", "X",
+           "initial learning rate (0: 0.05 skip-gram, 0.075 CBOW for ns with SGD on the CPU and "
+           "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise; 0.002 for Adam)",
+           false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.alpha = parse_double(t, f);
            },
@@ -137,8 +140,10 @@ std::vector<Flag> make_flags() {
                     (c.threads ? "" : " (" + std::to_string(c.thread_count()) + " here)");
            }},
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
-      W2V_CHOICE_FLAG("device", "auto|cpu|cuda", device, kDevices,
-                      "where to train; auto uses a CUDA GPU when there is one"),
+      W2V_CHOICE_FLAG("device", "auto|cpu|cuda|twin", device, kDevices,
+                      "where to train; auto uses a CUDA GPU when there is one; twin runs the "
+                      "GPU trainer's algorithm on the CPU (slow: for judging its quality "
+                      "without a GPU)"),
       W2V_CHOICE_FLAG("gpu-path", "auto|fused|modular", gpu_path, kGpuPaths,
                       "GPU trainer, --loss ns: the fused kernels (whole sentences per warp) or "
                       "the kernel library's ops one by one; auto: fused where it supports the "
@@ -171,14 +176,26 @@ std::vector<Flag> make_flags() {
       W2V_CHOICE_FLAG("scatter", "atomic|sorted", scatter, kScatters,
                       "GPU trainer: add row gradients with atomics (fast) or sorted and reduced "
                       "(bit-identical)"),
-      W2V_INT_FLAG(
-          "repeat-cap", repeat_cap, std::uint32_t,
-          "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
-          "on the fused path, the expected changes of concurrent warps) gets N/k of "
-          "each, so frequent words' summed steps do not overshoot (0: no cap)"),
+      Flag{"repeat-cap", "N|auto",
+           "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
+           "on the fused path, the expected changes of concurrent warps) gets N/k of each, so "
+           "frequent words' summed steps do not overshoot (0: no cap; auto: 8 on the fused "
+           "path, 32 on the modular path)",
+           false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             c.repeat_cap =
+                 t == "auto" ? TrainConfig::kAutoRepeatCap : parse_integer<std::uint32_t>(t, f);
+           },
+           [](const TrainConfig& c) {
+             return c.repeat_cap == TrainConfig::kAutoRepeatCap ? std::string("auto")
+                                                                : std::to_string(c.repeat_cap);
+           }},
       W2V_SWITCH("deterministic", deterministic,
                  "GPU trainer: sorted scatter and one sampler thread, so two runs with the same "
                  "seed give identical vectors"),
+      W2V_INT_FLAG("twin-warps", twin_warps, std::uint32_t,
+                   "--device twin, fused path: warps run in lock step, as many as the GPU holds "
+                   "at once (1584: an H200 at dim <= 128)"),
       W2V_INT_FLAG("profile-steps", profile_steps, std::uint64_t,
                    "GPU trainer: stop after N batches, for nsys/ncu (0: train to the end)"),
       W2V_REAL_FLAG("progress-interval", progress_interval, "seconds between progress lines"),
@@ -231,6 +248,7 @@ void validate(const TrainConfig& c) {
   need(c.threads <= 4096, "threads", "at most 4096", std::to_string(c.threads));
   need(c.sampler_threads <= 256, "sampler-threads", "at most 256",
        std::to_string(c.sampler_threads));
+  need(c.twin_warps >= 1, "twin-warps", "at least 1", std::to_string(c.twin_warps));
   need(c.fused_tokens >= kMaxSentenceTokens && c.fused_tokens <= (1u << 28), "fused-tokens",
        "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
        std::to_string(c.fused_tokens));

@@ -38,9 +38,11 @@ void Progress::add(std::uint64_t words, double loss_sum, std::uint64_t loss_coun
   if (!std::isfinite(loss_sum)) stop_.store(true, std::memory_order_relaxed);
 }
 
-double Progress::alpha() const {
+double Progress::alpha() const { return alpha_after(0); }
+
+double Progress::alpha_after(std::uint64_t more_words) const {
   return scheduled_alpha(options_.start_alpha, options_.min_alpha_fraction,
-                         words_.load(std::memory_order_relaxed), options_.total_words);
+                         words_.load(std::memory_order_relaxed) + more_words, options_.total_words);
 }
 
 namespace {

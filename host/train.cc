@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "gpu/fused_path.h"
 #include "w2v/checkpoint.h"
 #include "w2v/error.h"
 #include "w2v/model.h"
@@ -69,8 +70,10 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   std::string announcement;
   std::unique_ptr<Trainer> trainer = make_trainer(given, announcement);
   say(announcement);
-  TrainConfig c = given;  // with the learning rate of the trainer that runs it
-  c.alpha = given.start_alpha(std::string_view(trainer->name()) == "cuda");
+  // With the learning rate of the trainer (and GPU path) that runs it.
+  const bool on_gpu = std::string_view(trainer->name()) != "cpu";
+  TrainConfig c = given;
+  c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !use_fused_path(given));
 
   const LogLine chatty = c.quiet ? nullptr : log;
   std::optional<Trace> trace;
@@ -92,6 +95,8 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
     say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +
         " words will be slow (consider --max-vocab or ns)");
 
+  if (on_gpu && use_fused_path(c))
+    c.sampler_threads = fused_sampler_threads(c, vocab, data.tables, c.sampler_thread_count());
   const CheckpointSettings settings = checkpoint_settings(c, trainer->name(), vocab, *data.corpus);
   TrainControl control;
   control.stop_signal = stop_signal;
@@ -139,9 +144,9 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
         " (open it in ui.perfetto.dev)");
   }
   say("wrote " + std::to_string(vocab.size()) + " vectors to " + c.output +
-      (stats.stop_signal ? " (training stopped early by signal " +
-                               std::to_string(stats.stop_signal) + ")"
-                         : ""));
+      (stats.stop_signal
+           ? " (training stopped early by signal " + std::to_string(stats.stop_signal) + ")"
+           : ""));
   if (stats.stop_signal && !c.checkpoint.empty())
     say("continue with the same flags and --resume " + c.checkpoint);
   return stats;

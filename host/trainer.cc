@@ -1,6 +1,7 @@
 #include "w2v/trainer.h"
 
 #include "gpu/fused_path.h"
+#include "gpu/host_ops.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/error.h"
 #include "w2v/kernels/device.h"
@@ -19,15 +20,28 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
     return std::make_unique<CpuTrainer>();
   };
   if (config.device == DeviceKind::kCpu) return cpu("--device cpu");
+  auto check_fused = [&] {
+    if (config.gpu_path == GpuPathKind::kFused)
+      if (std::string why = fused_unsupported(config); !why.empty())
+        throw Error("--gpu-path fused: the fused kernels cannot train this configuration: " + why);
+  };
+  if (config.device == DeviceKind::kTwin) {
+    check_fused();
+    announcement = "device: twin (the GPU trainer's " +
+                   std::string(use_fused_path(config)
+                                   ? "fused path on the CPU, " + std::to_string(config.twin_warps) +
+                                         " warps in lock step"
+                                   : "modular path on the CPU") +
+                   ")";
+    return make_twin_trainer();
+  }
   const gpu::DeviceInfo cuda = gpu::probe_device();
   if (!cuda.available) {
     if (config.device == DeviceKind::kCuda)
       throw Error("--device cuda: no usable CUDA device (" + cuda.description + ")");
     return cpu("no CUDA device: " + cuda.description);
   }
-  if (config.gpu_path == GpuPathKind::kFused)
-    if (std::string why = fused_unsupported(config); !why.empty())
-      throw Error("--gpu-path fused: the fused kernels cannot train this configuration: " + why);
+  check_fused();
   announcement = "device: cuda (" + cuda.description + ")";
   return make_gpu_trainer();
 }

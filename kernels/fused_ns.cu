@@ -97,7 +97,7 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
 
 template <int kPerLane, int kTargets, bool kCbow>
 __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
-                            int i, int lane, float& loss, float& examples) {
+                            float alpha, int i, int lane, float& loss, float& examples) {
   const Philox4x32 first = fused_draw(a.step.seed, a.step.launch, i, 0);
   const int b = static_cast<int>(fused_window(first.v[0], a.window));
   const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
@@ -157,7 +157,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
       const float s = detail::warp_sum(g[k]);
       const float label = k == 0 ? 1.0f : 0.0f;
       loss += detail::softplus(k == 0 ? -s : s);
-      g[k] = a.step.alpha * (label - detail::sigmoid(s));
+      g[k] = alpha * (label - detail::sigmoid(s));
     }
   };
   // grad = sum_k g[k] o[k]
@@ -180,10 +180,16 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
       for (int q = 0; q < kPerLane; ++q) x[q] = ring.value[at + lane + 32 * q];
       score(x, g);
       input_step(g, grad);
+      // The next context scores against the targets as this one left them (word2vec.c's
+      // order): scoring the whole window against the same stale targets diverges at the CPU
+      // trainer's rate.
 #pragma unroll
       for (int k = 0; k < kTargets; ++k)
 #pragma unroll
-        for (int q = 0; q < kPerLane; ++q) od[k][q] += g[k] * x[q];
+        for (int q = 0; q < kPerLane; ++q) {
+          od[k][q] += g[k] * x[q];
+          o[k][q] += g[k] * x[q];
+        }
 #pragma unroll
       for (int q = 0; q < kPerLane; ++q) {
         ring.value[at + lane + 32 * q] = x[q] + grad[q];
@@ -207,7 +213,10 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
 #pragma unroll
     for (int k = 0; k < kTargets; ++k)
 #pragma unroll
-      for (int q = 0; q < kPerLane; ++q) od[k][q] = g[k] * h[q];
+      for (int q = 0; q < kPerLane; ++q) {
+        od[k][q] = g[k] * h[q];
+        o[k][q] += od[k][q];
+      }
     for (int j = lo; j <= hi; ++j) {
       if (j == i) continue;
       const int at = ring.at(j);
@@ -229,8 +238,8 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
     for (int q = 0; q < kPerLane; ++q) {
       const int e = lane + 32 * q;
       if (e >= a.dim) continue;
-      if (a.store)
-        row[e] = o[k][q] + scale * od[k][q];
+      if (a.store)  // o holds the row as read plus od
+        row[e] = o[k][q] + (scale - 1.0f) * od[k][q];
       else
         atomicAdd(row + e, scale * od[k][q]);
     }
@@ -248,6 +257,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel_v1(FusedA
   for (std::int64_t chunk = std::int64_t(blockIdx.x) * kWarpsPerBlock + warp;
        chunk < a.batch.chunk_count; chunk += std::int64_t(gridDim.x) * kWarpsPerBlock) {
     const FusedChunk c = a.batch.chunks[chunk];
+    const float alpha = a.step.chunk_alpha(chunk, a.batch.chunk_count);
     float loss = 0.0f, examples = 0.0f;
     int loaded_lo = max(c.sentence_begin, c.center_begin - a.window);
     const int first_hi = min(c.sentence_end - 1, c.center_begin + a.window);
@@ -261,7 +271,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel_v1(FusedA
         }
         if (i + a.window < c.sentence_end) ring_load(a, ring, i + a.window, lane);
       }
-      step_center<kPerLane, kTargets, kCbow>(a, ring, c, i, lane, loss, examples);
+      step_center<kPerLane, kTargets, kCbow>(a, ring, c, alpha, i, lane, loss, examples);
     }
     const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
     for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);

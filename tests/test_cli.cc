@@ -316,6 +316,33 @@ TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
   EXPECT_EQ(lines_with(r.err, "gpu: modular path").size(), 1u) << r.err;
 }
 
+// --device twin runs the GPU trainer's paths on the CPU, on any machine.
+TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args[args.size() - 2] = "twin";
+  args.insert(args.end(), {"--twin-warps", "8"});
+  test::RunResult r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_EQ(lines_with(r.err,
+                       "device: twin (the GPU trainer's fused path on the CPU, 8 warps in "
+                       "lock step)")
+                .size(),
+            1u)
+      << r.err;
+  EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // the CPU trainer's rate
+  std::string vectors = test::read_file(dir_.file("v.txt"));
+  EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
+  args.insert(args.end(), {"--gpu-path", "modular"});
+  r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_EQ(lines_with(r.err, "device: twin (the GPU trainer's modular path on the CPU)").size(),
+            1u)
+      << r.err;
+  EXPECT_EQ(lines_with(r.err, "alpha 0.025,").size(), 1u) << r.err;  // word2vec.c's
+  EXPECT_FALSE(has_temporary_file(dir_));
+}
+
 TEST_F(Cli, DamagedVectorFilesAreRejected) {
   std::string corpus = write_small_corpus(dir_);
   for (const char* name : {"v.txt", "v.bin"})

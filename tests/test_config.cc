@@ -59,18 +59,31 @@ TEST(ConfigParse, RequiredFlagsAloneGiveTheDefaults) {
   EXPECT_DOUBLE_EQ(c.start_alpha(), 0.05);
 }
 
-// The CPU trainer's negative sampling with SGD starts above word2vec.c's rates; the GPU
-// trainer, the other objectives and the other optimizers keep theirs.
+// Negative sampling with SGD starts above word2vec.c's rates on the CPU trainer and the fused
+// path; the modular GPU path, the other objectives and the other optimizers keep theirs.
 TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
   EXPECT_DOUBLE_EQ(parse({}).start_alpha(), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.075);
-  EXPECT_DOUBLE_EQ(parse({}).start_alpha(/*on_gpu=*/true), 0.025);
-  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*on_gpu=*/true), 0.05);
+  EXPECT_DOUBLE_EQ(parse({}).start_alpha(/*modular_gpu=*/true), 0.025);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*modular_gpu=*/true), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--loss", "bce"}).start_alpha(), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum"}).start_alpha(), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--optimizer", "adam"}).start_alpha(), 0.002);
-  EXPECT_DOUBLE_EQ(parse({"--alpha", "0.01"}).start_alpha(/*on_gpu=*/true), 0.01);
+  EXPECT_DOUBLE_EQ(parse({"--alpha", "0.01"}).start_alpha(/*modular_gpu=*/true), 0.01);
+}
+
+// The repeat cap's default follows the GPU path; a given one holds on both.
+TEST(ConfigParse, RepeatCapFollowsThePath) {
+  const TrainConfig d = parse({});
+  EXPECT_EQ(d.repeat_cap_on(/*fused=*/true), 8u);
+  EXPECT_EQ(d.repeat_cap_on(/*fused=*/false), 32u);
+  EXPECT_EQ(parse({"--repeat-cap", "auto"}).repeat_cap_on(true), 8u);
+  for (bool fused : {true, false}) {
+    EXPECT_EQ(parse({"--repeat-cap", "16"}).repeat_cap_on(fused), 16u);
+    EXPECT_EQ(parse({"--repeat-cap", "0"}).repeat_cap_on(fused), 0u);
+  }
+  EXPECT_THROW(parse({"--repeat-cap", "many"}), Error);
 }
 
 TEST(ConfigParse, SeparateAndInlineValues) {
@@ -143,6 +156,9 @@ TEST(ConfigParse, GpuPathFlags) {
   EXPECT_EQ(c.gpu_path, GpuPathKind::kModular);
   EXPECT_EQ(c.fused_tokens, 20000u);
   EXPECT_EQ(c.fused_update, FusedUpdate::kStore);
+  EXPECT_EQ(d.twin_warps, 1584u);
+  EXPECT_EQ(parse({"--twin-warps", "7"}).twin_warps, 7u);
+  EXPECT_THROW(parse({"--twin-warps", "0"}), Error);
   EXPECT_EQ(parse({"--gpu-path", "fused"}).gpu_path, GpuPathKind::kFused);
   EXPECT_STREQ(to_string(GpuPathKind::kFused), "fused");
   EXPECT_STREQ(to_string(FusedUpdate::kAtomicAdd), "add");
@@ -171,6 +187,7 @@ TEST(ConfigParse, ModelLossAndDeviceNames) {
   EXPECT_EQ(parse({"--device", "cpu"}).device, DeviceKind::kCpu);
   EXPECT_EQ(parse({"--device", "cuda"}).device, DeviceKind::kCuda);
   EXPECT_EQ(parse({"--device", "gpu"}).device, DeviceKind::kCuda);
+  EXPECT_EQ(parse({"--device", "twin"}).device, DeviceKind::kTwin);
   for (const char* f : {"text", "bin", "binary", "auto"})
     EXPECT_EQ(parse({"--format", f}).format, f);
   EXPECT_STREQ(to_string(ModelKind::kCbow), "cbow");

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gpu/fused_path.h"
@@ -69,8 +70,9 @@ TEST(FusedDraws, FollowTheirDistributions) {
 }
 
 // A corpus of sentences with known ids, no subsampling: every kept token is a center of
-// exactly one chunk, chunks stay inside their sentence, batches hold whole sentences, and
-// the words read add up to the corpus over every epoch.
+// exactly one chunk, chunks stay inside their sentence, batches hold whole sentences and one
+// epoch at most (here, where one would hold both, exactly one), and the words read add up to
+// the corpus over every epoch.
 TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
   test::TempDir dir;
   std::string text;
@@ -92,10 +94,11 @@ TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
   const FusedLayout layout{kMaxSentenceTokens};
   std::vector<std::int32_t> block(layout.block_bytes() / 4);
   std::uint64_t words = 0, tokens = 0;
-  std::size_t sentences = 0;
+  std::size_t sentences = 0, batches = 0;
   for (bool finished = false; !finished;) {
     const FusedPackResult r = packer.fill(layout, block.data());
     finished = r.finished;
+    batches += r.tokens > 0;
     words += r.words;
     tokens += r.tokens;
     const FusedChunk* chunks = layout.chunks(block.data());
@@ -116,6 +119,49 @@ TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
   EXPECT_EQ(words, 2 * corpus.token_count());
   EXPECT_EQ(sentences, 2 * (lengths.size() - 1));  // the one-word sentence has no context
   EXPECT_EQ(tokens, 2 * (corpus.token_count() - 1));
+  EXPECT_EQ(batches, 2u);
+}
+
+// The warps train consecutive chunks at once: any 64 of them come from all over the batch's
+// text (in text order they would all be in one sixteenth of it), and every chunk is there.
+TEST(FusedPacker, SpreadsTheChunksTrainedAtOnceOverTheBatch) {
+  test::TempDir dir;
+  const int sentences = 1000, length = 20;
+  std::string text;
+  for (int s = 0; s < sentences; ++s) {
+    for (int t = 0; t < length; ++t) text += "w" + std::to_string((s + t) % 7) + ' ';
+    text += "\n";
+  }
+  test::write_file(dir.file("c.txt"), text);
+  TrainConfig c;
+  c.sample = 0;
+  c.epochs = 1;
+  const Vocab vocab = Vocab::build(dir.file("c.txt"), {}, 1, 0);
+  EncodedCorpus::encode(dir.file("c.txt"), vocab, {}, dir.file("c.tokens"));
+  const EncodedCorpus corpus(dir.file("c.tokens"), vocab);
+  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+  FusedPacker packer(c, corpus, tables, {0, corpus.entry_count()}, 1);
+  const FusedLayout layout{sentences * length};
+  std::vector<std::int32_t> block(layout.block_bytes() / 4);
+  const FusedPackResult r = packer.fill(layout, block.data());
+  ASSERT_EQ(r.chunks, std::size_t(sentences));
+  std::vector<int> place(sentences);  // the sentence each chunk trains
+  std::vector<int> seen(sentences, 0);
+  for (int a = 0; a < sentences; ++a) {
+    const FusedChunk& ch = layout.chunks(block.data())[a];
+    place[a] = ch.sentence_begin / length;
+    ASSERT_EQ(ch.center_begin, ch.sentence_begin);
+    ASSERT_EQ(ch.sentence_end - ch.sentence_begin, length);
+    ++seen[place[a]];
+  }
+  EXPECT_EQ(seen, std::vector<int>(sentences, 1));
+  const int window = 64;
+  for (int start = 0; start + window <= sentences; ++start) {
+    int per_eighth[8] = {};
+    for (int a = start; a < start + window; ++a) ++per_eighth[place[a] * 8 / sentences];
+    for (int e = 0; e < 8; ++e)
+      ASSERT_GE(per_eighth[e], 4) << "chunks " << start << ".." << start + window - 1;
+  }
 }
 
 // The window's loss as a function of the rows, in double: what one center step descends.
@@ -148,11 +194,46 @@ struct Window {
       for (std::size_t e = 0; e < d; ++e) h[e] += in[j * d + e] / contexts.size();
     return target_loss(h.data());
   }
+  // The center's step in word2vec.c's order, in double: skip-gram's contexts one after
+  // another, each scoring the targets as the contexts before it left them. Returns the loss
+  // of the scores as they were made.
+  double step(std::vector<double>& in, std::vector<double>& out, double alpha) const {
+    const std::size_t d = shape.dim;
+    double loss = 0;
+    auto train = [&](const double* x, std::vector<double>& grad) {
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        double* o = &out[targets[k] * d];
+        double s = 0;
+        for (std::size_t e = 0; e < d; ++e) s += x[e] * o[e];
+        loss += k == 0 ? ref::softplus(-s) : ref::softplus(s);
+        const double g = alpha * ((k == 0 ? 1.0 : 0.0) - ref::sigmoid(s));
+        for (std::size_t e = 0; e < d; ++e) grad[e] += g * o[e];
+        for (std::size_t e = 0; e < d; ++e) o[e] += g * x[e];
+      }
+    };
+    std::vector<double> grad(d, 0);
+    if (!shape.cbow) {
+      for (int j : contexts) {
+        std::fill(grad.begin(), grad.end(), 0.0);
+        train(&in[j * d], grad);
+        for (std::size_t e = 0; e < d; ++e) in[j * d + e] += grad[e];
+      }
+      return loss;
+    }
+    std::vector<double> h(d, 0);
+    for (int j : contexts)
+      for (std::size_t e = 0; e < d; ++e) h[e] += in[j * d + e] / contexts.size();
+    train(h.data(), grad);
+    for (int j : contexts)
+      for (std::size_t e = 0; e < d; ++e) in[j * d + e] += grad[e];
+    return loss;
+  }
 };
 
-// One center of a sentence of distinct words: the reference's step moves every row by
-// -alpha times the loss's gradient (skip-gram), CBOW's context rows by -alpha times the
-// gradient of the mean (word2vec.c's undivided update), and reports the loss it stepped from.
+// One center of a sentence of distinct words: the reference's step is word2vec.c's (Window::
+// step), which to first order in alpha moves every row by -alpha times the window loss's
+// gradient (skip-gram), CBOW's context rows by -alpha times the gradient of the mean
+// (word2vec.c's undivided update); it reports the loss of its scores.
 TEST(FusedReference, CenterStepDescendsTheWindowLoss) {
   for (const bool cbow : {false, true}) {
     FusedShape shape{cbow, 7, 3, 3};
@@ -173,29 +254,49 @@ TEST(FusedReference, CenterStepDescendsTheWindowLoss) {
     for (std::uint32_t n = 0; n < shape.negative; ++n)
       w.targets.push_back(noise[center * shape.negative + n]);
 
-    std::vector<double> in0(in.begin(), in.end()), out0(out.begin(), out.end());
-    float loss = -1, examples = -1;
-    ref::fused_ns(in.data(), out.data(), V, shape, step,
-                  FusedNoise{nullptr, nullptr, 0, noise.data()},
-                  FusedBatch{tokens.data(), sentence, &chunk, 1, &loss, &examples});
-    EXPECT_NEAR(loss, w.loss(in0, out0), 1e-5 * w.loss(in0, out0));
-    EXPECT_EQ(examples, cbow ? 1.0f : float(w.contexts.size()));
+    const std::vector<double> in0(in.begin(), in.end()), out0(out.begin(), out.end());
+    const std::string model = cbow ? "cbow " : "skip-gram ";
+    // Returns the reference's tables and loss after one step at `alpha`.
+    auto ref_step = [&](float alpha) {
+      std::vector<float> in1 = in, out1 = out;
+      float loss = -1, examples = -1;
+      ref::fused_ns(in1.data(), out1.data(), V, shape, {alpha, step.seed, step.launch},
+                    FusedNoise{nullptr, nullptr, 0, noise.data()},
+                    FusedBatch{tokens.data(), sentence, &chunk, 1, &loss, &examples});
+      EXPECT_EQ(examples, cbow ? 1.0f : float(w.contexts.size()));
+      return std::tuple{in1, out1, loss};
+    };
+
+    const auto [in_big, out_big, loss_big] = ref_step(step.alpha);
+    std::vector<double> in_want = in0, out_want = out0;
+    const double loss_want = w.step(in_want, out_want, step.alpha);
+    EXPECT_NEAR(loss_big, loss_want, 1e-5 * loss_want) << model;
+    for (std::size_t i = 0; i < in0.size(); ++i) {
+      EXPECT_NEAR(in_big[i], in_want[i], 1e-6) << model << "input element " << i;
+      EXPECT_NEAR(out_big[i], out_want[i], 1e-6) << model << "output element " << i;
+    }
+
+    const float small = 1e-3f;
+    const auto [in_small, out_small, loss_small] = ref_step(small);
+    EXPECT_NEAR(loss_small, w.loss(in0, out0), 1e-2 * w.loss(in0, out0)) << model;
     const double h = 1e-6, rows_per_h = cbow ? double(w.contexts.size()) : 1.0;
-    auto check = [&](std::vector<double>& table, const std::vector<float>& stepped, bool input) {
+    auto check = [&](bool input, const std::vector<float>& stepped) {
+      std::vector<double> in_h = in0, out_h = out0;
+      std::vector<double>& table = input ? in_h : out_h;
       for (std::size_t i = 0; i < table.size(); ++i) {
         const double keep = table[i];
         table[i] = keep + h;
-        const double up = w.loss(in0, out0);
+        const double up = w.loss(in_h, out_h);
         table[i] = keep - h;
-        const double down = w.loss(in0, out0);
+        const double down = w.loss(in_h, out_h);
         table[i] = keep;
         const double grad = (up - down) / (2 * h) * (input ? rows_per_h : 1.0);
-        EXPECT_NEAR(stepped[i] - keep, -step.alpha * grad, 2e-6)
-            << (cbow ? "cbow " : "skip-gram ") << (input ? "input" : "output") << " element " << i;
+        EXPECT_NEAR(stepped[i] - keep, -small * grad, 1e-6)
+            << model << (input ? "input" : "output") << " element " << i;
       }
     };
-    check(in0, in, true);
-    check(out0, out, false);
+    check(true, in_small);
+    check(false, out_small);
   }
 }
 
@@ -230,6 +331,62 @@ TEST(FusedReference, ChunksCompose) {
   for (std::size_t i = 0; i < in.size(); ++i)
     worst = std::max(worst, double(std::abs(in1[i] - in2[i])));
   EXPECT_LT(worst, 0.05);
+}
+
+// With alpha_end set, the rate falls linearly over the batch's chunks: two chunks on words of
+// their own train as each would alone at the rate of its place, the first at alpha and the
+// last at alpha_end.
+TEST(FusedReference, RateFallsOverTheChunks) {
+  const FusedShape shape{false, 6, 2, 2};
+  const int n = 12, V = 4 * n;  // sentence s: words s n ..; its noise words 2 n + s n ..
+  std::mt19937 gen(3);
+  const std::vector<float> in = test::random_floats(V * shape.dim, gen, 0.5f);
+  const std::vector<float> out = test::random_floats(V * shape.dim, gen, 0.5f);
+  std::vector<std::int32_t> tokens(2 * n), noise(tokens.size() * shape.negative);
+  for (int t = 0; t < 2 * n; ++t) tokens[t] = t;
+  for (std::size_t k = 0; k < noise.size(); ++k)
+    noise[k] = 2 * n + (k / (n * shape.negative)) * n + int(gen() % n);
+  const FusedChunk both[2] = {{0, n, 0, n}, {n, 2 * n, n, 2 * n}};
+  const FusedNoise fixed{nullptr, nullptr, 0, noise.data()};
+  float loss[2], examples[2];
+  std::vector<float> in_falling = in, out_falling = out;
+  ref::fused_ns(in_falling.data(), out_falling.data(), V, shape, {0.5f, 1, 0, 0.125f}, fixed,
+                {tokens.data(), 2 * n, both, 2, loss, examples});
+  std::vector<float> in_alone = in, out_alone = out;
+  ref::fused_ns(in_alone.data(), out_alone.data(), V, shape, {0.5f, 1, 0}, fixed,
+                {tokens.data(), 2 * n, &both[0], 1, loss, examples});
+  ref::fused_ns(in_alone.data(), out_alone.data(), V, shape, {0.125f, 1, 0}, fixed,
+                {tokens.data(), 2 * n, &both[1], 1, loss, examples});
+  EXPECT_EQ(in_falling, in_alone);
+  EXPECT_EQ(out_falling, out_alone);
+  EXPECT_NE(in_falling, in);
+  EXPECT_FLOAT_EQ((FusedStep{0.5f, 1, 0, 0.125f}.chunk_alpha(2, 5)), 0.3125f);
+  EXPECT_EQ((FusedStep{0.5f, 1, 0}.chunk_alpha(4, 5)), 0.5f);
+}
+
+// Each sampler walks its own share of the corpus; by default no share is smaller than a
+// batch.
+TEST(FusedSamplerThreads, NoMoreThanTheBatchesAnEpochFills) {
+  const Vocab vocab = Vocab::from_counts({"a", "b"}, {3'000'000, 1'000'000}, "test");
+  TrainConfig c;
+  c.sample = 0;
+  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
+  auto samplers = [&](std::uint32_t batch_tokens, std::uint32_t most) {
+    c.fused_tokens = batch_tokens;
+    return fused_sampler_threads(c, vocab, tables, most);
+  };
+  EXPECT_EQ(samplers(1'000'000, 8), 4u);
+  EXPECT_EQ(samplers(1'000'000, 3), 3u);
+  EXPECT_EQ(samplers(1'500'000, 8), 2u);
+  EXPECT_EQ(samplers(8'000'000, 8), 1u);
+  EXPECT_EQ(samplers(10'000, 8), 8u);
+  c.sampler_threads = 6;  // asked for: as many
+  EXPECT_EQ(samplers(8'000'000, 8), 6u);
+  // Subsampling counts: at 1e-4 far fewer than 4M of these two words are kept.
+  c.sampler_threads = 0;
+  c.fused_tokens = 1'000'000;
+  EXPECT_EQ(fused_sampler_threads(c, vocab, SamplingTables::build(vocab, 1e-4, c.ns_exponent), 8),
+            1u);
 }
 
 TEST(FusedRepeatScales, CapTheExpectedConcurrentChanges) {
@@ -331,7 +488,7 @@ void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, 
   std::vector<double> weights(V, 0.0);
   for (int w = length; w < span; ++w) weights[w] = 1.0 + w % 3;
   const AliasTable table(weights);
-  const FusedStep step{0.05f, 3, 1};
+  const FusedStep step{0.05f, 3, 1, 0.02f};  // the rate falls over the chunks
   const std::size_t C = chunks.size();
 
   std::vector<float> want_in = in, want_out = out, want_loss(C), want_examples(C);

@@ -1,6 +1,7 @@
 #include "gpu/fused_path.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "w2v/error.h"
 #include "w2v/vocab.h"
@@ -21,24 +22,59 @@ WalkerState FusedPacker::state() const {
 
 void FusedPacker::restore(const WalkerState& s) {
   if (!stream_.valid_state(s, vocab_) || s.next_center != 0)
-    throw Error("--resume: a sampler's corpus position in the checkpoint is outside its slice "
-                "(corrupt)");
+    throw Error(
+        "--resume: a sampler's corpus position in the checkpoint is outside its slice "
+        "(corrupt)");
   stream_.restore(s);
   sentence_ = s.sentence;
 }
 
+namespace {
+// Reorders a batch's chunks so that any run of consecutive ones (what the device's warps
+// train at once) comes from places spread evenly over the batch's text: chunk a takes the
+// text's chunk at the bit-reversed index of a, skipping indices past the end. In text order,
+// the warps at work would all be in the same few articles, and a topic's words (rare over the
+// corpus, so left unscaled by the repeat cap) would take hundreds of concurrent changes: on
+// the Wikipedia corpus that costs skip-gram 6 analogy points (bench/RESULTS.md).
+void spread_chunks(FusedChunk* chunks, std::size_t count, std::vector<FusedChunk>& scratch) {
+  if (count < 3) return;
+  scratch.assign(chunks, chunks + count);
+  int bits = 0;
+  while ((std::size_t(1) << bits) < count) ++bits;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < (std::size_t(1) << bits); ++i) {
+    std::size_t reversed = 0;
+    for (int b = 0; b < bits; ++b) reversed |= ((i >> b) & 1) << (bits - 1 - b);
+    if (reversed < count) chunks[next++] = scratch[reversed];
+  }
+}
+}  // namespace
+
 FusedPackResult FusedPacker::fill(const FusedLayout& layout, void* block) {
+  FusedPackResult r = fill_in_text_order(layout, block);
+  spread_chunks(layout.chunks(block), r.chunks, scratch_);
+  return r;
+}
+
+FusedPackResult FusedPacker::fill_in_text_order(const FusedLayout& layout, void* block) {
   if (layout.token_capacity < kMaxSentenceTokens)
     throw Error("fused batches hold whole sentences: at least " +
                 std::to_string(kMaxSentenceTokens) + " tokens");
   std::int32_t* tokens = layout.tokens(block);
   FusedChunk* chunks = layout.chunks(block);
   FusedPackResult r;
+  std::uint32_t epoch = 0;
   while (true) {
     if (sentence_.empty() && !stream_.next_with_context(sentence_, r.words)) {
       r.finished = true;
       return r;
     }
+    // A batch holds one pass of the walk at most: with many samplers on a small corpus, a
+    // batch holding all of a sampler's epochs would train them at one stretch of the rate.
+    if (r.tokens == 0)
+      epoch = stream_.epoch();
+    else if (stream_.epoch() != epoch)
+      return r;
     const std::size_t n = sentence_.size();
     const std::size_t pieces = (n + kFusedChunkCenters - 1) / kFusedChunkCenters;
     if (r.tokens + n > layout.token_capacity || r.chunks + pieces > layout.chunk_capacity())
@@ -62,15 +98,34 @@ FusedShape fused_shape(const TrainConfig& c) {
                     .store_rows = c.fused_update == FusedUpdate::kStore};
 }
 
+namespace {
+// Per word, the occurrences subsampling is expected to keep in an epoch; returns their sum.
+double expected_kept(const Vocab& vocab, const SamplingTables& tables, std::vector<double>& kept) {
+  kept.resize(vocab.size());
+  double total = 0;
+  for (std::size_t w = 0; w < vocab.size(); ++w)
+    total += kept[w] = double(vocab.count(w)) * tables.keep[w];
+  return total;
+}
+}  // namespace
+
+std::uint32_t fused_sampler_threads(const TrainConfig& config, const Vocab& vocab,
+                                    const SamplingTables& tables, std::uint32_t most) {
+  if (config.sampler_threads > 0) return config.sampler_threads;
+  std::vector<double> kept;
+  const double batches = expected_kept(vocab, tables, kept) / double(config.fused_tokens);
+  return static_cast<std::uint32_t>(std::clamp(std::floor(batches), 1.0, double(most)));
+}
+
 std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables& tables,
                                        const TrainConfig& config, std::size_t warps) {
-  if (config.repeat_cap == 0) return {};
+  const std::uint32_t repeat_cap = config.repeat_cap_on(/*fused=*/true);
+  if (repeat_cap == 0) return {};
   const std::size_t V = vocab.size();
-  std::vector<double> kept(V);
-  double total = 0;
-  for (std::size_t w = 0; w < V; ++w) total += kept[w] = double(vocab.count(w)) * tables.keep[w];
+  std::vector<double> kept;
+  const double total = expected_kept(vocab, tables, kept);
   const std::vector<double> noise = tables.noise.probabilities();
-  const double cap = config.repeat_cap, window_rows = 2.0 * config.window + 1;
+  const double cap = repeat_cap, window_rows = 2.0 * config.window + 1;
   auto scale = [&](double k) { return static_cast<float>(k > cap ? cap / k : 1.0); };
   std::vector<float> scales(2 * V);
   for (std::size_t w = 0; w < V; ++w) {

@@ -46,7 +46,8 @@ struct FusedPackResult : PackedWords {
 
 // Fills fused batches with whole subsampled sentences (at least 2 tokens; longer ones are cut
 // at kMaxSentenceTokens by the corpus already) from `range`, `epochs` times, until the next
-// sentence does not fit.
+// sentence does not fit or starts another pass over the range; the chunks are put in an
+// order that spreads those trained at once over the batch's text.
 class FusedPacker {
  public:
   FusedPacker(const TrainConfig& config, const EncodedCorpus& corpus, const SamplingTables& tables,
@@ -60,6 +61,8 @@ class FusedPacker {
   SentenceStream stream_;
   std::size_t vocab_;
   std::vector<std::uint32_t> sentence_;  // read but not yet packed
+  std::vector<FusedChunk> scratch_;
+  FusedPackResult fill_in_text_order(const FusedLayout& layout, void* block);
 };
 
 // Why the fused kernels do not take this config ("" when they do; the GPU trainer then runs
@@ -67,7 +70,7 @@ class FusedPacker {
 // limits of include/w2v/kernels/fused_ns.h.
 std::string fused_unsupported(const TrainConfig& config);
 // FusedScales for `warps` concurrent warps, input scales then output scales ([2, vocab]);
-// empty when config.repeat_cap is 0. Between a warp's read of a row and its write, about
+// empty when the cap is 0. Between a warp's read of a row and its write, about
 //   input rows (read when they enter the window, written when they leave, 2 window + 1
 //   centers later):  k = warps (2 window + 1) f_w,
 //   output rows (read and written within one center's step):  k = warps (f_w + negative q_w)
@@ -75,6 +78,14 @@ std::string fused_unsupported(const TrainConfig& config);
 // probability; k > cap scales the warp's change by cap / k.
 std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables& tables,
                                        const TrainConfig& config, std::size_t warps);
+
+// Sampler threads for the fused path: --sampler-threads when given, else `most`
+// (sampler_thread_count()) but no more than the batches one epoch fills. Each sampler walks
+// its own share of the corpus for every epoch; with shares smaller than a batch, the batches
+// of one share come one after another and the shares do not progress together
+// (bench/RESULTS.md: 2 analogy points lost on the text8 prefix with 8 samplers).
+std::uint32_t fused_sampler_threads(const TrainConfig& config, const Vocab& vocab,
+                                    const SamplingTables& tables, std::uint32_t most);
 
 // --gpu-path auto takes the fused path wherever it can; --gpu-path fused where it cannot is
 // an error (make_trainer).
@@ -159,8 +170,9 @@ class FusedPath {
                   " bytes, not " + std::to_string(sizeof launches_) + " (corrupt)");
     std::memcpy(&launches_, bytes.data(), sizeof launches_);
   }
-  void step(void* block, const FusedPackResult& packed, float lr, float* loss) {
-    ops_.fused_ns(in_, out_, vocab_, shape_, FusedStep{lr, job_.config.seed, launches_++}, noise_,
+  void step(void* block, const FusedPackResult& packed, BatchRate rate, float* loss) {
+    ops_.fused_ns(in_, out_, vocab_, shape_,
+                  FusedStep{rate.begin, job_.config.seed, launches_++, rate.end}, noise_,
                   batch(block, packed, loss), scales_);
   }
   std::pair<double, std::uint64_t> loss(const FusedPackResult& packed, const float* loss) const {

@@ -22,4 +22,19 @@ void train_fused_on_host(const TrainJob& job, Model& model, Progress& progress,
   train_with_path<FusedPath>(ops, job, model, progress, kSlots);
 }
 
+namespace {
+class TwinTrainer final : public Trainer {
+ public:
+  const char* name() const override { return "twin"; }
+  void train(const TrainJob& job, Model& model, Progress& progress) override {
+    if (use_fused_path(job.config))
+      train_fused_on_host(job, model, progress, job.config.twin_warps);
+    else
+      train_modular_on_host(job, model, progress);
+  }
+};
+}  // namespace
+
+std::unique_ptr<Trainer> make_twin_trainer() { return std::make_unique<TwinTrainer>(); }
+
 }  // namespace w2v

@@ -88,5 +88,8 @@ class HostOps {
 void train_modular_on_host(const TrainJob& job, Model& model, Progress& progress);
 void train_fused_on_host(const TrainJob& job, Model& model, Progress& progress,
                          std::size_t concurrency);
+// --device twin: the path the GPU trainer would take, on the CPU twin, the fused path with
+// --twin-warps warps in lock step.
+std::unique_ptr<Trainer> make_twin_trainer();
 
 }  // namespace w2v

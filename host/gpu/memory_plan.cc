@@ -67,7 +67,7 @@ MemoryParts fused_path_memory(const TrainConfig& config, std::size_t vocab, std:
   return {{"input vectors", table},
           {"output vectors", config.tied ? 0 : table},
           {"noise alias table", vocab * 2 * sizeof(std::uint32_t)},
-          {"repeat scales", config.repeat_cap ? vocab * 2 * sizeof(float) : 0},
+          {"repeat scales", config.repeat_cap_on(/*fused=*/true) ? vocab * 2 * sizeof(float) : 0},
           {"batch slots", slots * (layout.block_bytes() + layout.loss_floats() * sizeof(float))}};
 }
 

@@ -139,8 +139,9 @@ class ModularStep {
     const std::int64_t B = static_cast<std::int64_t>(layout_.rows);
     const int I = static_cast<int>(layout_.inputs), O = static_cast<int>(layout_.outputs);
     const std::int64_t n_in = B * I, n_out = B * O;
-    const float* in_scale = config_.repeat_cap ? batch.row_scale : nullptr;
-    const float* out_scale = config_.repeat_cap ? batch.row_scale + n_in : nullptr;
+    const bool capped = config_.repeat_cap_on(/*fused=*/false) > 0;
+    const float* in_scale = capped ? batch.row_scale : nullptr;
+    const float* out_scale = capped ? batch.row_scale + n_in : nullptr;
     ops_.gather_rows(in_.param, vocab_, dim_, batch.input_ids, n_in, input_rows_);
     if (layout_.cbow()) ops_.context_mean(input_rows_, batch.counts, B, I, dim_, hidden_);
     float* input_grad = grads_;
@@ -296,15 +297,15 @@ class ModularPath {
   Packer make_packer(CorpusRange range, std::uint64_t seed) const {
     const TrainConfig& c = job_.config;
     return Packer{BatchPacker(c, job_.corpus, job_.tables, range, seed),
-                  RepeatCap(job_.vocab.size(), c.repeat_cap, c.tied)};
+                  RepeatCap(job_.vocab.size(), c.repeat_cap_on(/*fused=*/false), c.tied)};
   }
   PackResult pack(Packer& packer, void* block) const {
     return pack_batch(packer.batches, packer.cap, layout_, block);
   }
   std::vector<unsigned char> save_state() const { return step_.save_state(); }
   void restore_state(const std::vector<unsigned char>& bytes) { step_.restore_state(bytes); }
-  void step(void* block, const PackResult&, float lr, float* loss) {
-    step_.step(BatchView::carve(block, layout_), lr, loss);
+  void step(void* block, const PackResult&, BatchRate rate, float* loss) {
+    step_.step(BatchView::carve(block, layout_), rate.begin, loss);
   }
   // The summed loss of a finished batch and what it is averaged over.
   std::pair<double, std::uint64_t> loss(const PackResult& packed, const float* row_loss) const {

@@ -60,6 +60,13 @@ concept PipelineOps = requires(Ops& ops, typename Ops::Slot& slot, std::size_t n
   ops.attach_trace(static_cast<Trace*>(nullptr));
 };
 
+// The learning rate at a batch's first and last word. A path whose batches are a small share
+// of the run takes `begin` for all of it; the fused path's can hold a whole epoch of a small
+// corpus, and its kernels fall from `begin` to `end` over the batch.
+struct BatchRate {
+  float begin = 0, end = 0;
+};
+
 // What a sampler reports with every packed batch, whatever the path: the corpus words it
 // read for it (progress and the learning rate count them), whether its share of the corpus
 // is done for every epoch, and, for checkpoints, which sampler packed it and where that
@@ -73,7 +80,7 @@ struct PackedWords {
 
 // A kind of batch. make_packer(range, seed) gives a sampler thread's packer over its share
 // of the corpus, whose state() a checkpoint keeps and restore() continues from;
-// pack(packer, host_block) fills a block of block_bytes(); step(device_block, packed, lr,
+// pack(packer, host_block) fills a block of block_bytes(); step(device_block, packed, rate,
 // loss) enqueues its training, writing loss_floats() floats of losses, which loss(packed,
 // host_loss) turns into {summed loss, what it is averaged over}; load and store move the
 // tables between a Model and the backend, save_state and restore_state the path's own state
@@ -82,7 +89,7 @@ template <class Path>
 concept BatchPath = std::derived_from<typename Path::Packed, PackedWords> &&
     requires(Path& path, const Path& reader, typename Path::Packer& packer,
              const typename Path::Packed& packed, CorpusRange range, std::uint64_t seed,
-             void* block, float lr, float* loss, const float* host_loss, Model& model,
+             void* block, BatchRate rate, float* loss, const float* host_loss, Model& model,
              const WalkerState& walker, const std::vector<unsigned char>& bytes) {
   { reader.make_packer(range, seed) } -> std::same_as<typename Path::Packer>;
   { std::as_const(packer).state() } -> std::same_as<WalkerState>;
@@ -93,7 +100,7 @@ concept BatchPath = std::derived_from<typename Path::Packed, PackedWords> &&
   { reader.block_bytes() } -> std::convertible_to<std::size_t>;
   { reader.loss_floats() } -> std::convertible_to<std::size_t>;
   { packed.empty() } -> std::same_as<bool>;
-  path.step(block, packed, lr, loss);
+  path.step(block, packed, rate, loss);
   { reader.loss(packed, host_loss) } -> std::same_as<std::pair<double, std::uint64_t>>;
   path.load(std::as_const(model));
   path.store(model);
@@ -232,10 +239,11 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
         {
           Trace::Span span(trace, track, "enqueue step");
           ops.begin_batch(slot.memory);
-          const float lr = static_cast<float>(progress.alpha());
+          const BatchRate rate{static_cast<float>(progress.alpha()),
+                               static_cast<float>(progress.alpha_after(slot.packed.words))};
           {
             [[maybe_unused]] auto traced = ops.scope("train step");
-            path.step(slot.memory.device, slot.packed, lr, slot.memory.loss);
+            path.step(slot.memory.device, slot.packed, rate, slot.memory.loss);
           }
           ops.end_batch(slot.memory);
         }

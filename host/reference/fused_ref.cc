@@ -165,6 +165,7 @@ class Emulation {
     const std::int32_t hi = std::min(c.sentence_end - 1, i + static_cast<std::int32_t>(b));
     if (hi == lo) return;  // i alone: no context
     const std::size_t K = s_.negative + 1;
+    const float alpha = step_.chunk_alpha(w.chunk, batch_.chunk_count);
     targets_[0] = batch_.tokens[i];
     for (std::uint32_t n = 0; n < s_.negative; ++n) {
       if (noise_.fixed) {
@@ -186,7 +187,7 @@ class Emulation {
     auto score = [&](std::size_t k, const float* v) {
       const double s = dot(v, &target_rows_[k * d_], d_);
       w.loss += k == 0 ? softplus(-s) : softplus(s);
-      return static_cast<float>(step_.alpha * ((k == 0 ? 1.0 : 0.0) - sigmoid(s)));
+      return static_cast<float>(alpha * ((k == 0 ? 1.0 : 0.0) - sigmoid(s)));
     };
 
     if (!s_.cbow) {
@@ -199,6 +200,7 @@ class Emulation {
           const float g = score(k, value);
           axpy(in_grad_.data(), g, &target_rows_[k * d_], d_);
           axpy(&target_deltas_[k * d_], g, value, d_);
+          axpy(&target_rows_[k * d_], g, value, d_);  // the next context sees the change
         }
         axpy(value, 1.0f, in_grad_.data(), d_);
         axpy(&w.delta[slot(j)], 1.0f, in_grad_.data(), d_);
@@ -214,6 +216,7 @@ class Emulation {
         const float g = score(k, hidden_.data());
         axpy(in_grad_.data(), g, &target_rows_[k * d_], d_);
         axpy(&target_deltas_[k * d_], g, hidden_.data(), d_);
+        axpy(&target_rows_[k * d_], g, hidden_.data(), d_);
       }
       for (std::int32_t j = lo; j <= hi; ++j) {
         if (j == i) continue;
@@ -227,7 +230,11 @@ class Emulation {
       float* change = additions_.add(out_ + static_cast<std::size_t>(targets_[k]) * d_);
       const float scale = scales_.output ? scales_.output[targets_[k]] : 1.0f;
       for (std::size_t e = 0; e < d_; ++e) change[e] = scale * target_deltas_[k * d_ + e];
-      if (s_.store_rows) axpy(change, 1.0f, &target_rows_[k * d_], d_);
+      if (s_.store_rows) {  // the row as read (target_rows_ less its change), plus the scaled
+                            // change
+        axpy(change, 1.0f, &target_rows_[k * d_], d_);
+        axpy(change, -1.0f, &target_deltas_[k * d_], d_);
+      }
     }
   }
 

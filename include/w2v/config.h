@@ -12,7 +12,9 @@ namespace w2v {
 enum class ModelKind { kSkipGram, kCbow };
 // kFullBce: one-vs-all sigmoid BCE over the whole vocabulary, multi-hot targets.
 enum class LossKind { kNegativeSampling, kSoftmax, kFullBce };
-enum class DeviceKind { kAuto, kCpu, kCuda };
+// kTwin: the GPU trainer's algorithm run on the CPU (host/gpu/host_ops.h), the fused path's
+// warps in lock step: slow, for judging the GPU paths' quality without a GPU.
+enum class DeviceKind { kAuto, kCpu, kCuda, kTwin };
 enum class OptimizerKind { kSgd, kMomentum, kNesterov, kAdam };
 // How the GPU trainer adds row gradients into a table: atomics (fast, last bits vary) or
 // sorted and reduced (bit-identical across runs).
@@ -32,7 +34,7 @@ struct TrainConfig {
   std::string vocab;
   std::string cache_dir;
   std::string loss_log;
-  std::string trace;  // --trace: Chrome trace-event JSON of the run
+  std::string trace;              // --trace: Chrome trace-event JSON of the run
   std::string checkpoint;         // where to save checkpoints ("" = none)
   double checkpoint_every = 600;  // seconds between checkpoints
   std::string resume;             // a checkpoint to continue from
@@ -66,25 +68,32 @@ struct TrainConfig {
   std::uint32_t batch = 0;            // rows (centers) per batch; 0: batch_rows()
   std::uint32_t sampler_threads = 0;  // 0: sampler_thread_count()
   ScatterKind scatter = ScatterKind::kAtomic;
-  std::uint32_t repeat_cap = 32;    // a row occurring k > cap times in a batch takes cap/k each
+  std::uint32_t repeat_cap = kAutoRepeatCap;  // repeat_cap_on()
   bool deterministic = false;       // sorted scatter, one sampler thread: identical vectors
+  std::uint32_t twin_warps = 1584;  // --device twin: fused warps in lock step (an H200's, d 128)
   std::uint64_t profile_steps = 0;  // stop after this many batches (0: train to the end)
   double progress_interval = 1.0;   // seconds between progress lines
   bool quiet = false;
 
   // --alpha, or the default of the trainer that runs it. word2vec.c's rates (0.025 skip-gram,
-  // 0.05 CBOW) undertrain corpora of millions to billions of words: the CPU trainer starts
-  // negative sampling with SGD higher, at 0.05 (fastText's rate) and 0.075 (bench/QUALITY.md,
-  // "Defaults"). The GPU trainer keeps word2vec.c's, which its thousands of concurrent
-  // updates stay stable at (README, the fused path). Adam's steps do not scale with the
-  // gradient, so it starts lower (the d2l example's rate).
-  double start_alpha(bool on_gpu = false) const {
+  // 0.05 CBOW) undertrain corpora of millions to billions of words: negative sampling with SGD
+  // starts higher, at 0.05 (fastText's rate) and 0.075 (bench/QUALITY.md, "Defaults"), on the
+  // CPU trainer and on the GPU's fused path, whose repeat cap keeps its concurrent warps
+  // stable there (bench/RESULTS.md, "Fused path quality"). The modular GPU path, which sums
+  // a batch's gradients, keeps word2vec.c's. Adam's steps do not scale with the gradient, so
+  // it starts lower (the d2l example's rate).
+  double start_alpha(bool modular_gpu = false) const {
     if (alpha > 0) return alpha;
     if (optimizer == OptimizerKind::kAdam) return 0.002;
     const bool higher =
-        !on_gpu && loss == LossKind::kNegativeSampling && optimizer == OptimizerKind::kSgd;
+        !modular_gpu && loss == LossKind::kNegativeSampling && optimizer == OptimizerKind::kSgd;
     if (model == ModelKind::kCbow) return higher ? 0.075 : 0.05;
     return higher ? 0.05 : 0.025;
+  }
+  // --repeat-cap, or the default of the GPU path: 8 on the fused path (at 32 its thousands
+  // of warps diverge at the rates above), 32 on the modular path.
+  std::uint32_t repeat_cap_on(bool fused) const {
+    return repeat_cap != kAutoRepeatCap ? repeat_cap : fused ? 8 : 32;
   }
   std::uint32_t thread_count() const;
   std::uint32_t batch_rows() const { return batch > 0 ? batch : kDefaultBatchRows; }
@@ -92,6 +101,7 @@ struct TrainConfig {
   ScatterKind scatter_kind() const { return deterministic ? ScatterKind::kSorted : scatter; }
 
   static constexpr std::uint32_t kDefaultBatchRows = 1024;
+  static constexpr std::uint32_t kAutoRepeatCap = ~0u;
 };
 
 const char* to_string(ModelKind m);

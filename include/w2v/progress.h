@@ -48,6 +48,8 @@ class Progress {
   // Worker side: thread-safe, called every few thousand words.
   void add(std::uint64_t words, double loss_sum, std::uint64_t loss_count);
   double alpha() const;
+  // The rate once `more_words` beyond those done so far are read.
+  double alpha_after(std::uint64_t more_words) const;
   bool stopped() const { return stop_.load(std::memory_order_relaxed); }
   // A worker failed: the others stop at their next sentence.
   void cancel() { stop_.store(true); }

@@ -118,6 +118,8 @@ class SentenceStream {
   }
 
   Rng& rng() { return rng_; }
+  // The pass over the range the last sentence read belongs to (0-based).
+  std::uint32_t epoch() const { return epoch_; }
 
   // Where the walk stands; restore() continues from such a state, which must come from a
   // stream over the same range and epochs (a checkpoint's is checked by valid_state first).
@@ -126,8 +128,7 @@ class SentenceStream {
   bool valid_state(const WalkerState& s, std::size_t vocab) const {
     bool ids_ok = s.sentence.size() <= kMaxSentenceTokens && s.next_center <= s.sentence.size();
     for (const std::uint32_t id : s.sentence) ids_ok = ids_ok && id < vocab;
-    return ids_ok && s.position >= range_.begin && s.position <= range_.end &&
-           s.epoch <= epochs_ &&
+    return ids_ok && s.position >= range_.begin && s.position <= range_.end && s.epoch <= epochs_ &&
            (s.position == range_.begin || entries_[s.position - 1] == kSentenceEnd);
   }
   void restore(const WalkerState& s) {

@@ -25,7 +25,7 @@ std::vector<double> run_modular_batches(Ops& ops, const TrainJob& job, Model& mo
   typename Ops::Slot slot = ops.make_slot(0, layout.block_bytes(), layout.rows);
   BatchPacker packer(config, job.corpus, job.tables, {0, job.corpus.entry_count()},
                      worker_seed(config.seed, 0));
-  RepeatCap cap(job.vocab.size(), config.repeat_cap, config.tied);
+  RepeatCap cap(job.vocab.size(), config.repeat_cap_on(/*fused=*/false), config.tied);
   std::vector<double> losses;
   for (std::size_t b = 0; b < batches; ++b) {
     const PackResult packed = pack_batch(packer, cap, layout, slot.host);

@@ -16,13 +16,15 @@
 //   - targets: c (label 1), then `negative` noise words from the alias table (Philox draws of
 //     the center's position, include/w2v/kernels/draws.h), or from `fixed_noise` when given; a
 //     noise word equal to c is left out (noise_word_used);
-//   - skip-gram, as word2vec.c: each context row in_j predicts the targets through their output
-//     rows out_k, and the center's noise words are shared by its whole window:
+//   - skip-gram, as word2vec.c: each context row in_j in turn (j ascending) predicts the
+//     targets through their output rows out_k as the contexts before it left them, and the
+//     center's noise words are shared by its whole window:
 //       g[j, k] = alpha (label_k - sigmoid(<in_j, out_k>)),
-//       in_j += sum_k g[j, k] out_k,   out_k += sum_j g[j, k] in_j,
-//     all from the values before the step (a mini-batch of the window);
+//       in_j += sum_k g[j, k] out_k,   then out_k += g[j, k] in_j
+//     (scoring the whole window against the targets as read, a mini-batch of the window,
+//     diverges at the CPU trainer's rates with a GPU's thousands of warps: bench/RESULTS.md);
 //   - CBOW: h = mean of in_j over J, g_k = alpha (label_k - sigmoid(<h, out_k>)),
-//     out_k += g_k h, and every in_j += sum_k g_k out_k (undivided, as word2vec.c);
+//     every in_j += sum_k g_k out_k (undivided, as word2vec.c), out_k += g_k h;
 //   - the changes a warp writes back are scaled per word by FusedScales (1 when absent);
 //   - loss: sum of softplus(-s) for the center and softplus(s) for the unmasked noise words, per
 //     (context, center) pair for skip-gram and per center for CBOW.
@@ -75,10 +77,23 @@ struct FusedShape {
 };
 
 // Per launch: the learning rate and the random stream (the run's seed, the batch's number).
+// The rate falls linearly from `alpha` at the first chunk to `alpha_end` at the last, in the
+// order the warps take them, so that a batch holding a large share of the run (an epoch of a
+// small corpus) decays as smoothly as the CPU trainer's; negative alpha_end: alpha throughout.
 struct FusedStep {
   float alpha = 0;
   std::uint64_t seed = 0;
   std::uint32_t launch = 0;
+  float alpha_end = -1;
+
+#ifdef __CUDACC__
+  __host__ __device__
+#endif
+      float
+      chunk_alpha(std::int64_t chunk, std::int64_t chunks) const {
+    if (alpha_end < 0 || chunks <= 1) return alpha;
+    return alpha + (alpha_end - alpha) * (float(chunk) / float(chunks - 1));
+  }
 };
 
 // Noise words: drawn from the alias table (AliasTable's threshold and alias arrays, `size`
