@@ -43,6 +43,11 @@ def base_of(name):
 # seed: a paired difference there is just another seed's luck, so they are compared with the
 # mean over base's seeds instead.
 OTHER_STREAM = {"redraw", "ns05", "gensim-4.4", "gensim-skipgram1", "fasttext-cbow", "fasttext-sg"}
+
+
+def other_stream(name):
+    # The GPU trainer's twin (--device twin) draws from Philox streams of its own.
+    return name in OTHER_STREAM or name.startswith(("twin-", "sg-twin-"))
 print()
 print("| variant | runs (seeds) | analogy mean [min, max] | paired Δ analogy vs its base (each seed) | "
       "WS-353 mean [min, max] | paired Δ WS-353 |")
@@ -52,14 +57,14 @@ for name in order:
     a, w = per_seed(name, 0), per_seed(name, 1)
     runs = sum(len(v) for v in by[name].values())
     seeds = sorted(a)
-    if name in OTHER_STREAM:
+    if other_stream(name):
         da = [a[s] - st.mean(base_a.values()) for s in seeds]
         dw = [w[s] - st.mean(base_w.values()) for s in seeds]
     else:
         da = [a[s] - base_a[s] for s in seeds if s in base_a]
         dw = [w[s] - base_w[s] for s in seeds if s in base_w]
     av, wv = [a[s] for s in seeds], [w[s] for s in seeds]
-    mark = " vs base mean" if name in OTHER_STREAM else ""
+    mark = " vs base mean" if other_stream(name) else ""
     fmt_d = lambda d, p: ("—" if name == base_of(name) or not d else
                           f"{st.mean(d):+.{p}f} ({', '.join(f'{x:+.{p}f}' for x in d)}){mark}")
     print(f"| {name} | {runs} ({','.join(map(str, seeds))}) | {st.mean(av):.2f} [{min(av):.2f}, "
