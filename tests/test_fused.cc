@@ -69,28 +69,53 @@ TEST(FusedDraws, FollowTheirDistributions) {
   EXPECT_NE(fused_draw(7, 3, 0, 0).v[0], fused_draw(8, 3, 0, 0).v[0]);
 }
 
+// A text written to a file and encoded, every word kept (min-count 1, no subsampling), and a
+// packer over all of it for `epochs` passes.
+struct PackerOnText {
+  PackerOnText(const std::string& text, std::uint32_t epochs)
+      : config(keep_all(epochs)),
+        vocab(Vocab::build(write(dir, text), {}, 1, 0)),
+        corpus(encode(dir, vocab), vocab),
+        tables(SamplingTables::build(vocab, config.sample, config.ns_exponent)),
+        packer(config, corpus, tables, {0, corpus.entry_count()}, 1) {}
+  static TrainConfig keep_all(std::uint32_t epochs) {
+    TrainConfig c;
+    c.min_count = 1;
+    c.sample = 0;
+    c.epochs = epochs;
+    return c;
+  }
+  static std::string write(const test::TempDir& dir, const std::string& text) {
+    test::write_file(dir.file("c.txt"), text);
+    return dir.file("c.txt");
+  }
+  static std::string encode(const test::TempDir& dir, const Vocab& vocab) {
+    EncodedCorpus::encode(dir.file("c.txt"), vocab, {}, dir.file("c.tokens"));
+    return dir.file("c.tokens");
+  }
+
+  test::TempDir dir;
+  TrainConfig config;
+  Vocab vocab;
+  EncodedCorpus corpus;
+  SamplingTables tables;
+  FusedPacker packer;
+};
+
 // A corpus of sentences with known ids, no subsampling: every kept token is a center of
 // exactly one chunk, chunks stay inside their sentence, batches hold whole sentences and one
 // epoch at most (here, where one would hold both, exactly one), and the words read add up to
 // the corpus over every epoch.
 TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
-  test::TempDir dir;
   std::string text;
   std::vector<std::size_t> lengths = {1, 2, 70, 64, 65, 200, 3, 129};
   for (std::size_t s = 0; s < lengths.size(); ++s) {
     for (std::size_t t = 0; t < lengths[s]; ++t) text += std::string("w") + char('0' + t % 7) + ' ';
     text += "\n";
   }
-  test::write_file(dir.file("c.txt"), text);
-  TrainConfig c;
-  c.min_count = 1;
-  c.sample = 0;
-  c.epochs = 2;
-  const Vocab vocab = Vocab::build(dir.file("c.txt"), {}, 1, 0);
-  EncodedCorpus::encode(dir.file("c.txt"), vocab, {}, dir.file("c.tokens"));
-  const EncodedCorpus corpus(dir.file("c.tokens"), vocab);
-  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
-  FusedPacker packer(c, corpus, tables, {0, corpus.entry_count()}, 1);
+  PackerOnText on(text, 2);
+  FusedPacker& packer = on.packer;
+  const EncodedCorpus& corpus = on.corpus;
   const FusedLayout layout{kMaxSentenceTokens};
   std::vector<std::int32_t> block(layout.block_bytes() / 4);
   std::uint64_t words = 0, tokens = 0;
@@ -125,25 +150,16 @@ TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
 // The warps train consecutive chunks at once: any 64 of them come from all over the batch's
 // text (in text order they would all be in one sixteenth of it), and every chunk is there.
 TEST(FusedPacker, SpreadsTheChunksTrainedAtOnceOverTheBatch) {
-  test::TempDir dir;
   const int sentences = 1000, length = 20;
   std::string text;
   for (int s = 0; s < sentences; ++s) {
     for (int t = 0; t < length; ++t) text += "w" + std::to_string((s + t) % 7) + ' ';
     text += "\n";
   }
-  test::write_file(dir.file("c.txt"), text);
-  TrainConfig c;
-  c.sample = 0;
-  c.epochs = 1;
-  const Vocab vocab = Vocab::build(dir.file("c.txt"), {}, 1, 0);
-  EncodedCorpus::encode(dir.file("c.txt"), vocab, {}, dir.file("c.tokens"));
-  const EncodedCorpus corpus(dir.file("c.tokens"), vocab);
-  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.ns_exponent);
-  FusedPacker packer(c, corpus, tables, {0, corpus.entry_count()}, 1);
+  PackerOnText on(text, 1);
   const FusedLayout layout{sentences * length};
   std::vector<std::int32_t> block(layout.block_bytes() / 4);
-  const FusedPackResult r = packer.fill(layout, block.data());
+  const FusedPackResult r = on.packer.fill(layout, block.data());
   ASSERT_EQ(r.chunks, std::size_t(sentences));
   std::vector<int> place(sentences);  // the sentence each chunk trains
   std::vector<int> seen(sentences, 0);
