@@ -162,7 +162,9 @@ std::vector<Flag> make_flags() {
              c.batch = parse_integer<std::uint32_t>(t, f);
            },
            [](const TrainConfig& c) { return std::to_string(c.batch); }},
-      Flag{"sampler-threads", "N", "GPU trainer: threads packing batches (0: about half the cores)",
+      Flag{"sampler-threads", "N",
+           "GPU trainer: threads packing batches (0: about half the cores; on the fused path no "
+           "more than the batches one epoch fills)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.sampler_threads = parse_integer<std::uint32_t>(t, f);
