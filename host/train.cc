@@ -72,8 +72,9 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   say(announcement);
   // With the learning rate of the trainer (and GPU path) that runs it.
   const bool on_gpu = std::string_view(trainer->name()) != "cpu";
+  const bool fused = on_gpu && use_fused_path(given);
   TrainConfig c = given;
-  c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !use_fused_path(given));
+  c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !fused);
 
   const LogLine chatty = c.quiet ? nullptr : log;
   std::optional<Trace> trace;
@@ -95,7 +96,7 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
     say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +
         " words will be slow (consider --max-vocab or ns)");
 
-  if (on_gpu && use_fused_path(c))
+  if (fused)
     c.sampler_threads = fused_sampler_threads(c, vocab, data.tables, c.sampler_thread_count());
   const CheckpointSettings settings = checkpoint_settings(c, trainer->name(), vocab, *data.corpus);
   TrainControl control;

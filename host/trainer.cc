@@ -27,12 +27,10 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
   };
   if (config.device == DeviceKind::kTwin) {
     check_fused();
-    announcement = "device: twin (the GPU trainer's " +
-                   std::string(use_fused_path(config)
-                                   ? "fused path on the CPU, " + std::to_string(config.twin_warps) +
-                                         " warps in lock step"
-                                   : "modular path on the CPU") +
-                   ")";
+    announcement = use_fused_path(config)
+                       ? "device: twin (the GPU trainer's fused path on the CPU, " +
+                             std::to_string(config.twin_warps) + " warps in lock step)"
+                       : "device: twin (the GPU trainer's modular path on the CPU)";
     return make_twin_trainer();
   }
   const gpu::DeviceInfo cuda = gpu::probe_device();

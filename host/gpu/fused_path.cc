@@ -99,12 +99,17 @@ FusedShape fused_shape(const TrainConfig& c) {
 }
 
 namespace {
-// Per word, the occurrences subsampling is expected to keep in an epoch; returns their sum.
-double expected_kept(const Vocab& vocab, const SamplingTables& tables, std::vector<double>& kept) {
-  kept.resize(vocab.size());
+// The occurrences subsampling is expected to keep in an epoch, in all and (when `per_word` is
+// given) per word.
+double expected_kept(const Vocab& vocab, const SamplingTables& tables,
+                     std::vector<double>* per_word = nullptr) {
+  if (per_word) per_word->resize(vocab.size());
   double total = 0;
-  for (std::size_t w = 0; w < vocab.size(); ++w)
-    total += kept[w] = double(vocab.count(w)) * tables.keep[w];
+  for (std::size_t w = 0; w < vocab.size(); ++w) {
+    const double kept = double(vocab.count(w)) * tables.keep[w];
+    if (per_word) (*per_word)[w] = kept;
+    total += kept;
+  }
   return total;
 }
 }  // namespace
@@ -112,8 +117,7 @@ double expected_kept(const Vocab& vocab, const SamplingTables& tables, std::vect
 std::uint32_t fused_sampler_threads(const TrainConfig& config, const Vocab& vocab,
                                     const SamplingTables& tables, std::uint32_t most) {
   if (config.sampler_threads > 0) return config.sampler_threads;
-  std::vector<double> kept;
-  const double batches = expected_kept(vocab, tables, kept) / double(config.fused_tokens);
+  const double batches = expected_kept(vocab, tables) / double(config.fused_tokens);
   return static_cast<std::uint32_t>(std::clamp(std::floor(batches), 1.0, double(most)));
 }
 
@@ -123,7 +127,7 @@ std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables&
   if (repeat_cap == 0) return {};
   const std::size_t V = vocab.size();
   std::vector<double> kept;
-  const double total = expected_kept(vocab, tables, kept);
+  const double total = expected_kept(vocab, tables, &kept);
   const std::vector<double> noise = tables.noise.probabilities();
   const double cap = repeat_cap, window_rows = 2.0 * config.window + 1;
   auto scale = [&](double k) { return static_cast<float>(k > cap ? cap / k : 1.0); };
