@@ -49,6 +49,8 @@ constexpr Choice<GpuPathKind> kGpuPaths[] = {{"auto", GpuPathKind::kAuto},
                                              {"modular", GpuPathKind::kModular}};
 constexpr Choice<FusedUpdate> kFusedUpdates[] = {{"add", FusedUpdate::kAtomicAdd},
                                                  {"store", FusedUpdate::kStore}};
+constexpr Choice<VectorsKind> kVectors[] = {
+    {"auto", VectorsKind::kAuto}, {"input", VectorsKind::kInput}, {"sum", VectorsKind::kSum}};
 
 }  // namespace
 
@@ -59,6 +61,7 @@ const char* to_string(OptimizerKind o) { return flags::choice_name(kOptimizers, 
 const char* to_string(ScatterKind s) { return flags::choice_name(kScatters, s); }
 const char* to_string(GpuPathKind p) { return flags::choice_name(kGpuPaths, p); }
 const char* to_string(FusedUpdate u) { return flags::choice_name(kFusedUpdates, u); }
+const char* to_string(VectorsKind v) { return flags::choice_name(kVectors, v); }
 
 namespace {
 
@@ -76,6 +79,10 @@ std::vector<Flag> make_flags() {
       W2V_STRING_FLAG(output, "FILE", "where to write the vectors"),
       W2V_STRING_FLAG(format, "text|bin|auto",
                       "vector file format; auto: .bin is binary, anything else text"),
+      W2V_CHOICE_FLAG("vectors", "auto|input|sum", vectors, kVectors,
+                      "what the vector file holds: the input vectors (word2vec.c's), or each "
+                      "word's input plus output vector (better analogies and similarities); "
+                      "auto: the sum for --loss ns with separate tables, else the input"),
       W2V_STRING_FLAG(vocab, "FILE",
                       "vocabulary file ('word count' lines): read if it exists, else written; "
                       "default: a cache file"),

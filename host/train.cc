@@ -57,12 +57,18 @@ Progress::Options progress_options(const TrainConfig& c, std::uint64_t corpus_to
   return o;
 }
 
+void write_trained_vectors(const TrainConfig& config, const Vocab& vocab, const Model& model) {
+  write_vectors(config.output, resolve_vector_format(config.format, config.output), vocab.words(),
+                model.input.data(), config.dim,
+                config.writes_sum() ? model.output.data() : nullptr);
+}
+
 TrainStats run_training(const TrainConfig& given, LogLine log,
                         const std::function<int()>& stop_signal) {
   auto say = [&](const std::string& line) {
     if (log) log(line);
   };
-  const VectorFormat format = resolve_vector_format(given.format, given.output);
+  resolve_vector_format(given.format, given.output);  // a bad --format fails before training
   const std::filesystem::path out_dir = std::filesystem::path(given.output).parent_path();
   if (!out_dir.empty() && !std::filesystem::is_directory(out_dir))
     throw_file_error(given.output, "its directory does not exist (--output)");
@@ -137,14 +143,15 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   const TrainStats stats = progress.summary();
   {
     const Trace::Span writing(timeline, main_track, "write vectors");
-    write_vectors(c.output, format, vocab.words(), model.input.data(), c.dim);
+    write_trained_vectors(c, vocab, model);
   }
   if (trace) {
     trace->write(c.trace);
     say("wrote a timeline of " + std::to_string(trace->event_count()) + " spans to " + c.trace +
         " (open it in ui.perfetto.dev)");
   }
-  say("wrote " + std::to_string(vocab.size()) + " vectors to " + c.output +
+  say("wrote " + std::to_string(vocab.size()) +
+      (c.writes_sum() ? " vectors (input + output) to " : " vectors to ") + c.output +
       (stats.stop_signal
            ? " (training stopped early by signal " + std::to_string(stats.stop_signal) + ")"
            : ""));

@@ -266,9 +266,11 @@ class VectorReader {
 }  // namespace
 
 void write_vectors(const std::string& path, VectorFormat format,
-                   const std::vector<std::string>& words, const float* data, std::size_t dim) {
+                   const std::vector<std::string>& words, const float* data, std::size_t dim,
+                   const float* plus) {
   if (dim == 0) throw_file_error(path, "cannot write vectors of dimension 0");
   AtomicFile out(path);
+  std::vector<float> sum(plus ? dim : 0);
   std::string buf = std::to_string(words.size()) + " " + std::to_string(dim) + "\n";
   for (std::size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
@@ -277,6 +279,10 @@ void write_vectors(const std::string& path, VectorFormat format,
                                  " is empty or contains a space or newline");
     }
     const float* r = data + i * dim;
+    if (plus) {
+      for (std::size_t j = 0; j < dim; ++j) sum[j] = r[j] + plus[i * dim + j];
+      r = sum.data();
+    }
     for (std::size_t j = 0; j < dim; ++j) {
       if (!std::isfinite(r[j])) {
         throw_file_error(path, "word " + std::to_string(i + 1) + " " + shown(w) + ": value " +

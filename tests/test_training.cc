@@ -10,6 +10,7 @@
 
 #include "support/training.h"
 #include "w2v/error.h"
+#include "w2v/vectors.h"
 
 namespace w2v {
 namespace {
@@ -49,6 +50,36 @@ TEST(Training, TiedEmbeddingsLearn) {
   Trained t = train_prefix(c, 4'000'000);
   EXPECT_TRUE(t.model.output.empty());
   expect_learned(t, c);
+}
+
+// --vectors: what the file holds, read back against the trained tables.
+TEST(Training, WritesInputOrInputPlusOutputVectors) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = base_config();
+  c.model = ModelKind::kCbow;
+  c.epochs = 1;
+  Trained t = train_prefix(c, 1'000'000);
+  test::TempDir dir;
+  c.output = dir.file("v.bin");
+  const std::size_t floats = t.vocab.size() * c.dim;
+  auto written = [&](VectorsKind kind, bool tied) {
+    c.vectors = kind;
+    c.tied = tied;
+    write_trained_vectors(c, t.vocab, t.model);
+    Embeddings e = read_vectors(c.output);
+    EXPECT_EQ(e.words, t.vocab.words());
+    return e.data;
+  };
+  const std::vector<float> input(t.model.input.data(), t.model.input.data() + floats);
+  std::vector<float> sum(floats);
+  for (std::size_t i = 0; i < floats; ++i) sum[i] = input[i] + t.model.output.data()[i];
+  ASSERT_NE(sum, input);
+  EXPECT_EQ(written(VectorsKind::kAuto, false), sum) << "negative sampling: the sum";
+  EXPECT_EQ(written(VectorsKind::kSum, false), sum);
+  EXPECT_EQ(written(VectorsKind::kInput, false), input);
+  EXPECT_EQ(written(VectorsKind::kSum, true), input) << "one table: nothing to add";
+  c.loss = LossKind::kSoftmax;
+  EXPECT_EQ(written(VectorsKind::kAuto, false), input) << "the softmax's: the input, unmeasured";
 }
 
 TEST(Training, SkipGramSoftmaxLearnsOnASmallVocabulary) {

@@ -117,6 +117,26 @@ TEST_F(VectorsTest, WritesWord2vecLayout) {
   EXPECT_EQ(read_raw(path("v.bin")), expected);
 }
 
+TEST_F(VectorsTest, WritesTheSumOfTwoTables) {
+  const Sample a = random_sample(25, 8, 41);
+  Sample b = random_sample(25, 8, 42);
+  b.data[6] = 1;  // a's -max plus b's would overflow
+  Sample sum = a;
+  for (std::size_t i = 0; i < sum.data.size(); ++i) sum.data[i] = a.data[i] + b.data[i];
+  for (auto [format, name] :
+       {std::pair{VectorFormat::kText, "v.txt"}, std::pair{VectorFormat::kBinary, "v.bin"}}) {
+    SCOPED_TRACE(name);
+    write_vectors(path(name), format, a.words, a.data.data(), a.dim, b.data.data());
+    expect_same(sum, read_vectors(path(name)));
+  }
+  // The check for non-finite values applies to the sum: max + max overflows.
+  std::vector<float> max(a.data.size(), std::numeric_limits<float>::max());
+  EXPECT_THROW(
+      write_vectors(path("inf.txt"), VectorFormat::kText, a.words, max.data(), a.dim, max.data()),
+      Error);
+  EXPECT_FALSE(fs::exists(path("inf.txt")));
+}
+
 TEST_F(VectorsTest, DetectsFormatByContent) {
   Sample s = random_sample(20, 9, 3);
   write_vectors(path("binary.txt"), VectorFormat::kBinary, s.words, s.data.data(), s.dim);

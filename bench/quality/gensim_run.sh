@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gensim anchor run (bench/quality/gensim_anchor.py) evaluated by w2v's evaluators, one CSV row.
 # usage: bench/quality/gensim_run.sh SEED   (RESULTS, CORPUS, W2V, MODEL, EPOCHS, ALPHA as in
-#        run.sh)
+#        run.sh; GENSIM_SUM=1 also scores the input + output vectors, row NAME-sum)
 set -euo pipefail
 seed=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,4 +15,10 @@ wps=$(sed -nE 's/^gensim trained in .*: ([0-9]+) words\/s/\1/p' "$out.train.log"
 [[ $model == cbow && $epochs == 3 ]] && name=gensim-4.4 || name=gensim-$model$epochs
 echo "$name,$seed,$an,$ws,$wps,$secs,model=$model epochs=$epochs,corpus_file workers=2 cbow_mean=1 alpha=$alpha,$load" >> "$results"
 echo "gensim seed $seed: analogy $an ws353 $ws words/s $wps ($secs s)"
+if [[ -n ${GENSIM_SUM:-} ]]; then
+  score "$out.sum.bin" "$out.sum"
+  echo "$name-sum,$seed,$an,$ws,$wps,$secs,model=$model epochs=$epochs GENSIM_SUM=1,corpus_file workers=2 cbow_mean=1 alpha=$alpha,$load" >> "$results"
+  echo "gensim input+output seed $seed: analogy $an ws353 $ws"
+  rm -f "$out.sum.bin"
+fi
 rm -f "$out.bin"

@@ -25,12 +25,17 @@ enum class GpuPathKind { kAuto, kFused, kModular };
 // How the fused path's warps write their changes: added with atomics (none is lost), or their
 // updated rows stored over the tables (Hogwild's plain writes: the last writer wins).
 enum class FusedUpdate { kAtomicAdd, kStore };
+// Which vectors the output file holds: the input table (word2vec.c's, gensim's, fastText's),
+// or each word's input plus output vector (GloVe's W + C); auto: the sum where it was
+// measured to help, negative sampling with separate tables (bench/QUALITY.md, section 8).
+enum class VectorsKind { kAuto, kInput, kSum };
 
 struct TrainConfig {
   // Files.
   std::string corpus;
   std::string output;
   std::string format = "auto";
+  VectorsKind vectors = VectorsKind::kAuto;
   std::string vocab;
   std::string cache_dir;
   std::string loss_log;
@@ -95,6 +100,11 @@ struct TrainConfig {
   std::uint32_t repeat_cap_on(bool fused) const {
     return repeat_cap != kAutoRepeatCap ? repeat_cap : fused ? 8 : 32;
   }
+  bool writes_sum() const {
+    if (tied) return false;  // one table: the sum is twice the input
+    return vectors == VectorsKind::kSum ||
+           (vectors == VectorsKind::kAuto && loss == LossKind::kNegativeSampling);
+  }
   std::uint32_t thread_count() const;
   std::uint32_t batch_rows() const { return batch > 0 ? batch : kDefaultBatchRows; }
   std::uint32_t sampler_thread_count() const;
@@ -111,6 +121,7 @@ const char* to_string(OptimizerKind o);
 const char* to_string(ScatterKind s);
 const char* to_string(GpuPathKind p);
 const char* to_string(FusedUpdate u);
+const char* to_string(VectorsKind v);
 
 using Flag = FlagSpec<TrainConfig>;
 

@@ -9,6 +9,7 @@
 #include "w2v/config.h"
 #include "w2v/corpus.h"
 #include "w2v/io.h"
+#include "w2v/model.h"
 #include "w2v/progress.h"
 #include "w2v/sampling.h"
 #include "w2v/vocab.h"
@@ -28,6 +29,10 @@ TrainingData prepare_training_data(const TrainConfig& config, LogLine log);
 
 // The progress reporter's options for a run of `config` over `corpus_tokens` tokens an epoch.
 Progress::Options progress_options(const TrainConfig& config, std::uint64_t corpus_tokens);
+
+// Writes the trained vectors to config.output in config.format: the input vectors, or with
+// config.writes_sum() each word's input plus output vector.
+void write_trained_vectors(const TrainConfig& config, const Vocab& vocab, const Model& model);
 
 // Everything `w2v train` does after parsing its flags: picks the trainer, prepares the data,
 // trains (from config.resume, saving config.checkpoint) and writes config.output. `log` hears

@@ -23,11 +23,14 @@ struct Embeddings {
   const float* row(std::size_t i) const { return data.data() + i * dim; }
 };
 
-// data: [words.size(), dim], row-major. Text values are written in the shortest form that
-// reads back as the same float32. Goes through AtomicFile: on any error (a word that would
-// break the format, a non-finite value, a failed write) nothing appears at path.
+// data: [words.size(), dim], row-major; plus, when given, a table of the same shape added to
+// it row by row (a model's input + output vectors, without a copy of the tables). Text values
+// are written in the shortest form that reads back as the same float32. Goes through
+// AtomicFile: on any error (a word that would break the format, a non-finite value, a failed
+// write) nothing appears at path.
 void write_vectors(const std::string& path, VectorFormat format,
-                   const std::vector<std::string>& words, const float* data, std::size_t dim);
+                   const std::vector<std::string>& words, const float* data, std::size_t dim,
+                   const float* plus = nullptr);
 
 // Reads either format, told apart by the content of the first record (the extension only
 // breaks a tie). Validation is strict: every malformed, truncated or non-finite input throws
