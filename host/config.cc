@@ -163,7 +163,9 @@ std::vector<Flag> make_flags() {
                       "(plain Hogwild writes; loses most updates of frequent words)"),
       Flag{"batch", "N",
            "GPU trainer, modular path: center words per batch (0: " +
-               std::to_string(TrainConfig::kDefaultBatchRows) + ")",
+               std::to_string(TrainConfig::kDefaultBatchRows) + " for --loss ns, " +
+               std::to_string(TrainConfig::kDefaultVocabularyLossRows) +
+               " for softmax and bce, whose summed steps diverge above that)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.batch = parse_integer<std::uint32_t>(t, f);

@@ -106,11 +106,20 @@ struct TrainConfig {
            (vectors == VectorsKind::kAuto && loss == LossKind::kNegativeSampling);
   }
   std::uint32_t thread_count() const;
-  std::uint32_t batch_rows() const { return batch > 0 ? batch : kDefaultBatchRows; }
+  // Every center of a softmax or BCE batch changes every output row, and the modular path
+  // sums a batch's changes into one step: at word2vec.c's rate a sum over 16 or more centers
+  // diverges (tests/test_modular.cc, SoftmaxAndBceTrainAtTheirDefaults), so those losses
+  // take few centers a step. A negative-sampling row is changed by few centers of a batch,
+  // and the repeat cap bounds the rest.
+  std::uint32_t batch_rows() const {
+    if (batch > 0) return batch;
+    return loss == LossKind::kNegativeSampling ? kDefaultBatchRows : kDefaultVocabularyLossRows;
+  }
   std::uint32_t sampler_thread_count() const;
   ScatterKind scatter_kind() const { return deterministic ? ScatterKind::kSorted : scatter; }
 
   static constexpr std::uint32_t kDefaultBatchRows = 1024;
+  static constexpr std::uint32_t kDefaultVocabularyLossRows = 8;
   static constexpr std::uint32_t kAutoRepeatCap = ~0u;
 };
 
