@@ -81,8 +81,9 @@ std::vector<Flag> make_flags() {
                       "vector file format; auto: .bin is binary, anything else text"),
       W2V_CHOICE_FLAG("vectors", "auto|input|sum", vectors, kVectors,
                       "what the vector file holds: the input vectors (word2vec.c's), or each "
-                      "word's input plus output vector (better analogies and similarities); "
-                      "auto: the sum for --loss ns with separate tables, else the input"),
+                      "word's input plus output vector (better analogies and similarities "
+                      "for CBOW); auto: the sum for CBOW with --loss ns and separate tables, "
+                      "else the input"),
       W2V_STRING_FLAG(vocab, "FILE",
                       "vocabulary file ('word count' lines): read if it exists, else written; "
                       "default: a cache file"),

@@ -74,10 +74,13 @@ TEST(Training, WritesInputOrInputPlusOutputVectors) {
   std::vector<float> sum(floats);
   for (std::size_t i = 0; i < floats; ++i) sum[i] = input[i] + t.model.output.data()[i];
   ASSERT_NE(sum, input);
-  EXPECT_EQ(written(VectorsKind::kAuto, false), sum) << "negative sampling: the sum";
+  EXPECT_EQ(written(VectorsKind::kAuto, false), sum) << "CBOW, negative sampling: the sum";
   EXPECT_EQ(written(VectorsKind::kSum, false), sum);
   EXPECT_EQ(written(VectorsKind::kInput, false), input);
   EXPECT_EQ(written(VectorsKind::kSum, true), input) << "one table: nothing to add";
+  c.model = ModelKind::kSkipGram;
+  EXPECT_EQ(written(VectorsKind::kAuto, false), input) << "skip-gram: the input";
+  c.model = ModelKind::kCbow;
   c.loss = LossKind::kSoftmax;
   EXPECT_EQ(written(VectorsKind::kAuto, false), input) << "the softmax's: the input, unmeasured";
 }

@@ -27,7 +27,8 @@ enum class GpuPathKind { kAuto, kFused, kModular };
 enum class FusedUpdate { kAtomicAdd, kStore };
 // Which vectors the output file holds: the input table (word2vec.c's, gensim's, fastText's),
 // or each word's input plus output vector (GloVe's W + C); auto: the sum where it was
-// measured to help, negative sampling with separate tables (bench/QUALITY.md, section 8).
+// measured to help at every epoch count, CBOW with negative sampling and separate tables
+// (bench/QUALITY.md, section 8; for skip-gram it helps one epoch and costs analogy at five).
 enum class VectorsKind { kAuto, kInput, kSum };
 
 struct TrainConfig {
@@ -103,7 +104,8 @@ struct TrainConfig {
   bool writes_sum() const {
     if (tied) return false;  // one table: the sum is twice the input
     return vectors == VectorsKind::kSum ||
-           (vectors == VectorsKind::kAuto && loss == LossKind::kNegativeSampling);
+           (vectors == VectorsKind::kAuto && model == ModelKind::kCbow &&
+            loss == LossKind::kNegativeSampling);
   }
   std::uint32_t thread_count() const;
   // Every center of a softmax or BCE batch changes every output row, and the modular path
