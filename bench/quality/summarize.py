@@ -30,7 +30,16 @@ def per_seed(name, k):
 
 
 def base_of(name):
-    """The unmodified w2v run a variant is compared with: same model and epochs."""
+    """The unmodified w2v run a variant is compared with: same model and epochs. Rows of the
+    written vectors (section 8: input + output, `-sum`; normalised, `-nsum`; input + b output,
+    `vec-w-cbow-bB`) are compared with the input vectors of the same runs."""
+    for suffix in ("-nsum", "-sum"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    if name.startswith("vec-w-cbow-b"):
+        return "vec-w-cbow-input"
+    if name.startswith("vec-"):
+        return name
     for prefix in ("sg5-", "cbow5-", "sg-"):
         if name.startswith(prefix):
             return prefix + "base"
