@@ -124,7 +124,8 @@ std::vector<Flag> make_flags() {
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
       Flag{"alpha", "X",
            "initial learning rate (0: 0.05 skip-gram, 0.075 CBOW for ns with SGD on the CPU and "
-           "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise; 0.002 for Adam)",
+           "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise; for momentum and "
+           "Nesterov those times 2 (1 - momentum); 0.02 for Adam)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.alpha = parse_double(t, f);
@@ -136,7 +137,7 @@ std::vector<Flag> make_flags() {
                     "learning rate decays linearly to alpha times this"),
       W2V_CHOICE_FLAG("optimizer", "sgd|momentum|nesterov|adam", optimizer, kOptimizers,
                       "update rule (GPU trainer; the CPU trainer is SGD): SGD, SGD with "
-                      "(Nesterov) momentum, or lazy sparse Adam (default alpha 0.002)"),
+                      "(Nesterov) momentum, or lazy sparse Adam (default alpha 0.02)"),
       W2V_REAL_FLAG("momentum", momentum, "momentum of --optimizer momentum|nesterov"),
       W2V_INT_FLAG("epochs", epochs, std::uint32_t, "passes over the corpus"),
       Flag{"threads", "N", "worker threads (0: all cores)", false, false,

@@ -68,8 +68,10 @@ TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*modular_gpu=*/true), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--loss", "bce"}).start_alpha(), 0.05);
-  EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum"}).start_alpha(), 0.025);
-  EXPECT_DOUBLE_EQ(parse({"--optimizer", "adam"}).start_alpha(), 0.002);
+  EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum"}).start_alpha(), 0.005);
+  EXPECT_DOUBLE_EQ(parse({"--optimizer", "nesterov", "--model", "cbow"}).start_alpha(), 0.01);
+  EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum", "--momentum", "0.5"}).start_alpha(), 0.025);
+  EXPECT_DOUBLE_EQ(parse({"--optimizer", "adam"}).start_alpha(), 0.02);
   EXPECT_DOUBLE_EQ(parse({"--alpha", "0.01"}).start_alpha(/*modular_gpu=*/true), 0.01);
 }
 
