@@ -87,7 +87,7 @@ struct TrainConfig {
   // CPU trainer and on the GPU's fused path, whose repeat cap keeps its concurrent warps
   // stable there (bench/RESULTS.md, "Fused path quality"). The modular GPU path, which sums
   // a batch's gradients, keeps word2vec.c's. Its other optimizers are lazy (a row moves only
-  // in the steps that touch it), measured on its CPU twin (text8 prefix, README "Optimizers"):
+  // in the steps that touch it), measured on its CPU twin (text8 prefix; README, --optimizer):
   // momentum's velocity multiplies a steady step by 1 / (1 - momentum), a rare row's by less,
   // so it starts at 2 (1 - momentum) times SGD's rate (at 0.025 it diverged); Adam's steps do
   // not scale with the gradient, and a lazy one takes too few of them at dense Adam's 0.002
@@ -114,10 +114,10 @@ struct TrainConfig {
   }
   std::uint32_t thread_count() const;
   // Every center of a softmax or BCE batch changes every output row, and the modular path
-  // sums a batch's changes into one step: at word2vec.c's rate a sum over 16 or more centers
-  // diverges (tests/test_modular.cc, SoftmaxAndBceTrainAtTheirDefaults), so those losses
-  // take few centers a step. A negative-sampling row is changed by few centers of a batch,
-  // and the repeat cap bounds the rest.
+  // sums a batch's changes into one step: at word2vec.c's rate BCE diverged summing 16
+  // centers, the softmax 32 (tests/test_modular.cc, SoftmaxAndBceTrainAtTheirDefaults), so
+  // those losses take few centers a step. A negative-sampling row is changed by few centers of a
+  // batch, and the repeat cap bounds the rest.
   std::uint32_t batch_rows() const {
     if (batch > 0) return batch;
     return loss == LossKind::kNegativeSampling ? kDefaultBatchRows : kDefaultVocabularyLossRows;
