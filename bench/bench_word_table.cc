@@ -9,7 +9,8 @@
 // meets 3.1M distinct words, a table far larger than the caches).
 #include <benchmark/benchmark.h>
 
-#include <cmath>
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "w2v/sampling.h"
@@ -36,16 +38,10 @@ struct Stream {
   std::size_t types = 0;
 };
 
-Stream text_stream() {
-  const char* env = std::getenv("W2V_BENCH_TEXT");
-  const std::string path = env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
-  std::ifstream in(path, std::ios::binary);
+// A stream of the whitespace-separated words of `bytes`, and how many are distinct.
+Stream split_words(std::string bytes) {
   Stream s;
-  if (!in) return s;
-  std::ostringstream all;
-  all << in.rdbuf();
-  s.bytes = all.str();
-  std::unordered_map<std::string_view, int> seen;
+  s.bytes = std::move(bytes);
   for (std::size_t i = 0; i < s.bytes.size();) {
     while (i < s.bytes.size() && std::isspace(static_cast<unsigned char>(s.bytes[i]))) ++i;
     std::size_t j = i;
@@ -53,9 +49,20 @@ Stream text_stream() {
     if (j > i) s.words.emplace_back(s.bytes.data() + i, std::min(j - i, kMaxTokenBytes));
     i = j;
   }
+  std::unordered_map<std::string_view, int> seen;
   for (auto w : s.words) seen.emplace(w, 0);
   s.types = seen.size();
   return s;
+}
+
+Stream text_stream() {
+  const char* env = std::getenv("W2V_BENCH_TEXT");
+  const std::string path = env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream all;
+  all << in.rdbuf();
+  return split_words(all.str());
 }
 
 // `tokens` draws of words "w<rank>" with rank ~ Zipf(1) over `types` ranks.
@@ -64,22 +71,9 @@ Stream zipf_stream(std::size_t types, std::size_t tokens) {
   for (std::size_t r = 0; r < types; ++r) weights[r] = 1.0 / static_cast<double>(r + 1);
   AliasTable table(weights);
   Rng rng(7);
-  Stream s;
-  std::vector<std::size_t> ends;
-  for (std::size_t i = 0; i < tokens; ++i) {
-    s.bytes += 'w';
-    s.bytes += std::to_string(table.sample(rng));
-    ends.push_back(s.bytes.size());
-  }
-  std::size_t begin = 0;
-  for (std::size_t end : ends) {
-    s.words.emplace_back(s.bytes.data() + begin, end - begin);
-    begin = end;
-  }
-  std::unordered_map<std::string_view, int> seen;
-  for (auto w : s.words) seen.emplace(w, 0);
-  s.types = seen.size();
-  return s;
+  std::string bytes;
+  for (std::size_t i = 0; i < tokens; ++i) bytes += 'w' + std::to_string(table.sample(rng)) + ' ';
+  return split_words(std::move(bytes));
 }
 
 const Stream& stream(int which) {

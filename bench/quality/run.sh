@@ -28,4 +28,12 @@ envs=$(env | grep '^W2V_Q_' | sort | tr '\n' ' ' || true)
 [[ -n ${W2V_Q_LABEL:-} ]] && envs="$envs $W2V_Q_LABEL"
 echo "$name,$seed,$an,$ws,$wps,$secs,$envs,$*,$load" >> "$results"
 echo "$name seed $seed: analogy $an ws353 $ws words/s $wps ($secs s)"
-rm -f "$out.bin"
+# The experimental copy with patches/write-sum.patch and W2V_Q_WC=1 also writes the input +
+# output vectors (.wc.bin) and their normalised sum (.wcn.bin): rows NAME-sum, NAME-nsum.
+for kind in sum:wc nsum:wcn; do
+  [[ -f $out.bin.${kind#*:}.bin ]] || continue
+  score "$out.bin.${kind#*:}.bin" "$out.${kind#*:}"
+  echo "$name-${kind%:*},$seed,$an,$ws,$wps,$secs,$envs,$*,$load" >> "$results"
+  echo "$name-${kind%:*} seed $seed: analogy $an ws353 $ws"
+done
+rm -f "$out.bin" "$out.bin.wc.bin" "$out.bin.wcn.bin"

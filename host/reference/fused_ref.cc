@@ -229,12 +229,12 @@ class Emulation {
       if (!active(k)) continue;
       float* change = additions_.add(out_ + static_cast<std::size_t>(targets_[k]) * d_);
       const float scale = scales_.output ? scales_.output[targets_[k]] : 1.0f;
-      for (std::size_t e = 0; e < d_; ++e) change[e] = scale * target_deltas_[k * d_ + e];
-      if (s_.store_rows) {  // the row as read (target_rows_ less its change), plus the scaled
-                            // change
-        axpy(change, 1.0f, &target_rows_[k * d_], d_);
-        axpy(change, -1.0f, &target_deltas_[k * d_], d_);
-      }
+      // Store mode writes the row as read plus the scaled change; target_rows_ already holds
+      // the row as read plus the unscaled change (as the kernel's o does).
+      const float* row = &target_rows_[k * d_];
+      const float* delta = &target_deltas_[k * d_];
+      for (std::size_t e = 0; e < d_; ++e)
+        change[e] = s_.store_rows ? row[e] + (scale - 1.0f) * delta[e] : scale * delta[e];
     }
   }
 
