@@ -628,8 +628,8 @@ BENCHMARK(BM_ScatterAddAtomic)
     ->ArgNames({"N", "V", "d"})
     ->Args({1 << 20, 2000000, 128});
 
-// scatter_add_sorted: the same minimum as the atomic version (the sort and the summed rows in
-// the workspace are the price of determinism, not bytes the op must move).
+// scatter_add_sorted: the same minimum as the atomic version (the sort of N (index, position)
+// pairs is the price of determinism, not bytes the op must move).
 void BM_ScatterAddSorted(benchmark::State& state) {
   gpu_benchmark(state, [&](GpuTimer& timer) {
     const i64 N = state.range(0), V = state.range(1);

@@ -4,17 +4,21 @@
 //   d % 4 == 0 and the pointers are 16-byte aligned, with sm_90's vector atomicAdd; scalar
 //   atomics otherwise). Fast; the order of additions to one row, and so its last bits, vary.
 // segment_sum_rows / scatter_add_sorted: deterministic.
-//   1. row_hash_kernel: a 64-bit hash of each gradient row's bits;
-//   2. CUB radix sort of (hash, position), then a stable radix sort of the permuted indices:
-//      rows end up grouped by index and, within an index, ordered by content;
-//   3. CUB run-length encode gives the distinct indices and their counts, an exclusive scan
-//      their offsets;
-//   4. segment_sum_kernel: one warp per distinct index adds its rows in that order and writes
-//      the sum once (scatter_add_sorted then adds scale x sum to the table, one write per row).
-//   The order of additions depends only on the multiset of (index, row) pairs, so the result
-//   is bit-identical across runs and input permutations (unless two different rows of one
-//   index collide in 64 bits).
-// An optional row_scale [N] multiplies gradient row n (the hash covers it too).
+//   1. CUB radix sort of (index, position) pairs. Radix sort is stable, so rows end up grouped
+//      by index and, within an index, in the order they came in.
+//   2. segment_sum_rows: CUB run-length encode gives the distinct indices and their counts, an
+//      exclusive scan their offsets; one warp per distinct index adds its rows in order and
+//      writes the sum once.
+//      scatter_add_sorted: one warp per sorted position that starts an index's run adds the
+//      run's rows in order and adds scale x sum to the table row (no summed rows written and
+//      read back).
+//   The additions are __fadd_rn/__fmaf_rn in input order, so a batch gives the same bits on
+//   every run (and a CPU loop with the same float operations gives them too). Until 2026-12-05
+//   rows of one index were ordered by a 64-bit hash of their contents, which made any
+//   permutation of the input give the same bits as well; hashing read every gradient row once
+//   more and took a second, 64-bit sort, and held both ops at 0.17-0.19 of the copy bandwidth
+//   (H200). The trainer's batches come in a fixed order (--deterministic: one sampler).
+// An optional row_scale [N] multiplies gradient row n.
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_run_length_encode.cuh>
 #include <cub/device/device_scan.cuh>
@@ -52,75 +56,127 @@ __global__ void scatter_add_atomic_kernel(float* table, int width,
   }
 }
 
-__device__ __forceinline__ std::uint64_t mix64(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-__global__ void row_hash_kernel(const float* __restrict__ grad, const float* __restrict__ row_scale,
-                                std::int64_t N, int d, std::uint64_t* __restrict__ hash,
-                                std::uint32_t* __restrict__ position) {
-  for (std::int64_t n = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; n < N;
-       n += std::int64_t(gridDim.x) * blockDim.x) {
-    std::uint64_t h = 0x9e3779b97f4a7c15ull;
-    if (row_scale) h = mix64(h ^ __float_as_uint(row_scale[n]));
-    const float* row = grad + n * d;
-    for (int k = 0; k < d; ++k) h = mix64(h ^ __float_as_uint(row[k]));
-    hash[n] = h;
-    position[n] = std::uint32_t(n);
-  }
-}
-
-__global__ void permute_indices_kernel(const std::int32_t* __restrict__ idx,
-                                       const std::uint32_t* __restrict__ order, std::int64_t N,
-                                       std::uint32_t* __restrict__ out) {
+__global__ void iota_kernel(std::uint32_t* __restrict__ position, std::int64_t N) {
   for (std::int64_t n = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; n < N;
        n += std::int64_t(gridDim.x) * blockDim.x)
-    out[n] = std::uint32_t(idx[order[n]]);
+    position[n] = std::uint32_t(n);
 }
 
-__global__ void segment_sum_kernel(const float* __restrict__ grad,
-                                   const float* __restrict__ row_scale, int d,
+// Rows are read as float4 where d % 4 == 0 and the pointers allow, else as float; each lane
+// owns whole units, so the per-element order of additions is the same either way.
+template <class Unit>
+__device__ __forceinline__ Unit zero_unit();
+template <>
+__device__ __forceinline__ float zero_unit<float>() {
+  return 0.0f;
+}
+template <>
+__device__ __forceinline__ float4 zero_unit<float4>() {
+  return make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+}
+
+// s + w g, rounded once (fma) with a row scale, plain addition without.
+__device__ __forceinline__ float add_row(float s, float g, bool scaled, float w) {
+  return scaled ? __fmaf_rn(w, g, s) : __fadd_rn(s, g);
+}
+__device__ __forceinline__ float4 add_row(float4 s, float4 g, bool scaled, float w) {
+  return make_float4(add_row(s.x, g.x, scaled, w), add_row(s.y, g.y, scaled, w),
+                     add_row(s.z, g.z, scaled, w), add_row(s.w, g.w, scaled, w));
+}
+// t + scale s, rounded once.
+__device__ __forceinline__ float add_scaled(float t, float scale, float s) {
+  return __fmaf_rn(scale, s, t);
+}
+__device__ __forceinline__ float4 add_scaled(float4 t, float scale, float4 s) {
+  return make_float4(add_scaled(t.x, scale, s.x), add_scaled(t.y, scale, s.y),
+                     add_scaled(t.z, scale, s.z), add_scaled(t.w, scale, s.w));
+}
+
+// Unit k of the sum of rows order[begin, end), added in that order. Four rows' loads are in
+// flight at once (a frequent word's run is hundreds of rows long); their additions stay in
+// order, so the bits are those of one row at a time.
+template <class Unit>
+__device__ __forceinline__ Unit sum_run(const Unit* __restrict__ grad,
+                                        const float* __restrict__ row_scale, int width,
+                                        const std::uint32_t* __restrict__ order,
+                                        std::int64_t begin, std::int64_t end, int k) {
+  const bool scaled = row_scale != nullptr;
+  Unit s = zero_unit<Unit>();
+  std::int64_t r = begin;
+  for (; r + 4 <= end; r += 4) {
+    std::uint32_t n[4];
+    Unit g[4];
+    float w[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) n[j] = order[r + j];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      g[j] = grad[std::int64_t(n[j]) * width + k];
+      w[j] = scaled ? row_scale[n[j]] : 1.0f;
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) s = add_row(s, g[j], scaled, w[j]);
+  }
+  for (; r < end; ++r) {
+    const std::uint32_t n = order[r];
+    s = add_row(s, grad[std::int64_t(n) * width + k], scaled, scaled ? row_scale[n] : 1.0f);
+  }
+  return s;
+}
+
+template <class Unit>
+__global__ void segment_sum_kernel(const Unit* __restrict__ grad,
+                                   const float* __restrict__ row_scale, int width,
                                    const std::uint32_t* __restrict__ order,
                                    const std::int32_t* __restrict__ counts,
                                    const std::int32_t* __restrict__ offsets,
                                    const std::int32_t* __restrict__ num_unique,
-                                   std::int64_t max_unique, float* __restrict__ summed) {
+                                   std::int64_t max_unique, Unit* __restrict__ summed) {
   const int lane = threadIdx.x & 31;
   const std::int64_t warps = std::int64_t(gridDim.x) * (blockDim.x >> 5);
   const std::int64_t unique = *num_unique;
   for (std::int64_t u = (blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x) >> 5;
        u < unique && u < max_unique; u += warps) {
     const std::int64_t begin = offsets[u], end = begin + counts[u];
-    for (int k = lane; k < d; k += 32) {
-      float s = 0.0f;
-      for (std::int64_t r = begin; r < end; ++r) {
-        const std::int64_t n = order[r];
-        s = row_scale ? fmaf(row_scale[n], grad[n * d + k], s) : s + grad[n * d + k];
-      }
-      summed[u * d + k] = s;
-    }
+    for (int k = lane; k < width; k += 32)
+      summed[u * width + k] = sum_run(grad, row_scale, width, order, begin, end, k);
   }
 }
 
-__global__ void add_rows_kernel(float* table, int d, const std::int32_t* __restrict__ unique,
-                                const std::int32_t* __restrict__ num_unique,
-                                const float* __restrict__ summed, float scale) {
-  const std::int64_t total = std::int64_t(*num_unique) * d;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
-    const std::int64_t u = i / d, k = i - u * d;
-    table[std::int64_t(unique[u]) * d + k] += scale * summed[i];
+// One warp per sorted position; the warp at the first position of an index's run finds the
+// run's end 32 keys at a time and adds scale x the run's sum to that table row, the only
+// write the row gets.
+template <class Unit>
+__global__ void add_runs_kernel(Unit* table, const Unit* __restrict__ grad,
+                                const float* __restrict__ row_scale, int width,
+                                const std::uint32_t* __restrict__ keys,
+                                const std::uint32_t* __restrict__ order, std::int64_t N,
+                                float scale) {
+  const int lane = threadIdx.x & 31;
+  const std::int64_t warps = std::int64_t(gridDim.x) * (blockDim.x >> 5);
+  for (std::int64_t i = (blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x) >> 5; i < N;
+       i += warps) {
+    const std::uint32_t key = keys[i];
+    if (i > 0 && keys[i - 1] == key) continue;  // the same for the whole warp
+    std::int64_t end = i + 1;
+    for (;;) {
+      const std::int64_t at = end + lane;
+      const unsigned same = __ballot_sync(detail::kFullMask, at < N && keys[at] == key);
+      if (same != detail::kFullMask) {
+        end += __ffs(~same) - 1;
+        break;
+      }
+      end += 32;
+    }
+    Unit* row = table + std::int64_t(key) * width;
+    for (int k = lane; k < width; k += 32)
+      row[k] = add_scaled(row[k], scale, sum_run(grad, row_scale, width, order, i, end, k));
   }
 }
 
 // The workspace of segment_sum_rows, carved in 256-byte aligned pieces.
 struct SegmentWorkspace {
-  std::uint64_t *hash, *hash_sorted;
-  std::uint32_t *position, *by_hash, *keys, *keys_sorted, *order;
+  std::uint32_t *position, *keys_sorted, *order;
   std::int32_t *counts, *offsets;
   void* cub_temp;
   std::size_t cub_bytes;
@@ -129,11 +185,8 @@ struct SegmentWorkspace {
 
 std::size_t cub_temp_bytes(std::int64_t N) {
   const int n = int(N);
-  std::size_t sort64 = 0, sort32 = 0, rle = 0, scan = 0;
-  W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort64, (std::uint64_t*)nullptr,
-                                                 (std::uint64_t*)nullptr, (std::uint32_t*)nullptr,
-                                                 (std::uint32_t*)nullptr, n));
-  W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort32, (std::uint32_t*)nullptr,
+  std::size_t sort = 0, rle = 0, scan = 0;
+  W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort, (std::uint32_t*)nullptr,
                                                  (std::uint32_t*)nullptr, (std::uint32_t*)nullptr,
                                                  (std::uint32_t*)nullptr, n));
   W2V_CUDA_CHECK(cub::DeviceRunLengthEncode::Encode(nullptr, rle, (std::uint32_t*)nullptr,
@@ -141,7 +194,7 @@ std::size_t cub_temp_bytes(std::int64_t N) {
                                                     (std::int32_t*)nullptr, n));
   W2V_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(nullptr, scan, (std::int32_t*)nullptr,
                                                (std::int32_t*)nullptr, n));
-  return std::max(std::max(sort64, sort32), std::max(rle, scan));
+  return std::max(sort, std::max(rle, scan));
 }
 
 SegmentWorkspace carve(void* base, std::int64_t N) {
@@ -153,11 +206,7 @@ SegmentWorkspace carve(void* base, std::int64_t N) {
     used += (bytes + 255) / 256 * 256;
     return at;
   };
-  w.hash = reinterpret_cast<std::uint64_t*>(take(8 * N));
-  w.hash_sorted = reinterpret_cast<std::uint64_t*>(take(8 * N));
   w.position = reinterpret_cast<std::uint32_t*>(take(4 * N));
-  w.by_hash = reinterpret_cast<std::uint32_t*>(take(4 * N));
-  w.keys = reinterpret_cast<std::uint32_t*>(take(4 * N));
   w.keys_sorted = reinterpret_cast<std::uint32_t*>(take(4 * N));
   w.order = reinterpret_cast<std::uint32_t*>(take(4 * N));
   w.counts = reinterpret_cast<std::int32_t*>(take(4 * N));
@@ -166,6 +215,29 @@ SegmentWorkspace carve(void* base, std::int64_t N) {
   w.cub_temp = take(w.cub_bytes);
   w.total = used;
   return w;
+}
+
+// Sorts positions 0..N-1 by idx (stable), into w.keys_sorted and w.order. Indices are below
+// 2^index_bits; the radix sort makes one pass per 8 of those bits.
+void sort_by_index(const std::int32_t* idx, std::int64_t N, int index_bits,
+                   const SegmentWorkspace& w, const char* op, cudaStream_t stream) {
+  iota_kernel<<<detail::grid_for(N, kBlock), kBlock, 0, stream>>>(w.position, N);
+  W2V_CHECK_LAUNCH(op, stream);
+  std::size_t bytes = w.cub_bytes;
+  // Indices are non-negative, so their int32 bits sort as uint32.
+  W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+      w.cub_temp, bytes, reinterpret_cast<const std::uint32_t*>(idx), w.keys_sorted, w.position,
+      w.order, int(N), 0, index_bits, stream));
+}
+
+int bits_for(std::int64_t V) {
+  int bits = 1;
+  while (bits < 31 && (std::int64_t(1) << bits) < V) ++bits;
+  return bits;
+}
+
+bool float4_rows(int d, const void* a, const void* b) {
+  return d % 4 == 0 && detail::aligned16(a) && detail::aligned16(b);
 }
 
 void check_rows(const char* op, std::int64_t N, int d) {
@@ -226,34 +298,29 @@ void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad
   detail::check_indices_if_enabled(idx, N, std::int64_t(1) << 31, "segment_sum_rows idx", stream);
   NvtxRange range(kOp);
   const int n = int(N);
-  const unsigned grid = detail::grid_for(N, kBlock);
-  row_hash_kernel<<<grid, kBlock, 0, stream>>>(grad, row_scale, N, d, w.hash, w.position);
-  W2V_CHECK_LAUNCH(kOp, stream);
-  std::size_t bytes = w.cub_bytes;
-  W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(w.cub_temp, bytes, w.hash, w.hash_sorted,
-                                                 w.position, w.by_hash, n, 0, 64, stream));
-  permute_indices_kernel<<<grid, kBlock, 0, stream>>>(idx, w.by_hash, N, w.keys);
-  W2V_CHECK_LAUNCH(kOp, stream);
-  bytes = w.cub_bytes;
-  // Radix sort is stable: within one index the hash order of the first sort survives.
-  W2V_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(w.cub_temp, bytes, w.keys, w.keys_sorted,
-                                                 w.by_hash, w.order, n, 0, 32, stream));
+  sort_by_index(idx, N, 31, w, kOp, stream);
+  // The scan below reads all N counts; the encode writes only the first U.
   W2V_CUDA_CHECK(cudaMemsetAsync(w.counts, 0, sizeof(std::int32_t) * N, stream));
-  bytes = w.cub_bytes;
+  std::size_t bytes = w.cub_bytes;
   W2V_CUDA_CHECK(cub::DeviceRunLengthEncode::Encode(w.cub_temp, bytes, w.keys_sorted,
                                                     reinterpret_cast<std::uint32_t*>(unique),
                                                     w.counts, num_unique, n, stream));
   bytes = w.cub_bytes;
   W2V_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(w.cub_temp, bytes, w.counts, w.offsets, n, stream));
-  segment_sum_kernel<<<detail::grid_for(N * 32, kBlock), kBlock, 0, stream>>>(
-      grad, row_scale, d, w.order, w.counts, w.offsets, num_unique, N, summed);
+  const unsigned grid = detail::grid_for(N * 32, kBlock);
+  if (float4_rows(d, grad, summed))
+    segment_sum_kernel<<<grid, kBlock, 0, stream>>>(
+        reinterpret_cast<const float4*>(grad), row_scale, d / 4, w.order, w.counts, w.offsets,
+        num_unique, N, reinterpret_cast<float4*>(summed));
+  else
+    segment_sum_kernel<<<grid, kBlock, 0, stream>>>(grad, row_scale, d, w.order, w.counts,
+                                                    w.offsets, num_unique, N, summed);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 
+// The sort's part of segment_sum_rows' workspace: no unique or summed rows.
 std::size_t scatter_add_sorted_workspace_bytes(std::int64_t N, int d) {
-  const std::size_t rows = std::max<std::int64_t>(N, 1);
-  return segment_sum_workspace_bytes(N, d) + (rows * sizeof(std::int32_t) + 255) / 256 * 256 +
-         (rows * d * sizeof(float) + 255) / 256 * 256 + 256;
+  return segment_sum_workspace_bytes(N, d);
 }
 
 void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t* idx,
@@ -265,21 +332,21 @@ void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t*
   check_rows(kOp, N, d);
   if (N == 0) return;
   detail::require_pointer(table, kOp, "table");
-  detail::require_workspace(launch.workspace, launch.workspace_bytes,
-                            scatter_add_sorted_workspace_bytes(N, d), kOp);
+  detail::require_pointer(idx, kOp, "idx");
+  detail::require_pointer(grad, kOp, "grad");
+  SegmentWorkspace w = carve(launch.workspace, N);
+  detail::require_workspace(launch.workspace, launch.workspace_bytes, w.total, kOp);
   detail::check_indices_if_enabled(idx, N, V, "scatter_add_sorted idx", stream);
   NvtxRange range(kOp);
-  const std::size_t segment_bytes = segment_sum_workspace_bytes(N, d);
-  char* p = static_cast<char*>(launch.workspace) + segment_bytes;
-  auto* unique = reinterpret_cast<std::int32_t*>(p);
-  p += (N * sizeof(std::int32_t) + 255) / 256 * 256;
-  auto* summed = reinterpret_cast<float*>(p);
-  p += (N * d * sizeof(float) + 255) / 256 * 256;
-  auto* num_unique = reinterpret_cast<std::int32_t*>(p);
-  segment_sum_rows(idx, N, grad, d, unique, summed, num_unique, row_scale,
-                   Launch(stream, launch.workspace, segment_bytes));
-  add_rows_kernel<<<detail::grid_for(N * d, kBlock), kBlock, 0, stream>>>(
-      table, d, unique, num_unique, summed, scale);
+  sort_by_index(idx, N, bits_for(V), w, kOp, stream);
+  const unsigned grid = detail::grid_for(N * 32, kBlock);
+  if (float4_rows(d, table, grad))
+    add_runs_kernel<<<grid, kBlock, 0, stream>>>(
+        reinterpret_cast<float4*>(table), reinterpret_cast<const float4*>(grad), row_scale, d / 4,
+        w.keys_sorted, w.order, N, scale);
+  else
+    add_runs_kernel<<<grid, kBlock, 0, stream>>>(table, grad, row_scale, d, w.keys_sorted,
+                                                 w.order, N, scale);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

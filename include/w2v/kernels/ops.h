@@ -100,15 +100,16 @@ void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t*
 
 // Deterministic reduction of rows with equal index: unique [N] gets the distinct indices in
 // ascending order, summed [N, d] their summed gradient rows, *num_unique (device) their count
-// U. Rows of one index are added in an order fixed by their contents (a 64-bit hash), so the
-// result is bit-identical across runs and across any permutation of the input. The workspace
-// must hold segment_sum_workspace_bytes(N, d).
+// U. The rows of one index are added in input order, one rounding each (an fma with a row
+// scale), so the same input gives the same bits on every run. The workspace must hold
+// segment_sum_workspace_bytes(N, d).
 std::size_t segment_sum_workspace_bytes(std::int64_t N, int d);
 void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
                       std::int32_t* unique, float* summed, std::int32_t* num_unique,
                       const float* row_scale, const Launch& launch);
-// segment_sum_rows, then one write per distinct row: table[u] += scale * summed[u]. The
-// workspace must hold scatter_add_sorted_workspace_bytes(N, d).
+// segment_sum_rows' sums, each added straight to its table row (table[u] += scale * sum, one
+// fma, one write per distinct row). The workspace must hold
+// scatter_add_sorted_workspace_bytes(N, d).
 std::size_t scatter_add_sorted_workspace_bytes(std::int64_t N, int d);
 void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale, const float* row_scale,
