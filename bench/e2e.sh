@@ -7,7 +7,7 @@
 #
 #   bench/e2e.sh [--w2v BINARY] [--corpus FILE | --synth TOKENS] [--device cuda|cpu|auto]
 #                [--modes "sg-ns cbow-ns sg-softmax ..."] [--epochs N] [--torch]
-#                [--torch-epochs N] [--extra "FLAGS"] [--out DIR]
+#                [--torch-epochs N] [--extra "FLAGS"] [--neighbours "WORD ..."] [--out DIR]
 #
 # Corpus: a text file (.xz is decompressed into --out), or --synth N writes an N-token Zipf
 # corpus with `w2v synth --encoded` (1M word types, encoded directly). Default:
@@ -16,7 +16,8 @@
 # "-adam", "-momentum" and "-nesterov" pick the --optimizer, "-modular" and "-fused" the GPU
 # trainer's path (--gpu-path), "-cpu" runs the CPU trainer whatever --device says (the quality
 # baseline). Settings: dim 128, window 5, negative 5, sample 1e-4, min-count 5; --extra adds
-# flags to every w2v run.
+# flags to every w2v run. --neighbours adds a second table: each mode's 5 nearest neighbours of
+# each word (for corpora such as PTB, where the analogy set finds few questions).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 die() { echo "e2e: $*" >&2; exit 1; }
@@ -30,6 +31,7 @@ epochs=1
 torch=0
 torch_epochs=""
 extra=""
+neighbours=""
 out=${OUT:-bench-e2e}
 data=../shared/data
 while (($#)); do
@@ -43,6 +45,7 @@ while (($#)); do
     --torch) torch=1; shift ;;
     --torch-epochs) torch_epochs=$2; shift 2 ;;
     --extra) extra=$2; shift 2 ;;
+    --neighbours) neighbours=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     *) die "unknown argument $1 (see the header of $0)" ;;
@@ -89,6 +92,7 @@ echo
 echo "| mode | trainer | words/s | seconds | final loss | analogy % | WS-353 |"
 echo "|---|---|---|---|---|---|---|"
 best_ns=0
+trained=()
 for mode in $modes; do
   flags=()
   model=${mode%%-*}
@@ -122,7 +126,28 @@ for mode in $modes; do
   read -r analogy spearman <<<"$(evaluate "$vectors")"
   echo "| $mode | w2v ($trainer) | ${rate} | ${seconds} | ${loss} | ${analogy} | ${spearman} |"
   [[ $mode == sg-ns ]] && best_ns=$rate
+  trained+=("$mode")
 done
+
+if [[ -n $neighbours ]]; then
+  echo
+  echo "Nearest neighbours (cosine, top 5):"
+  echo
+  header="| mode |" rule="|---|"
+  for word in $neighbours; do header+=" $word |" rule+="---|"; done
+  echo "$header"
+  echo "$rule"
+  for mode in "${trained[@]}"; do
+    row="| $mode |"
+    for word in $neighbours; do
+      # A word outside the vocabulary gets "-" (w2v similar fails: not the end of the table).
+      near=$({ "$w2v" similar "$out/$mode.bin" "$word" -k 5 2>/dev/null || true; } |
+        awk '{printf "%s%s", sep, $1; sep=", "}')
+      row+=" ${near:--} |"
+    done
+    echo "$row"
+  done
+fi
 
 if ((torch)); then
   vectors=$out/torch.txt
