@@ -3,6 +3,7 @@
 // trainer's tests and the modular (batched) path's tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "w2v/cpu_trainer.h"
 #include "w2v/io.h"
 #include "w2v/train.h"
+#include "w2v/vector_math.h"
 
 namespace w2v::test {
 
@@ -101,6 +103,57 @@ inline void expect_loss_fell(const Trained& t, double initial_loss, double final
   double tail = mean(t.losses, n - k, n);
   EXPECT_LT(tail, final_fraction * initial_loss)
       << "loss at initialisation " << initial_loss << ", over the last fifth of the run " << tail;
+}
+
+// A softmax or BCE model's loss on text it was not trained on: the `bytes` of text8 from
+// `offset`, every in-vocabulary token a center, the in-vocabulary tokens within `window` its
+// context words (no subsampling, no random window). Softmax: the mean over (center, context)
+// pairs of -log p(context | center); BCE: the mean over centers of the one-vs-all loss with
+// the context words as positives. Unlike the loss logged while training, this one does not
+// reward vectors that adapt to the passage being read.
+inline double heldout_loss(const Trained& t, LossKind loss, std::size_t offset, std::size_t bytes,
+                           int window = 5) {
+  std::vector<std::uint32_t> ids;
+  std::istringstream text(test::read_file(kText8).substr(offset, bytes));
+  std::string word;
+  text >> word;  // the first may be cut
+  while (text >> word)
+    if (std::uint32_t id = t.vocab.find(word); id != Vocab::kNotFound) ids.push_back(id);
+  const Matrix& in = t.model.input;
+  const Matrix& out = t.model.output.empty() ? t.model.input : t.model.output;
+  const std::size_t V = out.rows(), d = in.cols();
+  std::vector<double> logits(V);
+  std::vector<unsigned char> positive(V, 0);
+  double total = 0;
+  std::uint64_t count = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::size_t lo = i >= std::size_t(window) ? i - window : 0;
+    const std::size_t hi = std::min(ids.size() - 1, i + window);
+    if (lo == hi) continue;
+    const float* h = in.row(ids[i]);
+    double max = -1e300;
+    for (std::size_t v = 0; v < V; ++v) {
+      logits[v] = dot(h, out.row(v), d);
+      max = std::max(max, logits[v]);
+    }
+    if (loss == LossKind::kSoftmax) {
+      double z = 0;
+      for (double x : logits) z += std::exp(x - max);
+      const double log_z = max + std::log(z);
+      for (std::size_t j = lo; j <= hi; ++j)
+        if (j != i) total += log_z - logits[ids[j]], ++count;
+    } else {
+      for (std::size_t j = lo; j <= hi; ++j)
+        if (j != i) positive[ids[j]] = 1;
+      for (std::size_t v = 0; v < V; ++v) {
+        const double x = positive[v] ? -logits[v] : logits[v];  // softplus(x) or softplus(-x)
+        total += x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+      }
+      for (std::size_t j = lo; j <= hi; ++j) positive[ids[j]] = 0;
+      ++count;
+    }
+  }
+  return total / static_cast<double>(count);
 }
 
 // Mean cosine over all pairs of the number words, and over pairs of frequent words drawn
