@@ -51,6 +51,10 @@ if [[ ! -f ../shared/data/text8_prefix.txt && -d .deps/data ]]; then
     xz -dc ".deps/data/$f.xz" >"../shared/data/$f"
   done
 fi
+if [[ ! -f ../shared/data/ptb/ptb.train.txt && -f .deps/data/ptb.train.txt.xz ]]; then
+  mkdir -p ../shared/data/ptb
+  xz -dc .deps/data/ptb.train.txt.xz >../shared/data/ptb/ptb.train.txt
+fi
 
 step "build (Release, sm_90)"
 generator=()
@@ -169,6 +173,14 @@ if want e2e; then
     >"$out/e2e-text8-vocab.md" 2>&1
   record e2e-text8-vocab $?
   tee -a "$summary" <"$out/e2e-text8-vocab.md"
+  # PTB, the seeds' data set: neighbours against the CPU trainer's and its twin's in
+  # bench/RESULTS.md ("Softmax and BCE on PTB"), which take an hour on 2 cores.
+  step "end to end: PTB, 5 epochs, softmax and BCE, nearest neighbours"
+  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --out /tmp/w2v-e2e-ptb \
+    --corpus ../shared/data/ptb/ptb.train.txt --modes "sg-softmax sg-bce" \
+    --neighbours "chip intel monday stock baby president" >"$out/e2e-ptb.md" 2>&1
+  record e2e-ptb $?
+  tee -a "$summary" <"$out/e2e-ptb.md"
 fi
 if want wiki; then
   step "end to end: Wikipedia (the carried cut), 5 epochs, fused GPU against the CPU trainer"

@@ -2,7 +2,7 @@
 # Prepares, on the development machine, everything tools/gpu_check.sh needs on the device
 # machine (which reaches no network and has no ../shared): GoogleTest and Google Benchmark as
 # Debian packages, and the data as xz files under .deps/ (git-ignored): the text8 prefix, the
-# analogy set, WordSim-353 and the first 170 MB of the Wikipedia corpus (28M words). About
+# analogy set, WordSim-353, PTB's training text and the first 170 MB of the Wikipedia corpus (28M words). About
 # 45 MiB, inside the device call's 64 MiB limit. Then:
 #   run(command="tools/gpu_check.sh", carry=[".deps"], timeout_s=600)
 set -euo pipefail
@@ -13,6 +13,7 @@ mkdir -p .deps/data
 for f in text8_prefix.txt questions-words.txt wordsim353.tsv; do
   [[ -f .deps/data/$f.xz ]] || xz -6 -T0 -c "$shared/$f" >".deps/data/$f.xz"
 done
+[[ -f .deps/data/ptb.train.txt.xz ]] || xz -6 -T0 -c "$shared/ptb/ptb.train.txt" >.deps/data/ptb.train.txt.xz
 if [[ ! -f .deps/data/enwiki_cut.txt.xz ]]; then
   xz -dc "$shared/extra/enwiki2015_60m.txt.xz" | head -c 170000000 | xz -6 -T0 >.deps/data/enwiki_cut.txt.xz
 fi
