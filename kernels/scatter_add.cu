@@ -98,8 +98,8 @@ __device__ __forceinline__ float4 add_scaled(float4 t, float scale, float4 s) {
 template <class Unit>
 __device__ __forceinline__ Unit sum_run(const Unit* __restrict__ grad,
                                         const float* __restrict__ row_scale, int width,
-                                        const std::uint32_t* __restrict__ order,
-                                        std::int64_t begin, std::int64_t end, int k) {
+                                        const std::uint32_t* __restrict__ order, std::int64_t begin,
+                                        std::int64_t end, int k) {
   const bool scaled = row_scale != nullptr;
   Unit s = zero_unit<Unit>();
   std::int64_t r = begin;
@@ -341,12 +341,12 @@ void scatter_add_sorted(float* table, std::int64_t V, int d, const std::int32_t*
   sort_by_index(idx, N, bits_for(V), w, kOp, stream);
   const unsigned grid = detail::grid_for(N * 32, kBlock);
   if (float4_rows(d, table, grad))
-    add_runs_kernel<<<grid, kBlock, 0, stream>>>(
-        reinterpret_cast<float4*>(table), reinterpret_cast<const float4*>(grad), row_scale, d / 4,
-        w.keys_sorted, w.order, N, scale);
+    add_runs_kernel<<<grid, kBlock, 0, stream>>>(reinterpret_cast<float4*>(table),
+                                                 reinterpret_cast<const float4*>(grad), row_scale,
+                                                 d / 4, w.keys_sorted, w.order, N, scale);
   else
-    add_runs_kernel<<<grid, kBlock, 0, stream>>>(table, grad, row_scale, d, w.keys_sorted,
-                                                 w.order, N, scale);
+    add_runs_kernel<<<grid, kBlock, 0, stream>>>(table, grad, row_scale, d, w.keys_sorted, w.order,
+                                                 N, scale);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

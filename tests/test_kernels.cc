@@ -312,9 +312,9 @@ TEST(ScatterAdd, AtomicMatchesReferenceWithRepeats) {
 
 // What kernels/scatter_add.cu promises, in float on the CPU: the rows of each index summed in
 // input order, one rounding per addition (one fma with a row scale), indices ascending.
-void segment_sums_in_input_order(const std::vector<std::int32_t>& idx, const std::vector<float>& grad,
-                                 int d, const float* row_scale, std::vector<std::int32_t>& unique,
-                                 std::vector<float>& summed) {
+void segment_sums_in_input_order(const std::vector<std::int32_t>& idx,
+                                 const std::vector<float>& grad, int d, const float* row_scale,
+                                 std::vector<std::int32_t>& unique, std::vector<float>& summed) {
   unique = idx;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
@@ -330,7 +330,8 @@ void segment_sums_in_input_order(const std::vector<std::int32_t>& idx, const std
 }
 
 // ... then each table row += scale x its sum, one rounding.
-std::vector<float> sorted_scatter_in_float(std::vector<float> table, const std::vector<std::int32_t>& idx,
+std::vector<float> sorted_scatter_in_float(std::vector<float> table,
+                                           const std::vector<std::int32_t>& idx,
                                            const std::vector<float>& grad, int d, float scale,
                                            const float* row_scale) {
   std::vector<std::int32_t> unique;

@@ -270,8 +270,9 @@ TEST(ModularOnHost, CbowLearns) {
 // (the batch of --loss ns) the output table diverged within 70,000 words here, as it did on
 // an H200 at 2f4dda9 (text8 prefix, all 22,541 words: NaN after 325,831 words); with 16
 // BCE diverged (the softmax still trained at 32: held-out loss 6.00 against 5.97 at 8); 8
-// (TrainConfig::batch_rows) learns as the CPU trainer does. Scaling a large batch's output step down instead (as the repeat cap
-// does a negative-sampling row's) either still diverged or left the table too slow to learn.
+// (TrainConfig::batch_rows) learns as the CPU trainer does. Scaling a large batch's output step
+// down instead (as the repeat cap does a negative-sampling row's) either still diverged or left the
+// table too slow to learn.
 TEST(ModularOnHost, SoftmaxAndBceTrainAtTheirDefaults) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   for (LossKind loss : {LossKind::kSoftmax, LossKind::kFullBce}) {
