@@ -123,9 +123,10 @@ std::vector<Flag> make_flags() {
                    "noise words per positive example (--loss ns)"),
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
       Flag{"alpha", "X",
-           "initial learning rate (0: 0.05 skip-gram, 0.075 CBOW for ns with SGD on the CPU and "
-           "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise; for momentum and "
-           "Nesterov those times 2 (1 - momentum); 0.02 for Adam)",
+           "initial learning rate (0: 0.05 skip-gram, 0.1 CBOW for ns with SGD on the CPU and "
+           "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise, for bce at most "
+           "sqrt(10 / (centers a step x vocabulary)); for momentum and Nesterov those times "
+           "2 (1 - momentum); 0.02 for Adam)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.alpha = parse_double(t, f);

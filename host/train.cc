@@ -80,7 +80,6 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   const bool on_gpu = std::string_view(trainer->name()) != "cpu";
   const bool fused = on_gpu && use_fused_path(given);
   TrainConfig c = given;
-  c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !fused);
 
   const LogLine chatty = c.quiet ? nullptr : log;
   std::optional<Trace> trace;
@@ -91,6 +90,7 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   const TrainingData data = prepare_training_data(c, chatty);
   preparing.reset();
   const Vocab& vocab = data.vocab;
+  c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !fused, vocab.size());
   say("vocabulary " + std::to_string(vocab.size()) + " words, corpus " +
       std::to_string(data.corpus->token_count()) + " tokens; " + to_string(c.model) + "/" +
       to_string(c.loss) + ", dim " + std::to_string(c.dim) + ", window " +

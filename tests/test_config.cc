@@ -3,6 +3,7 @@
 // every flag with its live default.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,11 +64,18 @@ TEST(ConfigParse, RequiredFlagsAloneGiveTheDefaults) {
 // path; the modular GPU path, the other objectives and the other optimizers keep theirs.
 TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
   EXPECT_DOUBLE_EQ(parse({}).start_alpha(), 0.05);
-  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.075);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.1);
   EXPECT_DOUBLE_EQ(parse({}).start_alpha(/*modular_gpu=*/true), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*modular_gpu=*/true), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--loss", "bce"}).start_alpha(), 0.05);
+  // BCE's step grows with the vocabulary and the centers summed into it: capped once the
+  // vocabulary is known (PTB's 9858 words; the modular path's 8 centers a step).
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(false, 9858), 0.025);
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(true, 9858), std::sqrt(10.0 / (8 * 9858)));
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(false, 1000000), std::sqrt(1e-5));
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce", "--alpha", "0.05"}).start_alpha(true, 9858), 0.05);
+  EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(true, 9858), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum"}).start_alpha(), 0.005);
   EXPECT_DOUBLE_EQ(parse({"--optimizer", "nesterov", "--model", "cbow"}).start_alpha(), 0.01);
   EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum", "--momentum", "0.5"}).start_alpha(), 0.025);

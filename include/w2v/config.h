@@ -1,6 +1,9 @@
 #pragma once
 // Every training flag, its default and its help text in one place: the CLI parses into
 // TrainConfig and prints --help from a default-constructed one, so help never drifts.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -83,8 +86,8 @@ struct TrainConfig {
 
   // --alpha, or the default of the trainer that runs it. word2vec.c's rates (0.025 skip-gram,
   // 0.05 CBOW) undertrain corpora of millions to billions of words: negative sampling with SGD
-  // starts higher, at 0.05 (fastText's rate) and 0.075 (bench/QUALITY.md, "Defaults"), on the
-  // CPU trainer and on the GPU's fused path, whose repeat cap keeps its concurrent warps
+  // starts higher, at 0.05 (fastText's rate) and 0.1 (bench/QUALITY.md, "Defaults" and §10), on
+  // the CPU trainer and on the GPU's fused path, whose repeat cap keeps its concurrent warps
   // stable there (bench/RESULTS.md, "Fused path quality"). The modular GPU path, which sums
   // a batch's gradients, keeps word2vec.c's. Its other optimizers are lazy (a row moves only
   // in the steps that touch it), measured on its CPU twin (text8 prefix; README, --optimizer):
@@ -92,13 +95,24 @@ struct TrainConfig {
   // so it starts at 2 (1 - momentum) times SGD's rate (at 0.025 it diverged); Adam's steps do
   // not scale with the gradient, and a lazy one takes too few of them at dense Adam's 0.002
   // (1.5% analogy; 9.8% at 0.02).
-  double start_alpha(bool modular_gpu = false) const {
+  //
+  // BCE over the vocabulary also scales with the vocabulary: while every logit is near 0, a
+  // center's step moves every output row by alpha sigmoid(x) h, and its own row by the sum
+  // of alpha sigmoid(x) u over all `vocab` rows; the modular path sums `batch_rows()` centers'
+  // steps. With alpha^2 x rows x vocab past about 20 the loss grew or diverged (PTB, 9858
+  // words: 8 rows at 0.025, 4 at 0.025; the text8 prefix, 22,541 words: 8 at 0.0125; 2000
+  // words: 16 at 0.025); at 12 and below it trained, so BCE starts at no more than
+  // sqrt(10 / (rows x vocab)) (rows 1 on the CPU trainer). `vocab` 0: not known yet, no cap.
+  double start_alpha(bool modular_gpu = false, std::size_t vocab = 0) const {
     if (alpha > 0) return alpha;
     if (optimizer == OptimizerKind::kAdam) return 0.02;
     const bool higher =
         !modular_gpu && loss == LossKind::kNegativeSampling && optimizer == OptimizerKind::kSgd;
-    const double sgd =
-        model == ModelKind::kCbow ? (higher ? 0.075 : 0.05) : (higher ? 0.05 : 0.025);
+    double sgd = model == ModelKind::kCbow ? (higher ? 0.1 : 0.05) : (higher ? 0.05 : 0.025);
+    if (loss == LossKind::kFullBce && vocab > 0) {
+      const double rows = modular_gpu ? batch_rows() : 1;
+      sgd = std::min(sgd, std::sqrt(kBceStepGain / (rows * static_cast<double>(vocab))));
+    }
     return optimizer == OptimizerKind::kSgd ? sgd : 2 * (1 - momentum) * sgd;
   }
   // --repeat-cap, or the default of the GPU path: 8 on the fused path (at 32 its thousands
@@ -128,6 +142,7 @@ struct TrainConfig {
   static constexpr std::uint32_t kDefaultBatchRows = 1024;
   static constexpr std::uint32_t kDefaultVocabularyLossRows = 8;
   static constexpr std::uint32_t kAutoRepeatCap = ~0u;
+  static constexpr double kBceStepGain = 10;  // start_alpha: alpha^2 x rows x vocab, BCE
 };
 
 const char* to_string(ModelKind m);
