@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "support/require_gpu.h"
 #include "support/run_w2v.h"
+#include "w2v/flags.h"
 #include "w2v/io.h"
 #include "w2v/kernels/device.h"
 
@@ -340,6 +342,15 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
             1u)
       << r.err;
   EXPECT_EQ(lines_with(r.err, "alpha 0.025,").size(), 1u) << r.err;  // word2vec.c's
+  // BCE's rate follows the vocabulary, known only once the corpus is prepared.
+  args.insert(args.end(), {"--loss", "bce", "--batch", "512"});
+  r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  const std::size_t at = r.err.find("vocabulary ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const double rate = std::sqrt(10 / (512 * std::stod(r.err.substr(at + 11))));
+  ASSERT_LT(rate, 0.025);
+  EXPECT_EQ(lines_with(r.err, "alpha " + flags::show(rate) + ",").size(), 1u) << r.err;
   EXPECT_FALSE(has_temporary_file(dir_));
 }
 
