@@ -128,10 +128,10 @@ struct TrainConfig {
   }
   std::uint32_t thread_count() const;
   // Every center of a softmax or BCE batch changes every output row, and the modular path
-  // sums a batch's changes into one step: at word2vec.c's rate BCE diverged summing 16
-  // centers, the softmax 32 (tests/test_modular.cc, SoftmaxAndBceTrainAtTheirDefaults), so
-  // those losses take few centers a step. A negative-sampling row is changed by few centers of a
-  // batch, and the repeat cap bounds the rest.
+  // sums a batch's changes into one step: at word2vec.c's rate 1024 centers diverged and BCE
+  // 16 (tests/test_modular.cc, SoftmaxAndBceTrainAtTheirDefaults; BCE's rate also follows the
+  // vocabulary, start_alpha), so those losses take few centers a step. A negative-sampling row
+  // is changed by few centers of a batch, and the repeat cap bounds the rest.
   std::uint32_t batch_rows() const {
     if (batch > 0) return batch;
     return loss == LossKind::kNegativeSampling ? kDefaultBatchRows : kDefaultVocabularyLossRows;

@@ -15,6 +15,7 @@
 #include "support/temp_dir.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/io.h"
+#include "w2v/reference.h"
 #include "w2v/train.h"
 #include "w2v/vector_math.h"
 
@@ -122,34 +123,28 @@ inline double heldout_loss(const Trained& t, LossKind loss, std::size_t offset, 
   const Matrix& in = t.model.input;
   const Matrix& out = t.model.output.empty() ? t.model.input : t.model.output;
   const std::size_t V = out.rows(), d = in.cols();
-  std::vector<double> logits(V);
-  std::vector<unsigned char> positive(V, 0);
+  std::vector<float> logits(V), grad(V);
+  std::vector<std::uint32_t> context;
   double total = 0;
   std::uint64_t count = 0;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const std::size_t lo = i >= std::size_t(window) ? i - window : 0;
     const std::size_t hi = std::min(ids.size() - 1, i + window);
-    if (lo == hi) continue;
-    const float* h = in.row(ids[i]);
-    double max = -1e300;
-    for (std::size_t v = 0; v < V; ++v) {
-      logits[v] = dot(h, out.row(v), d);
-      max = std::max(max, logits[v]);
-    }
+    context.clear();
+    for (std::size_t j = lo; j <= hi; ++j)
+      if (j != i) context.push_back(ids[j]);
+    if (context.empty()) continue;
+    for (std::size_t v = 0; v < V; ++v) logits[v] = dot(in.row(ids[i]), out.row(v), d);
     if (loss == LossKind::kSoftmax) {
-      double z = 0;
-      for (double x : logits) z += std::exp(x - max);
-      const double log_z = max + std::log(z);
-      for (std::size_t j = lo; j <= hi; ++j)
-        if (j != i) total += log_z - logits[ids[j]], ++count;
+      total += ref::softmax_nll(logits.data(), V, context.data(), context.size(), nullptr) *
+               static_cast<double>(context.size());
+      count += context.size();
     } else {
-      for (std::size_t j = lo; j <= hi; ++j)
-        if (j != i) positive[ids[j]] = 1;
-      for (std::size_t v = 0; v < V; ++v) {
-        const double x = positive[v] ? -logits[v] : logits[v];  // softplus(x) or softplus(-x)
-        total += x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-      }
-      for (std::size_t j = lo; j <= hi; ++j) positive[ids[j]] = 0;
+      const std::vector<std::int32_t> positives(context.begin(), context.end());
+      float center_loss = 0;
+      ref::full_bce(logits.data(), 1, static_cast<std::int64_t>(V), positives.data(),
+                    static_cast<int>(positives.size()), &center_loss, grad.data());
+      total += center_loss;
       ++count;
     }
   }
