@@ -96,8 +96,9 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   };
   // Every flag that changes what training computes. --threads is the CPU trainer's count of
   // corpus walkers, each with its own slice and RNG.
-  add_flags({"model", "loss", "dim", "window", "negative", "tied", "sample", "ns-exponent",
-             "min-alpha-fraction", "optimizer", "momentum", "epochs", "seed"});
+  add_flags({"model", "loss", "dim", "window", "negative", "tied", "sample", "min-alpha-fraction",
+             "optimizer", "momentum", "epochs", "seed"});
+  s.emplace_back("--ns-exponent", flags::show(c.noise_exponent()));
   s.emplace_back("--alpha", flags::show(c.start_alpha()));
   if (trainer == "cpu") {
     s.emplace_back("--threads", std::to_string(c.thread_count()));

@@ -111,7 +111,15 @@ std::vector<Flag> make_flags() {
       W2V_SWITCH("lowercase", lowercase, "fold ASCII letters to lower case"),
       W2V_REAL_FLAG("sample", sample,
                     "subsampling threshold for frequent words (0: off; 1e-4 suits text8)"),
-      W2V_REAL_FLAG("ns-exponent", ns_exponent, "noise distribution is unigram^X"),
+      Flag{"ns-exponent", "X|auto",
+           "noise words are drawn from unigram^X (auto: 0.75 skip-gram, 0.6 CBOW)", false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             c.ns_exponent = t == "auto" ? TrainConfig::kAutoNsExponent : parse_double(t, f);
+           },
+           [](const TrainConfig& c) {
+             return c.ns_exponent == TrainConfig::kAutoNsExponent ? std::string("auto")
+                                                                  : show(c.ns_exponent);
+           }},
       W2V_CHOICE_FLAG("model", "skipgram|cbow", model, kModels, "architecture"),
       W2V_CHOICE_FLAG("loss", "ns|softmax|bce", loss, kLosses,
                       "negative sampling; full softmax; or one-vs-all sigmoid BCE over the "
@@ -254,6 +262,8 @@ void validate(const TrainConfig& c) {
   need(c.window <= 1000, "window", "at most 1000", std::to_string(c.window));
   need(c.dim <= 100000, "dim", "at most 100000", std::to_string(c.dim));
   need(c.sample >= 0, "sample", "non-negative", show(c.sample));
+  need(c.ns_exponent >= 0 || c.ns_exponent == TrainConfig::kAutoNsExponent, "ns-exponent",
+       "non-negative or auto", show(c.ns_exponent));
   need(c.alpha >= 0, "alpha", "positive (or 0 for the default)", show(c.alpha));
   need(c.min_alpha_fraction >= 0 && c.min_alpha_fraction <= 1, "min-alpha-fraction", "in [0, 1]",
        show(c.min_alpha_fraction));

@@ -42,7 +42,7 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
     data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
   }
   data.vocab = std::move(prepared.vocab);
-  data.tables = SamplingTables::build(data.vocab, c.sample, c.ns_exponent);
+  data.tables = SamplingTables::build(data.vocab, c.sample, c.noise_exponent());
   return data;
 }
 
@@ -94,9 +94,11 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   say("vocabulary " + std::to_string(vocab.size()) + " words, corpus " +
       std::to_string(data.corpus->token_count()) + " tokens; " + to_string(c.model) + "/" +
       to_string(c.loss) + ", dim " + std::to_string(c.dim) + ", window " +
-      std::to_string(c.window) + ", negative " + std::to_string(c.negative) + ", sample " +
-      flags::show(c.sample) + ", alpha " + flags::show(c.start_alpha()) + ", epochs " +
-      std::to_string(c.epochs) + ", threads " + std::to_string(c.thread_count()) +
+      std::to_string(c.window) + ", negative " + std::to_string(c.negative) +
+      (c.loss == LossKind::kNegativeSampling ? ", noise unigram^" + flags::show(c.noise_exponent())
+                                             : std::string()) +
+      ", sample " + flags::show(c.sample) + ", alpha " + flags::show(c.start_alpha()) +
+      ", epochs " + std::to_string(c.epochs) + ", threads " + std::to_string(c.thread_count()) +
       (c.tied ? ", tied" : ""));
   if (c.loss == LossKind::kSoftmax && vocab.size() > 200000)
     say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +

@@ -239,6 +239,9 @@ TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
   other.threads = 2;
   refused(other, "--threads");
   other = c;
+  other.ns_exponent = 0.5;  // the saved run's is skip-gram's default
+  refused(other, "--ns-exponent 0.75; this run has --ns-exponent 0.5");
+  other = c;
   other.min_count = 3;  // another vocabulary
   refused(other, "vocabulary");
   other = c;

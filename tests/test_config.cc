@@ -83,6 +83,16 @@ TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
   EXPECT_DOUBLE_EQ(parse({"--alpha", "0.01"}).start_alpha(/*modular_gpu=*/true), 0.01);
 }
 
+// CBOW draws rarer noise words than skip-gram unless told otherwise; 0 (uniform) is allowed.
+TEST(ConfigParse, NoiseExponentFollowsTheModel) {
+  EXPECT_DOUBLE_EQ(parse({}).noise_exponent(), 0.75);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).noise_exponent(), 0.6);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--ns-exponent", "auto"}).noise_exponent(), 0.6);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--ns-exponent", "0.75"}).noise_exponent(), 0.75);
+  EXPECT_DOUBLE_EQ(parse({"--ns-exponent", "0.5"}).noise_exponent(), 0.5);
+  EXPECT_DOUBLE_EQ(parse({"--ns-exponent", "0"}).noise_exponent(), 0.0);
+}
+
 // The repeat cap's default follows the GPU path; a given one holds on both.
 TEST(ConfigParse, RepeatCapFollowsThePath) {
   const TrainConfig d = parse({});
@@ -256,6 +266,9 @@ const BadArgs kBadArgs[] = {
     {"AlphaNaN", with_required({"--alpha", "nan"}), {"--alpha"}},
     {"AlphaInfinite", with_required({"--alpha", "inf"}), {"--alpha"}},
     {"SampleNegative", with_required({"--sample", "-1"}), {"--sample"}},
+    {"NsExponentNegative", with_required({"--ns-exponent", "-0.5"}), {"--ns-exponent", "-0.5"}},
+    {"NsExponentNaN", with_required({"--ns-exponent", "nan"}), {"--ns-exponent"}},
+    {"NsExponentWord", with_required({"--ns-exponent", "fastText"}), {"--ns-exponent"}},
     {"MinAlphaFractionAboveOne",
      with_required({"--min-alpha-fraction", "2"}),
      {"--min-alpha-fraction"}},
@@ -364,7 +377,7 @@ TEST(ConfigHelp, ListsEveryFlagWithItsDefault) {
   EXPECT_NE(help_line(help, "dim").find("[default: 100]"), std::string::npos);
   EXPECT_NE(help_line(help, "window").find("[default: 5]"), std::string::npos);
   EXPECT_NE(help_line(help, "sample").find("0.001"), std::string::npos);
-  EXPECT_NE(help_line(help, "ns-exponent").find("[default: 0.75]"), std::string::npos);
+  EXPECT_NE(help_line(help, "ns-exponent").find("[default: auto]"), std::string::npos);
   EXPECT_NE(help_line(help, "min-count").find("[default: 5]"), std::string::npos);
   EXPECT_NE(help_line(help, "epochs").find("[default: 5]"), std::string::npos);
   EXPECT_NE(help_line(help, "model").find("[default: skipgram]"), std::string::npos);

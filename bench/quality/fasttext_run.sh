@@ -13,6 +13,7 @@ nice -n 10 fasttext "$model" -input "$corpus" -output "$out" -dim 100 -ws 5 -neg
   -minCount 5 -epoch "$epochs" -thread "$threads" -lr "$alpha" -minn 0 -maxn 0 -seed "$seed" \
   -verbose 1 > "$out.train.log" 2>&1
 secs=$(echo "$(date +%s.%N) - $start" | bc)
+row_name=$name row_seed=$seed
 score "$out.vec" "$out"
 echo "$name,$seed,$an,$ws,,$secs,model=$model epochs=$epochs threads=$threads,fasttext 0.9.2 -lr $alpha,$load" >> "$results"
 echo "$name seed $seed: analogy $an ws353 $ws ($secs s)"

@@ -9,6 +9,8 @@
 #   MODEL      cbow (default) or skipgram;  EPOCHS  default 3
 #   ALPHA      the anchors' (gensim_run.sh, fasttext_run.sh) rate: default 0.05 CBOW, 0.025
 #              skip-gram
+#   WORD_SETS  a directory of further similarity sets (*.txt) to score, into
+#              bench/quality/word_sets.csv (common.sh; table: word_sets.py)
 # Variant switches of the experimental copy are environment variables (W2V_Q_*), passed
 # through unchanged; NAME should say which are set.
 set -euo pipefail
@@ -19,6 +21,7 @@ mkdir -p /tmp/wq-cache
 nice -n 10 "$w2v" train --corpus "$corpus" --output "$out.bin" --model "$model" --dim 100 --window 5 \
   --negative 5 --sample 1e-4 --min-count 5 --epochs "$epochs" --threads 2 --device cpu --seed "$seed" \
   --cache-dir /tmp/wq-cache --quiet "$@" > "$out.train.log" 2>&1
+row_name=$name row_seed=$seed
 score "$out.bin" "$out"
 line=$(grep -E '^(trained|stopped)' "$out.train.log" | tail -1)
 wps=$(sed -E 's/.*: ([0-9]+) words\/s.*/\1/' <<<"$line")
@@ -32,6 +35,7 @@ echo "$name seed $seed: analogy $an ws353 $ws words/s $wps ($secs s)"
 # output vectors (.wc.bin) and their normalised sum (.wcn.bin): rows NAME-sum, NAME-nsum.
 for kind in sum:wc nsum:wcn; do
   [[ -f $out.bin.${kind#*:}.bin ]] || continue
+  row_name=$name-${kind%:*}
   score "$out.bin.${kind#*:}.bin" "$out.${kind#*:}"
   echo "$name-${kind%:*},$seed,$an,$ws,$wps,$secs,$envs,$*,$load" >> "$results"
   echo "$name-${kind%:*} seed $seed: analogy $an ws353 $ws"

@@ -53,7 +53,7 @@ struct TrainConfig {
   std::uint64_t max_count_words = 0;  // distinct words held while counting; 0: from memory
   bool lowercase = false;
   double sample = 1e-3;
-  double ns_exponent = 0.75;
+  double ns_exponent = kAutoNsExponent;  // noise_exponent()
   // Model.
   ModelKind model = ModelKind::kSkipGram;
   LossKind loss = LossKind::kNegativeSampling;
@@ -115,6 +115,14 @@ struct TrainConfig {
     }
     return optimizer == OptimizerKind::kSgd ? sgd : 2 * (1 - momentum) * sgd;
   }
+  // --ns-exponent, or the model's: noise words are drawn from unigram^0.75 (word2vec.c's) for
+  // skip-gram, and from unigram^0.6 for CBOW, between word2vec.c's and fastText's 0.5. Rarer
+  // noise words gained CBOW 1.1 analogy points and 0.007 WS-353 on Wikipedia, and 0.5 little
+  // more; skip-gram lost 2.3 points at 0.5 (bench/QUALITY.md §8 and §11).
+  double noise_exponent() const {
+    if (ns_exponent != kAutoNsExponent) return ns_exponent;
+    return model == ModelKind::kCbow ? 0.6 : 0.75;
+  }
   // --repeat-cap, or the default of the GPU path: 8 on the fused path (at 32 its thousands
   // of warps diverge at the rates above), 32 on the modular path.
   std::uint32_t repeat_cap_on(bool fused) const {
@@ -142,6 +150,7 @@ struct TrainConfig {
   static constexpr std::uint32_t kDefaultBatchRows = 1024;
   static constexpr std::uint32_t kDefaultVocabularyLossRows = 8;
   static constexpr std::uint32_t kAutoRepeatCap = ~0u;
+  static constexpr double kAutoNsExponent = -1;
   static constexpr double kBceStepGain = 10;  // start_alpha: alpha^2 x rows x vocab, BCE
 };
 
