@@ -67,6 +67,14 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
 
 namespace {
 
+// Asks for a row's cache lines before it is read and written.
+void prefetch_row(const float* row, std::size_t dim) {
+  constexpr std::size_t kLine = 64;
+  const char* bytes = reinterpret_cast<const char*>(row);
+  for (std::size_t at = 0; at < dim * sizeof(float); at += kLine)
+    __builtin_prefetch(bytes + at, /*rw=*/1, /*locality=*/3);
+}
+
 // Second half of a full-vocabulary step: grad [vocab] holds d loss / d logits.
 void vocab_update(const float* h, float* out, std::size_t vocab, std::size_t dim, float alpha,
                   const float* grad, float* h_update) {
@@ -174,6 +182,7 @@ class Worker {
         grad_(dim_),
         hidden_(dim_),
         targets_(std::max<std::size_t>(c_.negative + 1, 2 * c_.window)),
+        next_targets_(targets_.size()),
         trace_(job.trace),
         track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
     if (c_.loss != LossKind::kNegativeSampling) logits_.resize(vocab_);
@@ -231,12 +240,18 @@ class Worker {
   }
 
   float* in_row(std::uint32_t id) { return in_ + static_cast<std::size_t>(id) * dim_; }
+  const float* out_row(std::uint32_t id) const {
+    return out_ + static_cast<std::size_t>(id) * dim_;
+  }
 
   void train_sentence() {
     const bool cbow = c_.model == ModelKind::kCbow;
     const bool ns = c_.loss == LossKind::kNegativeSampling;
     const std::size_t n = sentence_.size();
     for (std::size_t i = 0; i < n; ++i) {
+      // The next center's output row and the input row that enters the window next.
+      if (i + 1 < n) prefetch_row(out_row(sentence_[i + 1]), dim_);
+      if (i + c_.window + 1 < n) prefetch_row(in_row(sentence_[i + c_.window + 1]), dim_);
       std::size_t b = draw_window(rng_, c_.window);
       std::size_t lo = i >= b ? i - b : 0, hi = std::min(n - 1, i + b);
       if (cbow)
@@ -248,22 +263,36 @@ class Worker {
     }
   }
 
-  void draw_noise(std::size_t first) {
-    for (std::size_t k = first; k <= c_.negative; ++k) targets_[k] = job_.tables.noise.sample(rng_);
+  // Fills targets[1..negative] and asks for their output rows, random rows of a table larger
+  // than the cache, ahead of their use.
+  void draw_noise(std::vector<std::uint32_t>& targets) {
+    for (std::size_t k = 1; k <= c_.negative; ++k) {
+      targets[k] = job_.tables.noise.sample(rng_);
+      prefetch_row(out_row(targets[k]), dim_);
+    }
   }
 
   // word2vec.c: each context word's input row predicts the center through the output rows.
+  // The next pair's noise words are drawn before this pair trains, so their rows arrive
+  // meanwhile; nothing else draws within a center, so the draws are the same.
   void skipgram_ns_center(std::size_t i, std::size_t lo, std::size_t hi) {
-    targets_[0] = sentence_[i];
-    for (std::size_t j = lo; j <= hi; ++j) {
-      if (j == i) continue;
+    auto after = [i](std::size_t j) { return j + 1 == i ? j + 2 : j + 1; };
+    std::size_t j = lo == i ? after(lo) : lo;
+    if (j > hi) return;
+    targets_[0] = next_targets_[0] = sentence_[i];
+    draw_noise(targets_);
+    for (; j <= hi; j = after(j)) {
+      if (after(j) <= hi) {
+        draw_noise(next_targets_);
+        prefetch_row(in_row(sentence_[after(j)]), dim_);
+      }
       float* row = in_row(sentence_[j]);
-      draw_noise(1);
       std::fill(grad_.begin(), grad_.end(), 0.0f);
       loss_sum_ +=
           ns_step(table_, row, out_, dim_, targets_.data(), c_.negative + 1, alpha_, grad_.data());
       axpy(row, 1.0f, grad_.data(), dim_);
       ++loss_count_;
+      std::swap(targets_, next_targets_);
     }
   }
 
@@ -299,6 +328,15 @@ class Worker {
 
   // The mean of the context rows predicts the center (word2vec.c's cbow_mean).
   void cbow_center(std::size_t i, std::size_t lo, std::size_t hi) {
+    if (hi == lo) return;  // no context word
+    const bool ns = c_.loss == LossKind::kNegativeSampling;
+    targets_[0] = sentence_[i];
+    if (ns) {
+      // Drawn first (nothing else draws in between), so that the output rows arrive while the
+      // context rows are summed.
+      prefetch_row(out_row(targets_[0]), dim_);
+      draw_noise(targets_);
+    }
     std::fill(hidden_.begin(), hidden_.end(), 0.0f);
     std::size_t count = 0;
     for (std::size_t j = lo; j <= hi; ++j) {
@@ -306,14 +344,11 @@ class Worker {
       axpy(hidden_.data(), 1.0f, in_row(sentence_[j]), dim_);
       ++count;
     }
-    if (count == 0) return;
     const float inv = 1.0f / static_cast<float>(count);
     for (float& h : hidden_) h *= inv;
-    targets_[0] = sentence_[i];
-    if (c_.loss != LossKind::kNegativeSampling) {
+    if (!ns) {
       loss_sum_ += vocab_step(hidden_.data(), targets_.data(), 1, alpha_);
     } else {
-      draw_noise(1);
       std::fill(grad_.begin(), grad_.end(), 0.0f);
       loss_sum_ += ns_step(table_, hidden_.data(), out_, dim_, targets_.data(), c_.negative + 1,
                            alpha_, grad_.data());
@@ -335,7 +370,7 @@ class Worker {
   float* in_;
   float* out_;
   std::vector<float> grad_, hidden_, logits_;
-  std::vector<std::uint32_t> targets_, sentence_;
+  std::vector<std::uint32_t> targets_, next_targets_, sentence_;
   float alpha_ = 0;
   std::uint64_t words_ = 0, loss_count_ = 0;
   double loss_sum_ = 0;
