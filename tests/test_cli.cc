@@ -333,6 +333,7 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
             1u)
       << r.err;
   EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // the CPU trainer's rate
+  EXPECT_EQ(lines_with(r.err, "negative 5, noise unigram^0.75, sample").size(), 1u) << r.err;
   std::string vectors = test::read_file(dir_.file("v.txt"));
   EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
   args.insert(args.end(), {"--gpu-path", "modular"});
@@ -351,6 +352,7 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
   const double rate = std::sqrt(10 / (512 * std::stod(r.err.substr(at + 11))));
   ASSERT_LT(rate, 0.025);
   EXPECT_EQ(lines_with(r.err, "alpha " + flags::show(rate) + ",").size(), 1u) << r.err;
+  EXPECT_TRUE(lines_with(r.err, "noise unigram").empty()) << r.err;  // no noise words in BCE
   EXPECT_FALSE(has_temporary_file(dir_));
 }
 
