@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # w2v against fastText (and gensim with --gensim, Mikolov's word2vec.c with --word2vec-c
 # BINARY), side by side on one machine: skip-gram and CBOW with the same settings and
-# learning rate, every tool's vectors scored by w2v's own evaluators.
+# learning rate, every tool's vectors scored by w2v's own evaluators; and w2v once more with its
+# own defaults (row w2v_defaults: its rates, CBOW's noise and written vectors).
 #
 #   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X] [--gensim]
 #                             [--word2vec-c BINARY]
@@ -59,17 +60,28 @@ evaluate() {  # VECTORS STEM
 }
 
 echo "corpus $corpus; dim $dim, window $window, negative $negative, sample $sample," \
-  "min-count $min_count, epochs $epochs, threads $threads, lr $lr (both tools), seeds $seeds" >&2
+  "min-count $min_count, epochs $epochs, threads $threads, lr $lr (w2v_defaults: its own), seeds $seeds" >&2
 for model in skipgram cbow; do
   for ((seed = 1; seed <= seeds; seed++)); do
     stem="$tmp/$model.w2v.$seed"
     echo "== $model w2v seed $seed" >&2
     # A fresh cache dir per run: w2v's wall time includes vocabulary and encoding, as fastText's does.
+    # The other tools' algorithm: their rate, word2vec.c's noise distribution, the input vectors.
     python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
       --cache-dir "$stem.cache" --model "$model" --loss ns --dim $dim --window $window \
       --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
-      --threads "$threads" --alpha "$lr" --seed "$seed" --quiet ||
-      die "w2v failed:$(echo; tail -5 "$stem.log")"
+      --threads "$threads" --alpha "$lr" --ns-exponent 0.75 --vectors input --seed "$seed" \
+      --quiet || die "w2v failed:$(echo; tail -5 "$stem.log")"
+    grep "^trained" "$stem.log" >&2
+    evaluate "$stem.txt" "$stem"
+    rm -rf "$stem.txt" "$stem.cache"
+
+    stem="$tmp/$model.w2v_defaults.$seed"
+    echo "== $model w2v, its defaults, seed $seed" >&2
+    python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
+      --cache-dir "$stem.cache" --model "$model" --dim $dim --window $window \
+      --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
+      --threads "$threads" --seed "$seed" --quiet || die "w2v failed:$(echo; tail -5 "$stem.log")"
     grep "^trained" "$stem.log" >&2
     evaluate "$stem.txt" "$stem"
     rm -rf "$stem.txt" "$stem.cache"
@@ -113,6 +125,6 @@ ft_version=$(dpkg-query -W -f '${Version}' fasttext 2>/dev/null || echo "version
 gensim_version=$( ((gensim)) && python3 -c 'import gensim; print(", gensim", gensim.__version__)' || true)
 echo "w2v vs fastText ($ft_version$gensim_version) on $(basename "$corpus"), $(nproc) cores: dim $dim, window $window," \
   "negative $negative, sample $sample, min-count $min_count, epochs $epochs, threads $threads," \
-  "lr $lr for both tools"
+  "lr $lr for every tool but w2v_defaults"
 echo
 python3 "$helper" table "$tmp" "$corpus" "$threads" "$epochs"

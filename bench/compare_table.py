@@ -75,7 +75,7 @@ def read_run(stem, threads):
             sys.exit(f"compare_table: word2vec.c's vocabulary line not found in {stem}.log")
         r.update(train_s=timing["wall_s"] - timing["train_start_s"], own_wps=None)
         r["vocab"] = int(find(r"Vocab size: (\d+)", log, "vocabulary size", stem)) - 1  # </s>
-    elif tool == "w2v":
+    elif tool in ("w2v", "w2v_defaults"):
         words, secs, wps = find(r"trained (\d+) words in ([\d.]+) s: (\d+) words/s", log, "summary", stem)
         r.update(words=int(words), train_s=float(secs), wps=float(wps), own_wps=None)
         r["vocab"] = int(find(r"vocabulary (\d+) words", log, "vocabulary line", stem))
@@ -99,7 +99,7 @@ def table(folder, corpus, threads, epochs):
 
     def order(path):  # skip-gram before CBOW; w2v, fastText, gensim; seeds in order
         model, tool, seed = path.name.split(".")[:3]
-        tools = ["w2v", "word2vec_c", "fasttext", "gensim"]
+        tools = ["w2v", "w2v_defaults", "word2vec_c", "fasttext", "gensim"]
         return (model != "skipgram", model, tools.index(tool), int(seed))
 
     for time_file in sorted(Path(folder).glob("*.log.time"), key=order):
