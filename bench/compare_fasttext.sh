@@ -63,28 +63,23 @@ echo "corpus $corpus; dim $dim, window $window, negative $negative, sample $samp
   "min-count $min_count, epochs $epochs, threads $threads, lr $lr (w2v_defaults: its own), seeds $seeds" >&2
 for model in skipgram cbow; do
   for ((seed = 1; seed <= seeds; seed++)); do
-    stem="$tmp/$model.w2v.$seed"
-    echo "== $model w2v seed $seed" >&2
-    # A fresh cache dir per run: w2v's wall time includes vocabulary and encoding, as fastText's does.
-    # The other tools' algorithm: their rate, word2vec.c's noise distribution, the input vectors.
-    python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
-      --cache-dir "$stem.cache" --model "$model" --loss ns --dim $dim --window $window \
-      --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
-      --threads "$threads" --alpha "$lr" --ns-exponent 0.75 --vectors input --seed "$seed" \
-      --quiet || die "w2v failed:$(echo; tail -5 "$stem.log")"
-    grep "^trained" "$stem.log" >&2
-    evaluate "$stem.txt" "$stem"
-    rm -rf "$stem.txt" "$stem.cache"
-
-    stem="$tmp/$model.w2v_defaults.$seed"
-    echo "== $model w2v, its defaults, seed $seed" >&2
-    python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
-      --cache-dir "$stem.cache" --model "$model" --dim $dim --window $window \
-      --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
-      --threads "$threads" --seed "$seed" --quiet || die "w2v failed:$(echo; tail -5 "$stem.log")"
-    grep "^trained" "$stem.log" >&2
-    evaluate "$stem.txt" "$stem"
-    rm -rf "$stem.txt" "$stem.cache"
+    # w2v twice: with the other tools' algorithm (their rate, word2vec.c's noise distribution,
+    # the input vectors), and with its own defaults. A fresh cache dir per run: w2v's wall time
+    # includes vocabulary and encoding, as fastText's does.
+    for tool in w2v w2v_defaults; do
+      stem="$tmp/$model.$tool.$seed"
+      echo "== $model $tool seed $seed" >&2
+      flags=(--alpha "$lr" --ns-exponent 0.75 --vectors input)
+      [[ $tool == w2v ]] || flags=()
+      python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
+        --cache-dir "$stem.cache" --model "$model" --dim $dim --window $window \
+        --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
+        --threads "$threads" --seed "$seed" --quiet "${flags[@]}" ||
+        die "w2v failed:$(echo; tail -5 "$stem.log")"
+      grep "^trained" "$stem.log" >&2
+      evaluate "$stem.txt" "$stem"
+      rm -rf "$stem.txt" "$stem.cache"
+    done
 
     stem="$tmp/$model.fasttext.$seed"
     echo "== $model fastText seed $seed" >&2

@@ -338,13 +338,9 @@ class Worker {
       draw_noise(targets_);
     }
     std::fill(hidden_.begin(), hidden_.end(), 0.0f);
-    std::size_t count = 0;
-    for (std::size_t j = lo; j <= hi; ++j) {
-      if (j == i) continue;
-      axpy(hidden_.data(), 1.0f, in_row(sentence_[j]), dim_);
-      ++count;
-    }
-    const float inv = 1.0f / static_cast<float>(count);
+    for (std::size_t j = lo; j <= hi; ++j)
+      if (j != i) axpy(hidden_.data(), 1.0f, in_row(sentence_[j]), dim_);
+    const float inv = 1.0f / static_cast<float>(hi - lo);  // lo <= i <= hi: hi - lo contexts
     for (float& h : hidden_) h *= inv;
     if (!ns) {
       loss_sum_ += vocab_step(hidden_.data(), targets_.data(), 1, alpha_);

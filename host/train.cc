@@ -42,7 +42,7 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
     data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
   }
   data.vocab = std::move(prepared.vocab);
-  data.tables = SamplingTables::build(data.vocab, c.sample, c.noise_exponent());
+  data.tables = SamplingTables::build(data.vocab, c);
   return data;
 }
 

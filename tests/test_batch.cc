@@ -40,7 +40,7 @@ struct Fixture {
     config.negative = 3;
     config.sample = 0;
     config.epochs = epochs;
-    tables = SamplingTables::build(vocab, config.sample, config.noise_exponent());
+    tables = SamplingTables::build(vocab, config);
     std::vector<std::uint32_t> s;
     for (std::size_t p = 0; p < corpus->entry_count(); ++p) {
       std::uint32_t id = corpus->entries()[p];
@@ -203,7 +203,7 @@ TEST(BatchPacker, CbowRowsHoldTheContextAndTheCenterFirst) {
 TEST(BatchPacker, SubsamplingDropsFrequentWordsButCountsThem) {
   Fixture f;
   f.config.sample = 1e-3;  // on a 38-token corpus every word is "frequent"
-  f.tables = SamplingTables::build(f.vocab, f.config.sample, f.config.noise_exponent());
+  f.tables = SamplingTables::build(f.vocab, f.config);
   f.config.epochs = 200;
   SkipGramRows rows = pack_all_skipgram(f, 256);
   EXPECT_EQ(rows.words, 200 * f.corpus->token_count());

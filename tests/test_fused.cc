@@ -76,7 +76,7 @@ struct PackerOnText {
       : config(keep_all(epochs)),
         vocab(Vocab::build(write(dir, text), {}, 1, 0)),
         corpus(encode(dir, vocab), vocab),
-        tables(SamplingTables::build(vocab, config.sample, config.noise_exponent())),
+        tables(SamplingTables::build(vocab, config)),
         packer(config, corpus, tables, {0, corpus.entry_count()}, 1) {}
   static TrainConfig keep_all(std::uint32_t epochs) {
     TrainConfig c;
@@ -386,7 +386,7 @@ TEST(FusedSamplerThreads, NoMoreThanTheBatchesAnEpochFills) {
   const Vocab vocab = Vocab::from_counts({"a", "b"}, {3'000'000, 1'000'000}, "test");
   TrainConfig c;
   c.sample = 0;
-  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.noise_exponent());
+  const SamplingTables tables = SamplingTables::build(vocab, c);
   auto samplers = [&](std::uint32_t batch_tokens, std::uint32_t most) {
     c.fused_tokens = batch_tokens;
     return fused_sampler_threads(c, vocab, tables, most);
@@ -411,7 +411,7 @@ TEST(FusedRepeatScales, CapTheExpectedConcurrentChanges) {
   TrainConfig c;
   c.sample = 0;
   c.repeat_cap = 32;
-  const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.noise_exponent());
+  const SamplingTables tables = SamplingTables::build(vocab, c);
   const std::vector<float> one = fused_repeat_scales(vocab, tables, c, 1);
   for (float s : one) EXPECT_EQ(s, 1.0f);  // one warp: nothing lands between read and write
   const std::vector<float> many = fused_repeat_scales(vocab, tables, c, 4096);

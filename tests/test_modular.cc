@@ -180,7 +180,7 @@ TEST(MemoryPrediction, EqualsWhatEachPathAllocates) {
     const Vocab vocab = Vocab::build(dir.file("t.txt"), {}, 1, 0);
     EncodedCorpus::encode(dir.file("t.txt"), vocab, {}, dir.file("t.tokens"));
     const EncodedCorpus corpus(dir.file("t.tokens"), vocab);
-    const SamplingTables tables = SamplingTables::build(vocab, c.sample, c.noise_exponent());
+    const SamplingTables tables = SamplingTables::build(vocab, c);
     const TrainJob job{c, vocab, corpus, tables};
     CountingOps ops;
     FusedPath<CountingOps> path(ops, job);
@@ -222,7 +222,7 @@ struct SmallJob {
     vocab = Vocab::build(text, {}, c.min_count, c.max_vocab);
     EncodedCorpus::encode(text, vocab, {}, dir.file("c.tokens"));
     corpus = std::make_unique<EncodedCorpus>(dir.file("c.tokens"), vocab);
-    tables = SamplingTables::build(vocab, c.sample, c.noise_exponent());
+    tables = SamplingTables::build(vocab, c);
   }
 };
 

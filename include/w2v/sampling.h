@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "w2v/checkpoint.h"
+#include "w2v/config.h"
 #include "w2v/corpus.h"
 #include "w2v/kernels/draws.h"
 #include "w2v/vocab.h"
@@ -71,6 +72,10 @@ struct SamplingTables {
   std::vector<float> keep;  // [V] probability of keeping each occurrence
   AliasTable noise;         // unigram^exponent
   static SamplingTables build(const Vocab& vocab, double sample, double ns_exponent);
+  // A run's tables: its --sample and its --ns-exponent as resolved for its model.
+  static SamplingTables build(const Vocab& vocab, const TrainConfig& config) {
+    return build(vocab, config.sample, config.noise_exponent());
+  }
 };
 
 // The one walk over the corpus that every trainer and packer makes: the sentences of `range`,
