@@ -757,13 +757,16 @@ BENCHMARK(BM_SparseAdam)->Apply(large)->ArgNames({"R", "V", "d"})->Args({1 << 20
 // and its change written once (it enters and leaves one ring) and 1 + N output rows read and
 // written: (2 + 2 (1 + N)) d * 4 bytes plus its token. `centers/s` is kept tokens trained per
 // second (corpus words/s is this over the kept fraction, about 0.5 at sample 1e-4).
-// Tables start at word2vec's init and alpha is small, so repeated calls stay finite.
+// Tables start at word2vec's init and alpha is small, so repeated calls stay finite. `version`
+// is the kernel's (FusedShape::version): 1 and 3 are kept at d 128 to be measured against 2.
 void BM_FusedNs(benchmark::State& state) {
   gpu_benchmark(state, [&](GpuTimer& timer) {
     const i64 T = state.range(0), V = state.range(1);
-    const FusedShape shape{state.range(5) != 0, static_cast<std::uint32_t>(state.range(2)),
-                           static_cast<std::uint32_t>(state.range(3)),
-                           static_cast<std::uint32_t>(state.range(4))};
+    const FusedShape shape{.cbow = state.range(5) != 0,
+                           .dim = static_cast<std::uint32_t>(state.range(2)),
+                           .window = static_cast<std::uint32_t>(state.range(3)),
+                           .negative = static_cast<std::uint32_t>(state.range(4)),
+                           .version = static_cast<std::uint32_t>(state.range(6))};
     std::vector<double> zipf(V), noise(V);
     for (i64 w = 0; w < V; ++w) {
       zipf[w] = 1.0 / double(w + 1);
@@ -805,12 +808,16 @@ void BM_FusedNs(benchmark::State& state) {
 }
 BENCHMARK(BM_FusedNs)
     ->Apply(large)
-    ->ArgNames({"T", "V", "d", "window", "negative", "cbow"})
-    ->Args({4 << 20, 71290, 128, 5, 5, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1})
-    ->Args({4 << 20, 1000000, 100, 5, 5, 0})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 0});
+    ->ArgNames({"T", "V", "d", "window", "negative", "cbow", "version"})
+    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 3})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1})
+    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2});
 
 #endif  // W2V_HAVE_CUDA
 

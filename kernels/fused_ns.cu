@@ -15,12 +15,24 @@
 //     in parallel from Philox and the alias table) live in registers for the whole window:
 //     o[k] the output rows, od[k] their changes, added with atomics at the end of the step.
 //   - Per context row, the kTargets partial dot products of each lane are summed across the
-//     warp with shuffles (common.cuh's warp_sum), all lanes get every score, and each applies
-//     the update to its own elements.
+//     warp, and each lane applies the update to its own elements.
+// Versions (FusedShape::version), which differ only in that reduction and the sigmoid:
+//   - v1: each target's dot product summed with its own 5 shuffles (common.cuh's warp_sum);
+//     every lane then computes every target's sigmoid and loss with the accurate expf, log1pf
+//     and division. ~830 instructions per lane and (center, context) pair at dim 128, 8
+//     targets (SASS, bench/RESULTS.md), of which ~130 are the row arithmetic.
+//   - v2: the transposed reduction (include/w2v/kernels/transposed_sum.h): 9 shuffles for 8
+//     targets, after which lane l alone holds target transposed_sum_value(l)'s score, computes
+//     its sigmoid and loss with the fast intrinsics (__expf, __fdividef, __logf: a few ulp, far
+//     inside the reference tests' 1e-4), and the 8 steps are shuffled back to every lane.
+//   - v3: v2 held to 128 registers (`__launch_bounds__` with 4 blocks per SM): 16 warps per
+//     SM instead of 12 at dim 128 for skip-gram, which then spills (108 / 256 bytes per
+//     thread, to L1): more latency hidden against the spill traffic. CBOW's v2 already fits.
+//     v2 is compiled for every shape; v1 and v3 only for dim 97..128 with up to 7 noise
+//     words, to measure them side by side (BM_FusedNs, the `ncu` stage of tools/gpu_check.sh).
 // Template arguments: kPerLane (the row width / 32, rounded up to a compiled width; elements
 // past dim are zero and never stored), kTargets (8 or 16 target registers; negative + 1 of
-// them are used) and the model. Version v1 is this design, the only one so far; its figures on
-// an H200 are in bench/RESULTS.md.
+// them are used), the model and the version. Figures on an H200 are in bench/RESULTS.md.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -30,6 +42,7 @@
 #include "w2v/kernels/cuda_check.h"
 #include "w2v/kernels/draws.h"
 #include "w2v/kernels/fused_ns.h"
+#include "w2v/kernels/transposed_sum.h"
 
 namespace w2v::gpu {
 namespace {
@@ -95,7 +108,17 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
   }
 }
 
-template <int kPerLane, int kTargets, bool kCbow>
+// transposed_warp_sum's lane operations on the device.
+struct WarpLanes {
+  int lane;
+  __device__ bool lane_bit(int mask) const { return (lane & mask) != 0; }
+  __device__ float select(bool upper, float a, float b) const { return upper ? a : b; }
+  __device__ float exchange(float x, int mask) const {
+    return __shfl_xor_sync(detail::kFullMask, x, mask);
+  }
+};
+
+template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
                             float alpha, int i, int lane, float& loss, float& examples) {
   const Philox4x32 first = fused_draw(a.step.seed, a.step.launch, i, 0);
@@ -118,13 +141,17 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   }
   const int center = a.batch.tokens[i];
   int target[kTargets];
-  bool active[kTargets];
+  unsigned active = 0;  // bit k: target k is trained
 #pragma unroll
   for (int k = 0; k < kTargets; ++k) {
     const int noise = __shfl_sync(detail::kFullMask, drawn, (k + 31) % 32);
     target[k] = k == 0 ? center : noise;
-    active[k] = k == 0 || (k <= a.negative && noise_word_used(noise, center));
+    if (k == 0 || (k <= a.negative && noise_word_used(noise, center))) active |= 1u << k;
   }
+  // v2: the target whose score this lane finishes, and whether its loss is this lane's to add
+  // (lanes kTargets.. hold copies).
+  const int mine = transposed_sum_value<kTargets>(lane);
+  const bool mine_active = (active >> mine) & 1u, mine_counts = mine_active && lane < kTargets;
 
   float o[kTargets][kPerLane], od[kTargets][kPerLane];
 #pragma unroll
@@ -133,7 +160,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
 #pragma unroll
     for (int q = 0; q < kPerLane; ++q) {
       const int e = lane + 32 * q;
-      o[k][q] = active[k] && e < a.dim ? row[e] : 0.0f;
+      o[k][q] = (active >> k) & 1u && e < a.dim ? row[e] : 0.0f;
       od[k][q] = 0.0f;
     }
   }
@@ -141,23 +168,36 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   // Scores of one input vector x against every target; returns each target's gradient step
   // g[k] = alpha (label - sigmoid(score)) and adds the loss.
   auto score = [&](const float(&x)[kPerLane], float(&g)[kTargets]) {
+    float partial[kTargets];
 #pragma unroll
     for (int k = 0; k < kTargets; ++k) {
-      float partial = 0.0f;
+      partial[k] = 0.0f;
 #pragma unroll
-      for (int q = 0; q < kPerLane; ++q) partial += x[q] * o[k][q];
-      g[k] = partial;
+      for (int q = 0; q < kPerLane; ++q) partial[k] += x[q] * o[k][q];
     }
+    if constexpr (kVersion == 1) {
 #pragma unroll
-    for (int k = 0; k < kTargets; ++k) {
-      if (!active[k]) {
-        g[k] = 0.0f;
-        continue;
+      for (int k = 0; k < kTargets; ++k) {
+        if (!((active >> k) & 1u)) {
+          g[k] = 0.0f;
+          continue;
+        }
+        const float s = detail::warp_sum(partial[k]);
+        const float label = k == 0 ? 1.0f : 0.0f;
+        loss += detail::softplus(k == 0 ? -s : s);
+        g[k] = alpha * (label - detail::sigmoid(s));
       }
-      const float s = detail::warp_sum(g[k]);
-      const float label = k == 0 ? 1.0f : 0.0f;
-      loss += detail::softplus(k == 0 ? -s : s);
-      g[k] = alpha * (label - detail::sigmoid(s));
+    } else {
+      const float s = transposed_warp_sum(WarpLanes{lane}, partial);
+      // sigmoid(s) and softplus(-+s) from one exp(-|s|), as common.cuh's stable forms
+      const float e = __expf(-fabsf(s));
+      const float r = __fdividef(1.0f, 1.0f + e);
+      const float sigmoid = s >= 0.0f ? r : e * r;
+      if (mine_counts) loss += fmaxf(mine == 0 ? -s : s, 0.0f) + __logf(1.0f + e);
+      const float step = mine_active ? alpha * ((mine == 0 ? 1.0f : 0.0f) - sigmoid) : 0.0f;
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k)
+        g[k] = __shfl_sync(detail::kFullMask, step, transposed_sum_lane<kTargets>(k));
     }
   };
   // grad = sum_k g[k] o[k]
@@ -231,7 +271,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
 
 #pragma unroll
   for (int k = 0; k < kTargets; ++k) {
-    if (!active[k]) continue;
+    if (!((active >> k) & 1u)) continue;
     float* row = a.out + std::int64_t(target[k]) * a.dim;
     const float scale = a.scales.output ? a.scales.output[target[k]] : 1.0f;
 #pragma unroll
@@ -246,8 +286,9 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   }
 }
 
-template <int kPerLane, int kTargets, bool kCbow>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel_v1(FusedArgs a) {
+template <int kPerLane, int kTargets, bool kCbow, int kVersion>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32, kVersion == 3 ? 4 : 0)  // 0: no minimum
+    fused_ns_kernel(FusedArgs a) {
   extern __shared__ float shared[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int slots = 2 * a.window + 1;
@@ -271,10 +312,11 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel_v1(FusedA
         }
         if (i + a.window < c.sentence_end) ring_load(a, ring, i + a.window, lane);
       }
-      step_center<kPerLane, kTargets, kCbow>(a, ring, c, alpha, i, lane, loss, examples);
+      step_center<kPerLane, kTargets, kCbow, kVersion>(a, ring, c, alpha, i, lane, loss, examples);
     }
     const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
     for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);
+    if constexpr (kVersion >= 2) loss = detail::warp_sum(loss);  // v1: every lane holds it all
     if (lane == 0) {
       a.batch.chunk_loss[chunk] = loss;
       a.batch.chunk_examples[chunk] = examples;
@@ -285,34 +327,42 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel_v1(FusedA
 using Kernel = void (*)(FusedArgs);
 
 template <int kPerLane, bool kCbow>
-Kernel kernel_for_width(int negative) {
-  if (negative + 1 <= 8) return fused_ns_kernel_v1<kPerLane, 8, kCbow>;
+Kernel kernel_for_width(int negative, int version) {
+  if (version != 2) {
+    if constexpr (kPerLane == 4)
+      if (negative + 1 <= 8) {
+        if (version == 1) return fused_ns_kernel<kPerLane, 8, kCbow, 1>;
+        if (version == 3) return fused_ns_kernel<kPerLane, 8, kCbow, 3>;
+      }
+    return nullptr;
+  }
+  if (negative + 1 <= 8) return fused_ns_kernel<kPerLane, 8, kCbow, 2>;
   if constexpr (kPerLane * 32 <= int(kFusedMaxWideDim))
-    return fused_ns_kernel_v1<kPerLane, 16, kCbow>;
+    return fused_ns_kernel<kPerLane, 16, kCbow, 2>;
   return nullptr;
 }
 
 template <bool kCbow>
-Kernel kernel_for_model(int dim, int negative) {
+Kernel kernel_for_model(int dim, int negative, int version) {
   switch (fused_row_per_lane(dim)) {
     case 1:
-      return kernel_for_width<1, kCbow>(negative);
+      return kernel_for_width<1, kCbow>(negative, version);
     case 2:
-      return kernel_for_width<2, kCbow>(negative);
+      return kernel_for_width<2, kCbow>(negative, version);
     case 3:
-      return kernel_for_width<3, kCbow>(negative);
+      return kernel_for_width<3, kCbow>(negative, version);
     case 4:
-      return kernel_for_width<4, kCbow>(negative);
+      return kernel_for_width<4, kCbow>(negative, version);
     case 6:
-      return kernel_for_width<6, kCbow>(negative);
+      return kernel_for_width<6, kCbow>(negative, version);
     case 8:
-      return kernel_for_width<8, kCbow>(negative);
+      return kernel_for_width<8, kCbow>(negative, version);
     case 10:
-      return kernel_for_width<10, kCbow>(negative);
+      return kernel_for_width<10, kCbow>(negative, version);
     case 12:
-      return kernel_for_width<12, kCbow>(negative);
+      return kernel_for_width<12, kCbow>(negative, version);
     case 16:
-      return kernel_for_width<16, kCbow>(negative);
+      return kernel_for_width<16, kCbow>(negative, version);
   }
   return nullptr;
 }
@@ -330,6 +380,11 @@ void check_shape(const FusedShape& shape) {
   detail::require(
       shape.window >= 1 && fused_ring_bytes(shape.dim, shape.window) <= kFusedMaxRingBytes, kOp,
       "window = " + std::to_string(shape.window) + " does not fit shared memory");
+  detail::require(shape.version == 2 || ((shape.version == 1 || shape.version == 3) &&
+                                         fused_row_per_lane(shape.dim) == 4 && shape.negative <= 7),
+                  kOp,
+                  "version = " + std::to_string(shape.version) +
+                      " is not compiled for this shape (2; 1 and 3 at dim 97..128, negative <= 7)");
 }
 
 // The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how
@@ -342,8 +397,9 @@ struct PreparedKernel {
 
 PreparedKernel configure(const FusedShape& shape, int device) {
   PreparedKernel l;
-  l.kernel = shape.cbow ? kernel_for_model<true>(shape.dim, shape.negative)
-                        : kernel_for_model<false>(shape.dim, shape.negative);
+  const int version = static_cast<int>(shape.version);
+  l.kernel = shape.cbow ? kernel_for_model<true>(shape.dim, shape.negative, version)
+                        : kernel_for_model<false>(shape.dim, shape.negative, version);
   l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
   W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(l.shared_bytes)));
@@ -362,7 +418,7 @@ PreparedKernel prepare(const FusedShape& shape) {
   int device = 0;
   W2V_CUDA_CHECK(cudaGetDevice(&device));
   const auto key = std::make_tuple(device, shape.cbow, fused_row_per_lane(shape.dim),
-                                   shape.negative + 1 <= 8, shape.window);
+                                   shape.negative + 1 <= 8, shape.window, shape.version);
   static std::mutex mutex;
   static std::map<decltype(key), PreparedKernel> prepared;
   std::lock_guard<std::mutex> lock(mutex);

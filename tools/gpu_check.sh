@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one run on the device machine: build for sm_90, the whole test
 # suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
-# benchmarks with the PyTorch softmax comparison, and the end-to-end table (every `w2v train`
+# benchmarks with the PyTorch softmax comparison, ncu over the fused kernel's versions, and the
+# end-to-end table (every `w2v train`
 # mode on the GPU, the CPU trainer and PyTorch beside them) on the text8 prefix and on the
 # Wikipedia cut. Logs go to $OUT (default gpu-logs/); $OUT/summary.md sums them up.
 #
-#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench e2e wiki synth1b
-#                                    (default: tests sanitize resume trace bench e2e wiki)
+#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench ncu e2e wiki synth1b
+#                                    (default: tests sanitize resume trace bench ncu e2e wiki)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
@@ -17,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-gpu-logs}
 mkdir -p "$out"
-stages=${*:-tests sanitize resume trace bench e2e wiki}
+stages=${*:-tests sanitize resume trace bench ncu e2e wiki}
 want() { [[ " $stages " == *" $1 "* ]]; }
 status=0
 summary=$out/summary.md
@@ -156,6 +157,24 @@ if want bench; then
   python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
   record torch $?
   tee -a "$summary" <"$out/torch.md"
+fi
+
+# One launch of each of the fused kernel's versions at d 128 (BM_FusedNs's V = 1M rows), with
+# every section: what limits it (issue slots or memory), and its instructions per center
+# against the static count in bench/RESULTS.md ("Instructions of the fused kernel").
+if want ncu; then
+  step "ncu: the fused kernel, d 128, V 1M, versions 1 to 3"
+  for model in 0 1; do
+    for version in 2 1 3; do
+      [[ $model$version == 13 ]] && continue  # CBOW's v3 is its v2 (both 128 registers)
+      name=ncu-fused-cbow$model-v$version
+      ncu --set full -k regex:fused_ns -c 1 build-gpu/w2v_bench \
+        --benchmark_filter="BM_FusedNs/T:4194304/V:1000000/d:128/window:5/negative:5/cbow:$model/version:$version/" \
+        >"$out/$name.txt" 2>&1
+      record "$name" $?
+      excerpt "$out/$name.txt" 'fused_ns_kernel|  Duration|Registers Per Thread|Theoretical Occupancy|Achieved Active Warps|Issue Slots Busy|Issued Ipc Active|Compute \(SM\) Throughput|DRAM Throughput|L2 Hit Rate  |  Executed Instructions  |No Eligible' 14
+    done
+  done
 fi
 
 if want e2e; then

@@ -13,8 +13,8 @@ trap 'rm -f "$log"' EXIT
   kernels/fused_ns.cu -o /dev/null >"$log" 2>&1
 echo "ptxas, sm_$arch, $("$nvcc" --version | grep -o 'release [0-9.]*'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
-echo "| row width / 32 | targets | model | registers | spill stores / loads (bytes) | stack (bytes) | warps / SM |"
-echo "|---:|---:|---|---:|---|---:|---:|"
+echo "| row width / 32 | targets | model | version | registers | spill stores / loads (bytes) | stack (bytes) | warps / SM |"
+echo "|---:|---:|---|---:|---:|---|---:|---:|"
 # ptxas prints "Compiling entry function 'MANGLED'", then "... bytes stack frame, N bytes
 # spill stores, M bytes spill loads", then "Used R registers, ...".
 awk '
@@ -26,12 +26,12 @@ awk '
   /Used [0-9]+ registers/ && name != "" {
     match($0, /Used [0-9]+ registers/); regs = substr($0, RSTART + 5, RLENGTH - 15) + 0
     print name, regs, stores, loads, stack; name = "" }
-' "$log" | c++filt | grep 'fused_ns_kernel' | sed -E 's/.*fused_ns_kernel_v1<([0-9]+), ([0-9]+), (true|false)>.* ([0-9]+) ([0-9]+) ([0-9]+) ([0-9]+)$/\1 \2 \3 \4 \5 \6 \7/' |
-  sort -n -k1 -k2 | while read -r width targets cbow regs stores loads stack; do
+' "$log" | c++filt | grep 'fused_ns_kernel' | sed -E 's/.*fused_ns_kernel<([0-9]+), ([0-9]+), (true|false), ([0-9]+)>.* ([0-9]+) ([0-9]+) ([0-9]+) ([0-9]+)$/\1 \2 \3 \4 \5 \6 \7 \8/' |
+  sort -n -k1 -k2 -k4 | while read -r width targets cbow version regs stores loads stack; do
     # Registers are allocated per warp in units of 256; a block is 4 warps.
     per_warp=$(( (regs * 32 + 255) / 256 * 256 ))
     blocks=$(( 65536 / (per_warp * 4) ))
     model=skip-gram
     [[ $cbow == true ]] && model=CBOW
-    echo "| $width | $targets | $model | $regs | $stores / $loads | $stack | $((blocks * 4)) |"
+    echo "| $width | $targets | $model | $version | $regs | $stores / $loads | $stack | $((blocks * 4)) |"
   done
