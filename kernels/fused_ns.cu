@@ -66,6 +66,12 @@ struct Ring {
   float* delta;
   int slots;
   __device__ int at(int position) const { return (position % slots) * 32 * kPerLane; }
+  // The offset of the next position's row: the window's loops walk the ring with this, not
+  // with a division each (~20 instructions a context, 7% of skip-gram's pair).
+  __device__ int next(int offset) const {
+    const int following = offset + 32 * kPerLane;
+    return following == slots * 32 * kPerLane ? 0 : following;
+  }
 };
 
 template <int kPerLane>
@@ -212,9 +218,8 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   };
 
   if constexpr (!kCbow) {
-    for (int j = lo; j <= hi; ++j) {
+    for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
       if (j == i) continue;
-      const int at = ring.at(j);
       float x[kPerLane], g[kTargets], grad[kPerLane];
 #pragma unroll
       for (int q = 0; q < kPerLane; ++q) x[q] = ring.value[at + lane + 32 * q];
@@ -242,9 +247,8 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
 #pragma unroll
     for (int q = 0; q < kPerLane; ++q) h[q] = 0.0f;
     const float inverse = 1.0f / float(hi - lo);
-    for (int j = lo; j <= hi; ++j) {
+    for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
       if (j == i) continue;
-      const int at = ring.at(j);
 #pragma unroll
       for (int q = 0; q < kPerLane; ++q) h[q] += inverse * ring.value[at + lane + 32 * q];
     }
@@ -257,9 +261,8 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
         od[k][q] = g[k] * h[q];
         o[k][q] += od[k][q];
       }
-    for (int j = lo; j <= hi; ++j) {
+    for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
       if (j == i) continue;
-      const int at = ring.at(j);
 #pragma unroll
       for (int q = 0; q < kPerLane; ++q) {
         ring.value[at + lane + 32 * q] += grad[q];
