@@ -19,14 +19,14 @@
 // Versions (FusedShape::version), which differ only in that reduction and the sigmoid:
 //   - v1: each target's dot product summed with its own 5 shuffles (common.cuh's warp_sum);
 //     every lane then computes every target's sigmoid and loss with the accurate expf, log1pf
-//     and division. ~830 instructions per lane and (center, context) pair at dim 128, 8
-//     targets (SASS, bench/RESULTS.md), of which ~130 are the row arithmetic.
+//     and division: 816 instructions per lane and (center, context) pair at dim 128, 8
+//     targets (SASS, bench/RESULTS.md), of which 129 are the row arithmetic; v2 takes 248.
 //   - v2: the transposed reduction (include/w2v/kernels/transposed_sum.h): 9 shuffles for 8
 //     targets, after which lane l alone holds target transposed_sum_value(l)'s score, computes
 //     its sigmoid and loss with the fast intrinsics (__expf, __fdividef, __logf: a few ulp, far
 //     inside the reference tests' 1e-4), and the 8 steps are shuffled back to every lane.
 //   - v3: v2 held to 128 registers (`__launch_bounds__` with 4 blocks per SM): 16 warps per
-//     SM instead of 12 at dim 128 for skip-gram, which then spills (108 / 256 bytes per
+//     SM instead of 12 at dim 128 for skip-gram, which then spills (104 / 252 bytes per
 //     thread, to L1): more latency hidden against the spill traffic. CBOW's v2 already fits.
 //     v2 is compiled for every shape; v1 and v3 only for dim 97..128 with up to 7 noise
 //     words, to measure them side by side (BM_FusedNs, the `ncu` stage of tools/gpu_check.sh).
