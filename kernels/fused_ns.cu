@@ -48,6 +48,8 @@ namespace w2v::gpu {
 namespace {
 
 constexpr int kWarpsPerBlock = 4;
+constexpr int kWindowLane = 31;  // draws the center's window (above every noise-drawing lane)
+static_assert(kFusedMaxNegative < kWindowLane);
 
 struct FusedArgs {
   float* in;
@@ -127,8 +129,13 @@ struct WarpLanes {
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
                             float alpha, int i, int lane, float& loss, float& examples) {
-  const Philox4x32 first = fused_draw(a.step.seed, a.step.launch, i, 0);
-  const int b = static_cast<int>(fused_window(first.v[0], a.window));
+  // One Philox evaluation per lane draws both the window (draw 0, on the lanes that draw no
+  // noise word; lane 31 never does, as negative <= 15) and lane n's noise word n (draw
+  // 1 + n / 2): one instruction sequence for the warp instead of two.
+  const bool draws_noise = lane < a.negative && a.noise.fixed == nullptr;
+  const Philox4x32 r = fused_draw(a.step.seed, a.step.launch, i, draws_noise ? 1 + lane / 2 : 0);
+  const int b =
+      static_cast<int>(fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window));
   const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
   if (hi == lo) return;  // i alone: no context
 
@@ -138,7 +145,6 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
     if (a.noise.fixed) {
       drawn = a.noise.fixed[std::int64_t(i) * a.negative + lane];
     } else {
-      const Philox4x32 r = fused_draw(a.step.seed, a.step.launch, i, 1 + lane / 2);
       // Constant indices keep r in registers (a computed one would put it in local memory).
       const bool odd = lane % 2 != 0;
       drawn = static_cast<int>(alias_draw(odd ? r.v[2] : r.v[0], odd ? r.v[3] : r.v[1],
