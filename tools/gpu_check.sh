@@ -2,9 +2,9 @@
 # Everything that needs a GPU, in one run on the device machine: build for sm_90, the whole test
 # suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
 # benchmarks with the PyTorch softmax comparison, ncu over the fused kernel's versions, and the
-# end-to-end table (every `w2v train`
-# mode on the GPU, the CPU trainer and PyTorch beside them) on the text8 prefix and on the
-# Wikipedia cut. Logs go to $OUT (default gpu-logs/); $OUT/summary.md sums them up.
+# end-to-end table (every `w2v train` mode on the GPU, the CPU trainer and PyTorch beside them)
+# on the text8 prefix and on the Wikipedia cut. Logs go to $OUT (default gpu-logs/);
+# $OUT/summary.md sums them up.
 #
 #   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench ncu e2e wiki synth1b
 #                                    (default: tests sanitize resume trace bench ncu e2e wiki)
