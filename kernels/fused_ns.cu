@@ -389,11 +389,6 @@ void check_shape(const FusedShape& shape) {
   detail::require(
       shape.window >= 1 && fused_ring_bytes(shape.dim, shape.window) <= kFusedMaxRingBytes, kOp,
       "window = " + std::to_string(shape.window) + " does not fit shared memory");
-  detail::require(shape.version == 2 || ((shape.version == 1 || shape.version == 3) &&
-                                         fused_row_per_lane(shape.dim) == 4 && shape.negative <= 7),
-                  kOp,
-                  "version = " + std::to_string(shape.version) +
-                      " is not compiled for this shape (2; 1 and 3 at dim 97..128, negative <= 7)");
 }
 
 // The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how
@@ -409,6 +404,10 @@ PreparedKernel configure(const FusedShape& shape, int device) {
   const int version = static_cast<int>(shape.version);
   l.kernel = shape.cbow ? kernel_for_model<true>(shape.dim, shape.negative, version)
                         : kernel_for_model<false>(shape.dim, shape.negative, version);
+  // check_shape() admits every shape version 2 is compiled for: only a version can be missing.
+  detail::require(l.kernel != nullptr, "fused_ns",
+                  "version = " + std::to_string(shape.version) +
+                      " is not compiled for this shape (2; 1 and 3 at dim 97..128, negative <= 7)");
   l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
   W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(l.shared_bytes)));
