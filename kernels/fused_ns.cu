@@ -14,6 +14,9 @@
 //   - The center's targets (the center word and its noise words, drawn by lanes 0..negative-1
 //     in parallel from Philox and the alias table) live in registers for the whole window:
 //     o[k] the output rows, od[k] their changes, added with atomics at the end of the step.
+//     They take most of the registers, so there are 6 target slots (negative <= 5, the
+//     default everywhere), 8 or 16: at dim 128, 6 slots hold skip-gram to 128 registers (16
+//     warps per SM) where 8 take 167 (12), and skip the 2 unused targets' arithmetic.
 //   - Per context row, the kTargets partial dot products of each lane are summed across the
 //     warp, and each lane applies the update to its own elements.
 // Versions (FusedShape::version), which differ only in that reduction and the sigmoid:
@@ -22,17 +25,15 @@
 //     and division: 816 instructions per lane and (center, context) pair at dim 128, 8
 //     targets (SASS, bench/RESULTS.md), of which 129 are the row arithmetic; v2 takes 248.
 //   - v2: the transposed reduction (include/w2v/kernels/transposed_sum.h): 9 shuffles for 8
-//     targets, after which lane l alone holds target transposed_sum_value(l)'s score, computes
-//     its sigmoid and loss with the fast intrinsics (__expf, __fdividef, __logf: a few ulp, far
-//     inside the reference tests' 1e-4), and the 8 steps are shuffled back to every lane.
-//   - v3: v2 held to 128 registers (`__launch_bounds__` with 4 blocks per SM): 16 warps per
-//     SM instead of 12 at dim 128 for skip-gram, which then spills (104 / 252 bytes per
-//     thread, to L1): more latency hidden against the spill traffic. CBOW's v2 already fits.
-//     v2 is compiled for every shape; v1 and v3 only for dim 97..128 with up to 7 noise
-//     words, to measure them side by side (BM_FusedNs, the `ncu` stage of tools/gpu_check.sh).
+//     scores (6 targets are reduced as 8, the last two zero), after which lane l alone holds
+//     score transposed_sum_value(l), computes its sigmoid and loss with the fast intrinsics
+//     (__expf, __fdividef, __logf: a few ulp, far inside the reference tests' 1e-4), and the
+//     steps are shuffled back to every lane.
+//     v2 is compiled for every shape; v1 only with 8 target slots at dim 97..128 (negative
+//     <= 7), to measure the two side by side (BM_FusedNs, the `ncu` stage of gpu_check.sh).
 // Template arguments: kPerLane (the row width / 32, rounded up to a compiled width; elements
-// past dim are zero and never stored), kTargets (8 or 16 target registers; negative + 1 of
-// them are used), the model and the version. Figures on an H200 are in bench/RESULTS.md.
+// past dim are zero and never stored), kTargets (6, 8 or 16 target slots; negative + 1 of them
+// are used), the model and the version. Figures on an H200 are in bench/RESULTS.md.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -129,6 +130,8 @@ struct WarpLanes {
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
                             float alpha, int i, int lane, float& loss, float& examples) {
+  // The transposed reduction sums a power of two of scores: kTargets rounded up, the rest zero.
+  constexpr int kScores = kTargets <= 8 ? 8 : 16;
   // One Philox evaluation per lane draws both the window (draw 0, on the lanes that draw no
   // noise word; lane 31 never does, as negative <= 15) and lane n's noise word n (draw
   // 1 + n / 2): one instruction sequence for the warp instead of two.
@@ -161,9 +164,9 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
     if (k == 0 || (k <= a.negative && noise_word_used(noise, center))) active |= 1u << k;
   }
   // v2: the target whose score this lane finishes, and whether its loss is this lane's to add
-  // (lanes kTargets.. hold copies).
-  const int mine = transposed_sum_value<kTargets>(lane);
-  const bool mine_active = (active >> mine) & 1u, mine_counts = mine_active && lane < kTargets;
+  // (lanes kScores.. hold copies).
+  const int mine = transposed_sum_value<kScores>(lane);
+  const bool mine_active = (active >> mine) & 1u, mine_counts = mine_active && lane < kScores;
 
   float o[kTargets][kPerLane], od[kTargets][kPerLane];
 #pragma unroll
@@ -180,12 +183,13 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   // Scores of one input vector x against every target; returns each target's gradient step
   // g[k] = alpha (label - sigmoid(score)) and adds the loss.
   auto score = [&](const float(&x)[kPerLane], float(&g)[kTargets]) {
-    float partial[kTargets];
+    float partial[kScores];
 #pragma unroll
-    for (int k = 0; k < kTargets; ++k) {
+    for (int k = 0; k < kScores; ++k) {
       partial[k] = 0.0f;
+      if (k < kTargets)
 #pragma unroll
-      for (int q = 0; q < kPerLane; ++q) partial[k] += x[q] * o[k][q];
+        for (int q = 0; q < kPerLane; ++q) partial[k] += x[q] * o[k][q];
     }
     if constexpr (kVersion == 1) {
 #pragma unroll
@@ -209,7 +213,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
       const float step = mine_active ? alpha * ((mine == 0 ? 1.0f : 0.0f) - sigmoid) : 0.0f;
 #pragma unroll
       for (int k = 0; k < kTargets; ++k)
-        g[k] = __shfl_sync(detail::kFullMask, step, transposed_sum_lane<kTargets>(k));
+        g[k] = __shfl_sync(detail::kFullMask, step, transposed_sum_lane<kScores>(k));
     }
   };
   // grad = sum_k g[k] o[k]
@@ -296,8 +300,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
 }
 
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32, kVersion == 3 ? 4 : 0)  // 0: no minimum
-    fused_ns_kernel(FusedArgs a) {
+__global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel(FusedArgs a) {
   extern __shared__ float shared[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int slots = 2 * a.window + 1;
@@ -339,12 +342,10 @@ template <int kPerLane, bool kCbow>
 Kernel kernel_for_width(int negative, int version) {
   if (version != 2) {
     if constexpr (kPerLane == 4)
-      if (negative + 1 <= 8) {
-        if (version == 1) return fused_ns_kernel<kPerLane, 8, kCbow, 1>;
-        if (version == 3) return fused_ns_kernel<kPerLane, 8, kCbow, 3>;
-      }
+      if (version == 1 && negative + 1 <= 8) return fused_ns_kernel<kPerLane, 8, kCbow, 1>;
     return nullptr;
   }
+  if (negative + 1 <= 6) return fused_ns_kernel<kPerLane, 6, kCbow, 2>;
   if (negative + 1 <= 8) return fused_ns_kernel<kPerLane, 8, kCbow, 2>;
   if constexpr (kPerLane * 32 <= int(kFusedMaxWideDim))
     return fused_ns_kernel<kPerLane, 16, kCbow, 2>;
@@ -407,7 +408,7 @@ PreparedKernel configure(const FusedShape& shape, int device) {
   // check_shape() admits every shape version 2 is compiled for: only a version can be missing.
   detail::require(l.kernel != nullptr, "fused_ns",
                   "version = " + std::to_string(shape.version) +
-                      " is not compiled for this shape (2; 1 and 3 at dim 97..128, negative <= 7)");
+                      " is not compiled for this shape (2; 1 at dim 97..128, negative <= 7)");
   l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
   W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(l.shared_bytes)));
@@ -426,7 +427,7 @@ PreparedKernel prepare(const FusedShape& shape) {
   int device = 0;
   W2V_CUDA_CHECK(cudaGetDevice(&device));
   const auto key = std::make_tuple(device, shape.cbow, fused_row_per_lane(shape.dim),
-                                   shape.negative + 1 <= 8, shape.window, shape.version);
+                                   shape.negative, shape.window, shape.version);
   static std::mutex mutex;
   static std::map<decltype(key), PreparedKernel> prepared;
   std::lock_guard<std::mutex> lock(mutex);

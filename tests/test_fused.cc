@@ -619,7 +619,7 @@ TEST(FusedKernel, MatchesTheReference) {
   REQUIRE_GPU();
   for (bool cbow : {false, true})
     for (std::uint32_t dim : {1u, 33u, 100u, 128u, 300u})
-      for (std::uint32_t negative : {5u, 10u}) {
+      for (std::uint32_t negative : {2u, 5u, 7u, 10u}) {  // 6, 8 and 16 target slots
         if (negative > 7 && dim > kFusedMaxWideDim) continue;
         const FusedShape shape{cbow, dim, 5, negative};
         expect_kernel_matches_reference(shape, true, false);
@@ -627,13 +627,11 @@ TEST(FusedKernel, MatchesTheReference) {
       }
   expect_kernel_matches_reference(
       {.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true);
-  for (bool cbow : {false, true})  // the versions kept to be measured against the default
-    for (std::uint32_t version : {1u, 3u}) {
-      const FusedShape shape{
-          .cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = version};
-      expect_kernel_matches_reference(shape, true, false);
-      expect_kernel_matches_reference(shape, false, true);
-    }
+  for (bool cbow : {false, true}) {  // the version kept to be measured against the default
+    const FusedShape shape{.cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = 1};
+    expect_kernel_matches_reference(shape, true, false);
+    expect_kernel_matches_reference(shape, false, true);
+  }
 }
 
 TEST(FusedKernel, RefusesAVersionNotCompiledForTheShape) {
@@ -644,7 +642,7 @@ TEST(FusedKernel, RefusesAVersionNotCompiledForTheShape) {
   for (const FusedShape shape :
        {FusedShape{.dim = 300, .window = 5, .negative = 5, .version = 1},
         FusedShape{.dim = 128, .window = 5, .negative = 10, .version = 1},
-        FusedShape{.dim = 64, .window = 5, .negative = 5, .version = 3},
+        FusedShape{.dim = 128, .window = 5, .negative = 5, .version = 3},
         FusedShape{.dim = 128, .window = 5, .negative = 5, .version = 4}}) {
     try {
       gpu::fused_ns(nullptr, nullptr, 10, shape, {}, {}, batch, {}, nullptr);

@@ -163,10 +163,9 @@ fi
 # every section: what limits it (issue slots or memory), and its instructions per center
 # against the static count in bench/RESULTS.md ("Instructions of the fused kernel").
 if want ncu; then
-  step "ncu: the fused kernel, d 128, V 1M, versions 1 to 3"
+  step "ncu: the fused kernel, d 128, V 1M, versions 2 and 1"
   for model in 0 1; do
-    for version in 2 1 3; do
-      [[ $model$version == 13 ]] && continue  # CBOW's v3 is its v2 (both 128 registers)
+    for version in 2 1; do
       name=ncu-fused-cbow$model-v$version
       ncu --set full -k regex:fused_ns -c 1 build-gpu/w2v_bench \
         --benchmark_filter="BM_FusedNs/T:4194304/V:1000000/d:128/window:5/negative:5/cbow:$model/version:$version/" \

@@ -2,10 +2,10 @@
 """Instructions of the fused kernel, from its SASS (no GPU needed).
 
 Compiles kernels/fused_ns.cu for sm_90, disassembles it with cuobjdump, and prints one row per
-dim-128, 8-target variant (skip-gram and CBOW, every version): its static instructions, the
-shuffles, special-function (MUFU) instructions and calls among them, and for skip-gram its
-(center, context) pair loop (the innermost loop with shuffles and at least 64 FFMAs): the
-instructions every lane executes per trained pair. Executed counts per center come from ncu
+dim-128 variant with 6 or 8 target slots (skip-gram and CBOW, every version): its static
+instructions, the shuffles, special-function (MUFU) instructions and calls among them, and for
+skip-gram its (center, context) pair loop (the innermost loop with shuffles and at least 16
+FFMAs per target slot): the instructions every lane executes per trained pair. Executed counts per center come from ncu
 (tools/gpu_check.sh, stage ncu).
 
     tools/sass_report.py [--cuobjdump PATH] [--nvcc PATH]
@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-VARIANT = re.compile(r"fused_ns_kernel<4, 8, (true|false), (\d+)>")
+VARIANT = re.compile(r"fused_ns_kernel<4, ([68]), (true|false), (\d+)>")
 INSTRUCTION = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;")
 BRANCH = re.compile(r"\bBRA\b(?:\.\w+)*\s+(?:\w+,\s*)?0x([0-9a-f]+)")
 
@@ -58,8 +58,9 @@ def main():
         match = VARIANT.search(name)
         if not match:
             continue
-        model = "CBOW" if match.group(1) == "true" else "skip-gram"
-        version = int(match.group(2))
+        targets = int(match.group(1))
+        model = "CBOW" if match.group(2) == "true" else "skip-gram"
+        version = int(match.group(3))
         code = []
         for line in body.split("\n"):
             m = INSTRUCTION.match(line)
@@ -73,23 +74,23 @@ def main():
                 continue
             start = int(b.group(1), 16)
             body = collections.Counter(opcode(t) for a, t in code if start <= a <= address)
-            if body["SHFL"] and body["FFMA"] >= 64 and (
+            if body["SHFL"] and body["FFMA"] >= 16 * targets and (
                     pair_loop is None or sum(body.values()) < sum(pair_loop.values())):
                 pair_loop = body
         if model == "CBOW":
             pair_loop = None  # its loops over the window hold no scoring
-        rows.append((model, version, len(code), ops, pair_loop))
+        rows.append((model, targets, version, len(code), ops, pair_loop))
     release = subprocess.run([args.nvcc, "--version"], capture_output=True,
                              text=True).stdout.split("release ")[-1].split(",")[0]
-    print(f"SASS, sm_90, CUDA {release}; dim 128 (4 elements a lane), 8 targets")
+    print(f"SASS, sm_90, CUDA {release}; dim 128 (4 elements a lane)")
     print()
-    print("| model | version | instructions | SHFL | MUFU | CALL "
+    print("| model | target slots | version | instructions | SHFL | MUFU | CALL "
           "| pair loop: instructions | SHFL | FFMA | MUFU |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for model, version, size, ops, loop in sorted(rows):
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for model, targets, version, size, ops, loop in sorted(rows):
         pair = (f"{sum(loop.values())} | {loop['SHFL']} | {loop['FFMA']} | {loop['MUFU']}"
                 if loop else "- | - | - | -")
-        print(f"| {model} | {version} | {size} | {ops['SHFL']} | {ops['MUFU']} | {ops['CALL']} "
+        print(f"| {model} | {targets} | {version} | {size} | {ops['SHFL']} | {ops['MUFU']} | {ops['CALL']} "
               f"| {pair} |")
     return 0
 

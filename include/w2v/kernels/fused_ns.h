@@ -74,8 +74,8 @@ struct FusedShape {
   // changes to a row sum up), or the warp's updated copy stored over the row (true: Hogwild as
   // word2vec.c's threads; of concurrent writers the last one wins).
   bool store_rows = false;
-  // The kernel's version (kernels/fused_ns.cu): 2, or 1 and 3 where they are kept to be
-  // measured against it (dim 97..128, negative <= 7). The reference computes what all compute.
+  // The kernel's version (kernels/fused_ns.cu): 2, or 1 where it is kept to be measured
+  // against it (dim 97..128, negative <= 7). The reference computes what both compute.
   std::uint32_t version = 2;
 };
 
