@@ -217,7 +217,7 @@ std::vector<Flag> make_flags() {
                  "seed give identical vectors"),
       W2V_INT_FLAG("twin-warps", twin_warps, std::uint32_t,
                    "--device twin, fused path: warps run in lock step, as many as the GPU holds "
-                   "at once (1584: an H200 at dim <= 128)"),
+                   "at once (2112: an H200 at dim 97..128, negative <= 5)"),
       W2V_INT_FLAG("profile-steps", profile_steps, std::uint64_t,
                    "GPU trainer: stop after N batches, for nsys/ncu (0: train to the end)"),
       W2V_REAL_FLAG("progress-interval", progress_interval, "seconds between progress lines"),

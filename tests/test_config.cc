@@ -176,7 +176,7 @@ TEST(ConfigParse, GpuPathFlags) {
   EXPECT_EQ(c.gpu_path, GpuPathKind::kModular);
   EXPECT_EQ(c.fused_tokens, 20000u);
   EXPECT_EQ(c.fused_update, FusedUpdate::kStore);
-  EXPECT_EQ(d.twin_warps, 1584u);
+  EXPECT_EQ(d.twin_warps, 2112u);
   EXPECT_EQ(parse({"--twin-warps", "7"}).twin_warps, 7u);
   EXPECT_THROW(parse({"--twin-warps", "0"}), Error);
   EXPECT_EQ(parse({"--gpu-path", "fused"}).gpu_path, GpuPathKind::kFused);
