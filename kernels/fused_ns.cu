@@ -7,10 +7,12 @@
 // accesses per element group, and a lane touches only its own elements in shared memory: no
 // lane reads what another wrote, no barrier is needed, and the ring's accesses are free of
 // bank conflicts.
-//   - The warp's ring (shared memory, 2 window + 1 rows of values and of accumulated changes)
-//     holds the input rows of positions [i - window, i + window]: read once when they enter,
-//     updated in place by every center they are a context of, their change added to the table
-//     with atomics when they leave.
+//   - The warp's ring (shared memory, 2 window + 1 rows of values, and the same rows as they
+//     were read) holds the input rows of positions [i - window, i + window]: read once when
+//     they enter, updated in place by every center they are a context of, their change (value
+//     - as read) added to the table with atomics when they leave. Keeping the rows as read
+//     rather than summing the changes takes a shared-memory read, add and write per element
+//     out of every context update (skip-gram's pair loop: 219 -> 196 instructions).
 //   - The center's targets (the center word and its noise words, drawn by lanes 0..negative-1
 //     in parallel from Philox and the alias table) live in registers for the whole window:
 //     o[k] the output rows, od[k] their changes, added with atomics at the end of the step.
@@ -22,8 +24,9 @@
 // Versions (FusedShape::version), which differ only in that reduction and the sigmoid:
 //   - v1: each target's dot product summed with its own 5 shuffles (common.cuh's warp_sum);
 //     every lane then computes every target's sigmoid and loss with the accurate expf, log1pf
-//     and division: 816 instructions per lane and (center, context) pair at dim 128, 8
-//     targets (SASS, bench/RESULTS.md), of which 129 are the row arithmetic; v2 takes 248.
+//     and division: 793 instructions per lane and (center, context) pair at dim 128, 8
+//     targets (SASS, bench/RESULTS.md), of which 129 are the row arithmetic; v2 takes 230,
+//     and 196 with 6 target slots.
 //   - v2: the transposed reduction (include/w2v/kernels/transposed_sum.h): 9 shuffles for 8
 //     scores (6 targets are reduced as 8, the last two zero), after which lane l alone holds
 //     score transposed_sum_value(l), computes its sigmoid and loss with the fast intrinsics
@@ -66,7 +69,7 @@ struct FusedArgs {
 template <int kPerLane>
 struct Ring {
   float* value;  // [2 window + 1, 32 kPerLane]: element e of a row at slot * stride + e
-  float* delta;
+  float* initial;  // the row as it was read: its change is value - initial when it leaves
   int slots;
   __device__ int at(int position) const { return (position % slots) * 32 * kPerLane; }
   // The offset of the next position's row: the window's loops walk the ring with this, not
@@ -85,8 +88,9 @@ __device__ __forceinline__ void ring_load(const FusedArgs& a, const Ring<kPerLan
 #pragma unroll
   for (int q = 0; q < kPerLane; ++q) {
     const int e = lane + 32 * q;
-    ring.value[at + e] = e < a.dim ? row[e] : 0.0f;
-    ring.delta[at + e] = 0.0f;
+    const float x = e < a.dim ? row[e] : 0.0f;
+    ring.value[at + e] = x;
+    ring.initial[at + e] = x;
   }
 }
 
@@ -102,16 +106,17 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
   if (a.store) {
     bool changed = false;
 #pragma unroll
-    for (int q = 0; q < kPerLane; ++q) changed |= ring.delta[at + lane + 32 * q] != 0.0f;
+    for (int q = 0; q < kPerLane; ++q)
+      changed |= ring.value[at + lane + 32 * q] != ring.initial[at + lane + 32 * q];
     if (!__any_sync(detail::kFullMask, changed)) return;
   }
 #pragma unroll
   for (int q = 0; q < kPerLane; ++q) {
     const int e = lane + 32 * q;
-    const float change = ring.delta[at + e];
     if (e >= a.dim) continue;
+    const float change = ring.value[at + e] - ring.initial[at + e];
     if (a.store)
-      row[e] = ring.value[at + e] - change + scale * change;
+      row[e] = ring.initial[at + e] + scale * change;
     else if (change != 0.0f)
       atomicAdd(row + e, scale * change);
   }
@@ -246,10 +251,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
           o[k][q] += g[k] * x[q];
         }
 #pragma unroll
-      for (int q = 0; q < kPerLane; ++q) {
-        ring.value[at + lane + 32 * q] = x[q] + grad[q];
-        ring.delta[at + lane + 32 * q] += grad[q];
-      }
+      for (int q = 0; q < kPerLane; ++q) ring.value[at + lane + 32 * q] = x[q] + grad[q];
     }
     examples += float(hi - lo);
   } else {
@@ -274,10 +276,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
     for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
       if (j == i) continue;
 #pragma unroll
-      for (int q = 0; q < kPerLane; ++q) {
-        ring.value[at + lane + 32 * q] += grad[q];
-        ring.delta[at + lane + 32 * q] += grad[q];
-      }
+      for (int q = 0; q < kPerLane; ++q) ring.value[at + lane + 32 * q] += grad[q];
     }
     examples += 1.0f;
   }
@@ -299,13 +298,23 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   }
 }
 
+// Variants given `__launch_bounds__`' minimum of 4 blocks per SM (no minimum otherwise). At d
+// 97..128, 4 blocks (16 warps, at most 128 registers) fit these without spills, where ptxas
+// unasked takes 136 registers (CBOW: 12 warps) or spills 16 bytes (skip-gram, 6 slots);
+// skip-gram with 8 slots would spill 96 / 224 bytes a thread, and narrower rows use fewer
+// registers unasked (tools/ptxas_report.sh; bench/RESULTS.md, "Registers").
+template <int kPerLane, int kTargets, bool kCbow>
+constexpr bool kFitsSixteenWarps = kPerLane == 4 && (kTargets == 6 || (kCbow && kTargets == 8));
+
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32) fused_ns_kernel(FusedArgs a) {
+__global__ void __launch_bounds__(kWarpsPerBlock * 32,
+                                  kFitsSixteenWarps<kPerLane, kTargets, kCbow> ? 4 : 0)
+    fused_ns_kernel(FusedArgs a) {
   extern __shared__ float shared[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int slots = 2 * a.window + 1;
   Ring<kPerLane> ring{shared + std::size_t(2 * warp) * slots * 32 * kPerLane, nullptr, slots};
-  ring.delta = ring.value + slots * 32 * kPerLane;
+  ring.initial = ring.value + slots * 32 * kPerLane;
 
   for (std::int64_t chunk = std::int64_t(blockIdx.x) * kWarpsPerBlock + warp;
        chunk < a.batch.chunk_count; chunk += std::int64_t(gridDim.x) * kWarpsPerBlock) {

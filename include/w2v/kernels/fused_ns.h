@@ -57,7 +57,7 @@ constexpr std::uint32_t fused_row_per_lane(std::uint32_t dim) {
     if (need <= width) return width;
   return 0;  // too wide
 }
-// Shared memory of one warp: values and accumulated changes of 2 window + 1 rows.
+// Shared memory of one warp: 2 window + 1 rows, their values and the same rows as read.
 constexpr std::size_t fused_ring_bytes(std::uint32_t dim, std::uint32_t window) {
   return std::size_t(2) * (2 * window + 1) * 32 * fused_row_per_lane(dim) * sizeof(float);
 }
