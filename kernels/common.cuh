@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "device_math.cuh"
 #include "w2v/error.h"
 #include "w2v/kernels/cuda_check.h"
 
@@ -65,19 +66,8 @@ void check_indices_if_enabled(const std::int32_t* idx, std::int64_t n, std::int6
 void check_index_range(const std::int32_t* idx, std::int64_t n, std::int64_t lowest,
                        std::int64_t bound, const char* what, cudaStream_t stream);
 
-// ---- device math
-constexpr unsigned kFullMask = 0xffffffffu;
-
-__device__ __forceinline__ float warp_sum(float x) {
-  for (int offset = 16; offset > 0; offset >>= 1) x += __shfl_xor_sync(kFullMask, x, offset);
-  return x;
-}
-__device__ __forceinline__ float warp_max(float x) {
-  for (int offset = 16; offset > 0; offset >>= 1)
-    x = fmaxf(x, __shfl_xor_sync(kFullMask, x, offset));
-  return x;
-}
-
+// ---- device math: the block reductions (the warp reductions, sigmoid and softplus are in
+// device_math.cuh)
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the
 // result. `scratch` holds 32 floats of shared memory; the call synchronises the block.
 __device__ __forceinline__ float block_sum(float x, float* scratch) {
@@ -97,16 +87,6 @@ __device__ __forceinline__ float block_max(float x, float* scratch) {
   __syncthreads();
   x = lane < warps ? scratch[lane] : -INFINITY;
   return warp_max(x);
-}
-
-// Stable for any finite x: no overflow in exp, no log(0).
-__device__ __forceinline__ float softplus(float x) {
-  return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
-}
-__device__ __forceinline__ float sigmoid(float x) {
-  float e = expf(-fabsf(x));
-  float s = 1.0f / (1.0f + e);
-  return x >= 0.0f ? s : e * s;
 }
 
 }  // namespace w2v::gpu::detail

@@ -17,6 +17,7 @@
 
 #include "gpu/fused_path.h"
 #include "gpu/host_ops.h"
+#include "support/fused_case.h"
 #include "support/random.h"
 #include "support/require_gpu.h"
 #include "support/training.h"
@@ -551,68 +552,23 @@ TEST(FusedOnHost, SkipGramAndCbowLearn) {
 
 using test::Device;
 
-// One batch through the kernel and through the reference. The reference runs one warp after
-// another; on the GPU they run at once, so every chunk gets words of its own (its sentence
-// and, with fixed noise, its noise words; drawn noise comes from one table, so then there is
-// one chunk): tables, losses and example counts agree to fp32 rounding.
+// One batch through the kernel and through the reference (support/fused_case.h).
 void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, bool scaled) {
-  const int sentences = fixed_noise ? 6 : 1, length = 50, noise_words = 40;
-  const int span = length + noise_words, V = sentences * span;
-  std::mt19937 gen(shape.dim * 31 + shape.negative);
-  const std::vector<float> in = test::random_floats(std::size_t(V) * shape.dim, gen, 0.5f);
-  const std::vector<float> out = test::random_floats(in.size(), gen, 0.5f);
-  std::vector<float> scales = test::random_floats(2 * V, gen, 0.5f);
-  for (float& x : scales) x += 0.5f;
-  std::vector<std::int32_t> tokens(sentences * length);
-  std::vector<std::int32_t> fixed(tokens.size() * shape.negative);
-  std::vector<FusedChunk> chunks;
-  for (int s = 0; s < sentences; ++s) {
-    for (int t = 0; t < length; ++t) {
-      tokens[s * length + t] = s * span + t;
-      for (std::uint32_t n = 0; n < shape.negative; ++n)
-        fixed[(s * length + t) * shape.negative + n] = s * span + length + int(gen() % noise_words);
-    }
-    chunks.push_back({s * length, (s + 1) * length, s * length, (s + 1) * length});
-  }
-  std::vector<double> weights(V, 0.0);
-  for (int w = length; w < span; ++w) weights[w] = 1.0 + w % 3;
-  const AliasTable table(weights);
-  const FusedStep step{0.05f, 3, 1, 0.02f};  // the rate falls over the chunks
-  const std::size_t C = chunks.size();
-
-  std::vector<float> want_in = in, want_out = out, want_loss(C), want_examples(C);
-  const FusedNoise host_noise{table.thresholds().data(), table.aliases().data(), std::uint32_t(V),
-                              fixed_noise ? fixed.data() : nullptr};
-  const FusedScales host_scales{scaled ? scales.data() : nullptr,
-                                scaled ? scales.data() + V : nullptr};
-  ref::fused_ns(want_in.data(), want_out.data(), V, shape, step, host_noise,
-                {tokens.data(), std::int64_t(tokens.size()), chunks.data(), std::int64_t(C),
-                 want_loss.data(), want_examples.data()},
-                host_scales);
-
-  Device<float> d_in(in), d_out(out), d_scales(scales), d_loss(C), d_examples(C);
-  Device<std::int32_t> d_tokens(tokens), d_fixed(fixed);
-  Device<std::uint32_t> d_threshold(table.thresholds()), d_alias(table.aliases());
+  const test::FusedCase t(shape, fixed_noise, scaled);
+  const std::size_t C = t.chunks.size();
+  Device<float> d_in(t.in), d_out(t.out), d_scales(t.scales), d_loss(C), d_examples(C);
+  Device<std::int32_t> d_tokens(t.tokens), d_fixed(t.fixed);
+  Device<std::uint32_t> d_threshold(t.threshold), d_alias(t.alias);
   std::vector<std::int32_t> chunk_words(
-      reinterpret_cast<const std::int32_t*>(chunks.data()),
-      reinterpret_cast<const std::int32_t*>(chunks.data()) + 4 * C);
+      reinterpret_cast<const std::int32_t*>(t.chunks.data()),
+      reinterpret_cast<const std::int32_t*>(t.chunks.data()) + 4 * C);
   Device<std::int32_t> d_chunks(chunk_words);
-  gpu::fused_ns(
-      d_in.get(), d_out.get(), V, shape, step,
-      {d_threshold.get(), d_alias.get(), std::uint32_t(V), fixed_noise ? d_fixed.get() : nullptr},
-      {d_tokens.get(), std::int64_t(tokens.size()),
-       reinterpret_cast<const FusedChunk*>(d_chunks.get()), std::int64_t(C), d_loss.get(),
-       d_examples.get()},
-      {scaled ? d_scales.get() : nullptr, scaled ? d_scales.get() + V : nullptr}, nullptr);
-  const std::string what = std::string(shape.cbow ? "cbow" : "skip-gram") + " dim " +
-                           std::to_string(shape.dim) + " negative " +
-                           std::to_string(shape.negative) + (fixed_noise ? " fixed" : " drawn") +
-                           (shape.store_rows ? " store" : " add") + (scaled ? " scaled" : "");
-  test::expect_close(d_in.download(), want_in, 1e-4, 1e-6, what + " input");
-  if (!shape.store_rows)  // stores of shared noise rows race by design
-    test::expect_close(d_out.download(), want_out, 1e-4, 1e-6, what + " output");
-  test::expect_close(d_loss.download(), want_loss, 1e-4, 1e-6, what + " loss");
-  EXPECT_EQ(d_examples.download(), want_examples) << what;
+  gpu::fused_ns(d_in.get(), d_out.get(), t.vocab, shape, t.step,
+                t.noise(d_threshold.get(), d_alias.get(), d_fixed.get()),
+                t.batch(d_tokens.get(), reinterpret_cast<const FusedChunk*>(d_chunks.get()),
+                        d_loss.get(), d_examples.get()),
+                t.scale_rows(d_scales.get()), nullptr);
+  t.expect_matches(d_in.download(), d_out.download(), d_loss.download(), d_examples.download());
 }
 
 TEST(FusedKernel, MatchesTheReference) {

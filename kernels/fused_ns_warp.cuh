@@ -1,0 +1,355 @@
+#pragma once
+// What one warp of the fused kernel does (kernels/fused_ns.cu has the mapping, the launcher and
+// the figures), apart from the launcher so that the CPU's warp emulation
+// (tests/support/warp_emulator.h, FusedKernelEmulated.*) runs the same code in CI. Included by
+// fused_ns.cu and that test only; its anonymous namespace keeps the two compilations of it (device
+// and emulated) apart.
+#include <cstdint>
+
+#include "device_math.cuh"
+#include "w2v/kernels/draws.h"
+#include "w2v/kernels/fused_ns.h"
+#include "w2v/kernels/transposed_sum.h"
+
+namespace w2v::gpu {
+namespace {
+
+constexpr int kWarpsPerBlock = 4;
+constexpr int kWindowLane = 31;  // draws the center's window (above every noise-drawing lane)
+static_assert(kFusedMaxNegative < kWindowLane);
+
+struct FusedArgs {
+  float* in;
+  float* out;
+  int dim, window, negative;
+  bool store;  // FusedShape::store_rows
+  FusedStep step;
+  FusedNoise noise;
+  FusedBatch batch;
+  FusedScales scales;
+};
+
+template <int kPerLane>
+struct Ring {
+  float* value;    // [2 window + 1, 32 kPerLane]: element e of a row at slot * stride + e
+  float* initial;  // the row as it was read: its change is value - initial when it leaves
+  int slots;
+  __device__ int at(int position) const { return (position % slots) * 32 * kPerLane; }
+  // The offset of the next position's row: the window's loops walk the ring with this, not
+  // with a division each (~20 instructions a context, 7% of skip-gram's pair).
+  __device__ int next(int offset) const {
+    const int following = offset + 32 * kPerLane;
+    return following == slots * 32 * kPerLane ? 0 : following;
+  }
+};
+
+template <int kPerLane>
+__device__ __forceinline__ void ring_load(const FusedArgs& a, const Ring<kPerLane>& ring,
+                                          int position, int lane) {
+  const float* row = a.in + std::int64_t(a.batch.tokens[position]) * a.dim;
+  const int at = ring.at(position);
+#pragma unroll
+  for (int q = 0; q < kPerLane; ++q) {
+    const int e = lane + 32 * q;
+    const float x = e < a.dim ? row[e] : 0.0f;
+    ring.value[at + e] = x;
+    ring.initial[at + e] = x;
+  }
+}
+
+// The row leaves the window: its accumulated change goes to the table. Rows that were never a
+// context (every change zero) are not written.
+template <int kPerLane>
+__device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerLane>& ring,
+                                            int position, int lane) {
+  const int word = a.batch.tokens[position];
+  float* row = a.in + std::int64_t(word) * a.dim;
+  const float scale = a.scales.input ? a.scales.input[word] : 1.0f;
+  const int at = ring.at(position);
+  if (a.store) {
+    bool changed = false;
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q)
+      changed |= ring.value[at + lane + 32 * q] != ring.initial[at + lane + 32 * q];
+    if (!__any_sync(detail::kFullMask, changed)) return;
+  }
+#pragma unroll
+  for (int q = 0; q < kPerLane; ++q) {
+    const int e = lane + 32 * q;
+    if (e >= a.dim) continue;
+    const float change = ring.value[at + e] - ring.initial[at + e];
+    if (a.store)
+      row[e] = ring.initial[at + e] + scale * change;
+    else if (change != 0.0f)
+      atomicAdd(row + e, scale * change);
+  }
+}
+
+// transposed_warp_sum's lane operations on the device.
+struct WarpLanes {
+  int lane;
+  __device__ bool lane_bit(int mask) const { return (lane & mask) != 0; }
+  __device__ float select(bool upper, float a, float b) const { return upper ? a : b; }
+  __device__ float exchange(float x, int mask) const {
+    return __shfl_xor_sync(detail::kFullMask, x, mask);
+  }
+};
+
+template <int kPerLane, int kTargets, bool kCbow, int kVersion>
+__device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
+                            float alpha, int i, int lane, float& loss, float& examples) {
+  // The transposed reduction sums a power of two of scores: kTargets rounded up, the rest zero.
+  constexpr int kScores = kTargets <= 8 ? 8 : 16;
+  // One Philox evaluation per lane draws both the window (draw 0, on the lanes that draw no
+  // noise word; lane 31 never does, as negative <= 15) and lane n's noise word n (draw
+  // 1 + n / 2): one instruction sequence for the warp instead of two.
+  const bool draws_noise = lane < a.negative && a.noise.fixed == nullptr;
+  const Philox4x32 r = fused_draw(a.step.seed, a.step.launch, i, draws_noise ? 1 + lane / 2 : 0);
+  const int b =
+      static_cast<int>(fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window));
+  const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
+  if (hi == lo) return;  // i alone: no context
+
+  // Lane n draws noise word n; every lane then takes all of them.
+  int drawn = 0;
+  if (lane < a.negative) {
+    if (a.noise.fixed) {
+      drawn = a.noise.fixed[std::int64_t(i) * a.negative + lane];
+    } else {
+      // Constant indices keep r in registers (a computed one would put it in local memory).
+      const bool odd = lane % 2 != 0;
+      drawn = static_cast<int>(alias_draw(odd ? r.v[2] : r.v[0], odd ? r.v[3] : r.v[1],
+                                          a.noise.threshold, a.noise.alias, a.noise.size));
+    }
+  }
+  const int center = a.batch.tokens[i];
+  int target[kTargets];
+  unsigned active = 0;  // bit k: target k is trained
+#pragma unroll
+  for (int k = 0; k < kTargets; ++k) {
+    const int noise = __shfl_sync(detail::kFullMask, drawn, (k + 31) % 32);
+    target[k] = k == 0 ? center : noise;
+    if (k == 0 || (k <= a.negative && noise_word_used(noise, center))) active |= 1u << k;
+  }
+  // v2: the target whose score this lane finishes, and whether its loss is this lane's to add
+  // (lanes kScores.. hold copies).
+  const int mine = transposed_sum_value<kScores>(lane);
+  const bool mine_active = (active >> mine) & 1u, mine_counts = mine_active && lane < kScores;
+
+  float o[kTargets][kPerLane], od[kTargets][kPerLane];
+#pragma unroll
+  for (int k = 0; k < kTargets; ++k) {
+    const float* row = a.out + std::int64_t(target[k]) * a.dim;
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) {
+      const int e = lane + 32 * q;
+      o[k][q] = (active >> k) & 1u && e < a.dim ? row[e] : 0.0f;
+      od[k][q] = 0.0f;
+    }
+  }
+
+  // Scores of one input vector x against every target; returns each target's gradient step
+  // g[k] = alpha (label - sigmoid(score)) and adds the loss.
+  auto score = [&](const float(&x)[kPerLane], float(&g)[kTargets]) {
+    float partial[kScores];
+#pragma unroll
+    for (int k = 0; k < kScores; ++k) {
+      partial[k] = 0.0f;
+      if (k < kTargets)
+#pragma unroll
+        for (int q = 0; q < kPerLane; ++q) partial[k] += x[q] * o[k][q];
+    }
+    if constexpr (kVersion == 1) {
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k) {
+        if (!((active >> k) & 1u)) {
+          g[k] = 0.0f;
+          continue;
+        }
+        const float s = detail::warp_sum(partial[k]);
+        const float label = k == 0 ? 1.0f : 0.0f;
+        loss += detail::softplus(k == 0 ? -s : s);
+        g[k] = alpha * (label - detail::sigmoid(s));
+      }
+    } else {
+      const float s = transposed_warp_sum(WarpLanes{lane}, partial);
+      // sigmoid(s) and softplus(-+s) from one exp(-|s|), as common.cuh's stable forms
+      const float e = __expf(-fabsf(s));
+      const float r = __fdividef(1.0f, 1.0f + e);
+      const float sigmoid = s >= 0.0f ? r : e * r;
+      if (mine_counts) loss += fmaxf(mine == 0 ? -s : s, 0.0f) + __logf(1.0f + e);
+      const float step = mine_active ? alpha * ((mine == 0 ? 1.0f : 0.0f) - sigmoid) : 0.0f;
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k)
+        g[k] = __shfl_sync(detail::kFullMask, step, transposed_sum_lane<kScores>(k));
+    }
+  };
+  // grad = sum_k g[k] o[k]
+  auto input_step = [&](const float(&g)[kTargets], float(&grad)[kPerLane]) {
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) {
+      float sum = 0.0f;
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k) sum += g[k] * o[k][q];
+      grad[q] = sum;
+    }
+  };
+
+  if constexpr (!kCbow) {
+    for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
+      if (j == i) continue;
+      float x[kPerLane], g[kTargets], grad[kPerLane];
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) x[q] = ring.value[at + lane + 32 * q];
+      score(x, g);
+      input_step(g, grad);
+      // The next context scores against the targets as this one left them (word2vec.c's
+      // order): scoring the whole window against the same stale targets diverges at the CPU
+      // trainer's rate.
+#pragma unroll
+      for (int k = 0; k < kTargets; ++k)
+#pragma unroll
+        for (int q = 0; q < kPerLane; ++q) {
+          od[k][q] += g[k] * x[q];
+          o[k][q] += g[k] * x[q];
+        }
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) ring.value[at + lane + 32 * q] = x[q] + grad[q];
+    }
+    examples += float(hi - lo);
+  } else {
+    float h[kPerLane], g[kTargets], grad[kPerLane];
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) h[q] = 0.0f;
+    const float inverse = 1.0f / float(hi - lo);
+    for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
+      if (j == i) continue;
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) h[q] += inverse * ring.value[at + lane + 32 * q];
+    }
+    score(h, g);
+    input_step(g, grad);
+#pragma unroll
+    for (int k = 0; k < kTargets; ++k)
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) {
+        od[k][q] = g[k] * h[q];
+        o[k][q] += od[k][q];
+      }
+    for (int j = lo, at = ring.at(lo); j <= hi; ++j, at = ring.next(at)) {
+      if (j == i) continue;
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) ring.value[at + lane + 32 * q] += grad[q];
+    }
+    examples += 1.0f;
+  }
+
+#pragma unroll
+  for (int k = 0; k < kTargets; ++k) {
+    if (!((active >> k) & 1u)) continue;
+    float* row = a.out + std::int64_t(target[k]) * a.dim;
+    const float scale = a.scales.output ? a.scales.output[target[k]] : 1.0f;
+#pragma unroll
+    for (int q = 0; q < kPerLane; ++q) {
+      const int e = lane + 32 * q;
+      if (e >= a.dim) continue;
+      if (a.store)  // o holds the row as read plus od
+        row[e] = o[k][q] + (scale - 1.0f) * od[k][q];
+      else
+        atomicAdd(row + e, scale * od[k][q]);
+    }
+  }
+}
+
+// What thread `thread` of block `block` (of `blocks`) does: its warp trains chunks block *
+// kWarpsPerBlock + warp, then every blocks * kWarpsPerBlock-th after, with `shared` the
+// block's dynamic shared memory (kWarpsPerBlock rings of fused_ring_bytes).
+template <int kPerLane, int kTargets, bool kCbow, int kVersion>
+__device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std::int64_t block,
+                             std::int64_t blocks) {
+  const int lane = thread & 31, warp = thread >> 5;
+  const int slots = 2 * a.window + 1;
+  Ring<kPerLane> ring{shared + std::size_t(2 * warp) * slots * 32 * kPerLane, nullptr, slots};
+  ring.initial = ring.value + slots * 32 * kPerLane;
+
+  for (std::int64_t chunk = block * kWarpsPerBlock + warp; chunk < a.batch.chunk_count;
+       chunk += blocks * kWarpsPerBlock) {
+    const FusedChunk c = a.batch.chunks[chunk];
+    const float alpha = a.step.chunk_alpha(chunk, a.batch.chunk_count);
+    float loss = 0.0f, examples = 0.0f;
+    int loaded_lo = max(c.sentence_begin, c.center_begin - a.window);
+    const int first_hi = min(c.sentence_end - 1, c.center_begin + a.window);
+    for (int p = loaded_lo; p <= first_hi; ++p) ring_load(a, ring, p, lane);
+    for (int i = c.center_begin; i < c.center_end; ++i) {
+      if (i > c.center_begin) {
+        const int leaving = i - a.window - 1;
+        if (leaving >= loaded_lo) {
+          ring_retire(a, ring, leaving, lane);
+          loaded_lo = leaving + 1;
+        }
+        if (i + a.window < c.sentence_end) ring_load(a, ring, i + a.window, lane);
+      }
+      step_center<kPerLane, kTargets, kCbow, kVersion>(a, ring, c, alpha, i, lane, loss, examples);
+    }
+    const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
+    for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);
+    if constexpr (kVersion >= 2) loss = detail::warp_sum(loss);  // v1: every lane holds it all
+    if (lane == 0) {
+      a.batch.chunk_loss[chunk] = loss;
+      a.batch.chunk_examples[chunk] = examples;
+    }
+  }
+}
+
+// The variant compiled for a shape: `variants.template get<kPerLane, kTargets, kCbow,
+// kVersion>()` of the one that trains it, or R{} where none is (version 1 is compiled only with
+// 8 target slots at dim 97..128). The launcher gets its kernel through this, the CPU's warp
+// emulation its train_chunks.
+template <class R, int kPerLane, bool kCbow, class Variants>
+R fused_variant_for_width(int negative, int version, const Variants& variants) {
+  if (version != 2) {
+    if constexpr (kPerLane == 4)
+      if (version == 1 && negative + 1 <= 8) return variants.template get<kPerLane, 8, kCbow, 1>();
+    return R{};
+  }
+  if (negative + 1 <= 6) return variants.template get<kPerLane, 6, kCbow, 2>();
+  if (negative + 1 <= 8) return variants.template get<kPerLane, 8, kCbow, 2>();
+  if constexpr (kPerLane * 32 <= int(kFusedMaxWideDim))
+    return variants.template get<kPerLane, 16, kCbow, 2>();
+  return R{};
+}
+
+template <class R, bool kCbow, class Variants>
+R fused_variant_for_model(const FusedShape& shape, const Variants& variants) {
+  const int negative = static_cast<int>(shape.negative), version = static_cast<int>(shape.version);
+  switch (fused_row_per_lane(shape.dim)) {
+    case 1:
+      return fused_variant_for_width<R, 1, kCbow>(negative, version, variants);
+    case 2:
+      return fused_variant_for_width<R, 2, kCbow>(negative, version, variants);
+    case 3:
+      return fused_variant_for_width<R, 3, kCbow>(negative, version, variants);
+    case 4:
+      return fused_variant_for_width<R, 4, kCbow>(negative, version, variants);
+    case 6:
+      return fused_variant_for_width<R, 6, kCbow>(negative, version, variants);
+    case 8:
+      return fused_variant_for_width<R, 8, kCbow>(negative, version, variants);
+    case 10:
+      return fused_variant_for_width<R, 10, kCbow>(negative, version, variants);
+    case 12:
+      return fused_variant_for_width<R, 12, kCbow>(negative, version, variants);
+    case 16:
+      return fused_variant_for_width<R, 16, kCbow>(negative, version, variants);
+  }
+  return R{};
+}
+
+template <class R, class Variants>
+R fused_variant(const FusedShape& shape, const Variants& variants) {
+  return shape.cbow ? fused_variant_for_model<R, true>(shape, variants)
+                    : fused_variant_for_model<R, false>(shape, variants);
+}
+
+}  // namespace
+}  // namespace w2v::gpu

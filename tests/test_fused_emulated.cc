@@ -1,0 +1,110 @@
+// The fused kernel's own code (kernels/fused_ns_warp.cuh: the ring, the draws, the transposed
+// reduction, the target slots, every version and variant the launcher picks) run on the CPU
+// with its warps emulated lane by lane (support/warp_emulator.h), against the reference, so
+// that CI checks the kernel's logic without a GPU. What it cannot check is what only a GPU
+// has: warps racing on shared rows, the memory model, speed; FusedKernel.* does on a GPU.
+// clang-format off
+#include "support/warp_emulator.h"  // first: the CUDA qualifiers and intrinsics the kernel uses
+// clang-format on
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "fused_ns_warp.cuh"  // CMakeLists.txt: built with -Wno-unknown-pragmas (#pragma unroll)
+#include "support/fused_case.h"
+#include "w2v/error.h"
+
+namespace w2v {
+namespace {
+
+TEST(WarpEmulator, ShufflesAndVotesAcrossTheWarp) {
+  std::vector<int> next(32), sums(32), any_odd(32), any_big(32);
+  emulator::run_warp([&](int lane) {
+    next[lane] = __shfl_sync(0xffffffffu, lane * 10, lane + 1);  // source lane taken mod 32
+    sums[lane] = static_cast<int>(gpu::detail::warp_sum(static_cast<float>(lane)));
+    any_odd[lane] = __any_sync(0xffffffffu, lane == 17);
+    any_big[lane] = __any_sync(0xffffffffu, lane > 40);
+  });
+  for (int lane = 0; lane < 32; ++lane) {
+    EXPECT_EQ(next[lane], (lane + 1) % 32 * 10) << lane;
+    EXPECT_EQ(sums[lane], 496) << lane;
+    EXPECT_EQ(any_odd[lane], 1) << lane;
+    EXPECT_EQ(any_big[lane], 0) << lane;
+  }
+}
+
+TEST(WarpEmulator, RefusesDivergentCollectives) {
+  EXPECT_THROW(emulator::run_warp([](int lane) {
+                 if (lane < 16) __shfl_sync(0xffffffffu, lane, 0);
+               }),
+               Error);
+  EXPECT_THROW(emulator::run_warp([](int lane) {
+                 if (lane < 16)
+                   __shfl_sync(0xffffffffu, lane, 0);
+                 else
+                   __any_sync(0xffffffffu, true);
+               }),
+               Error);
+}
+
+// The launcher's choice of variant (fused_variant, as gpu::fused_ns makes it) and a grid of
+// one block, so that its 4 warps stride over the chunks; the warps run one after another.
+// Shared memory starts as NaN: a ring entry read before it is written spoils the result.
+using WarpCode = void (*)(const gpu::FusedArgs&, float*, int, std::int64_t, std::int64_t);
+struct EmulatedVariants {
+  template <int kPerLane, int kTargets, bool kCbow, int kVersion>
+  WarpCode get() const {
+    return gpu::train_chunks<kPerLane, kTargets, kCbow, kVersion>;
+  }
+};
+
+void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixed_noise,
+                                              bool scaled) {
+  test::FusedCase t(shape, fixed_noise, scaled);
+  const WarpCode code = gpu::fused_variant<WarpCode>(shape, EmulatedVariants{});
+  ASSERT_NE(code, nullptr) << t.what() << ": no variant";
+  std::vector<float> in = t.in, out = t.out, loss(t.chunks.size()), examples(t.chunks.size());
+  const gpu::FusedArgs args{in.data(),
+                            out.data(),
+                            static_cast<int>(shape.dim),
+                            static_cast<int>(shape.window),
+                            static_cast<int>(shape.negative),
+                            shape.store_rows,
+                            t.step,
+                            t.noise(t.threshold.data(), t.alias.data(), t.fixed.data()),
+                            t.batch(t.tokens.data(), t.chunks.data(), loss.data(), examples.data()),
+                            t.scale_rows(t.scales.data())};
+  std::vector<float> shared(
+      gpu::kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window) / sizeof(float),
+      std::numeric_limits<float>::quiet_NaN());
+  const std::int64_t blocks = 1;
+  for (int warp = 0; warp < gpu::kWarpsPerBlock; ++warp)
+    emulator::run_warp(
+        [&](int lane) { code(args, shared.data(), warp * 32 + lane, /*block=*/0, blocks); });
+  t.expect_matches(in, out, loss, examples);
+}
+
+TEST(FusedKernelEmulated, MatchesTheReference) {
+  for (bool cbow : {false, true})
+    for (std::uint32_t dim :
+         {1u, 33u, 65u, 100u, 128u, 190u, 300u, 512u})    // every row width but 8, 12
+      for (std::uint32_t negative : {2u, 5u, 7u, 10u}) {  // 6, 8 and 16 target slots
+        if (negative > 7 && dim > kFusedMaxWideDim) continue;
+        const FusedShape shape{cbow, dim, 5, negative};
+        expect_emulated_kernel_matches_reference(shape, true, false);
+        expect_emulated_kernel_matches_reference(shape, false, true);
+      }
+  expect_emulated_kernel_matches_reference(
+      {.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true);
+  for (bool cbow : {false, true}) {  // the version kept to be measured against the default
+    const FusedShape shape{.cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = 1};
+    expect_emulated_kernel_matches_reference(shape, true, false);
+    expect_emulated_kernel_matches_reference(shape, false, true);
+  }
+}
+
+}  // namespace
+}  // namespace w2v
