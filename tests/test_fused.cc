@@ -575,7 +575,7 @@ TEST(FusedKernel, MatchesTheReference) {
   REQUIRE_GPU();
   for (bool cbow : {false, true})
     for (std::uint32_t dim : {1u, 33u, 100u, 128u, 300u})
-      for (std::uint32_t negative : {2u, 5u, 7u, 10u}) {  // 6, 8 and 16 target slots
+      for (std::uint32_t negative : {5u, 7u, 10u}) {  // 6, 8 and 16 target slots
         if (negative > 7 && dim > kFusedMaxWideDim) continue;
         const FusedShape shape{cbow, dim, 5, negative};
         expect_kernel_matches_reference(shape, true, false);
