@@ -4,6 +4,7 @@
 // (tests/support/warp_emulator.h, FusedKernelEmulated.*) runs the same code in CI. Included by
 // fused_ns.cu and that test only; its anonymous namespace keeps the two compilations of it (device
 // and emulated) apart.
+#include <cstddef>
 #include <cstdint>
 
 #include "device_math.cuh"

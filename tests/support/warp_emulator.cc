@@ -126,9 +126,12 @@ std::string lanes_in(const Warp& w, LaneState state) {
 
 int lane() { return running->current; }
 
-std::uint64_t collective(std::uint64_t value, int source_lane, bool any) {
+std::uint64_t collective(unsigned mask, std::uint64_t value, int source_lane, bool any) {
   Warp& w = *running;
   const int l = w.current;
+  if (mask != 0xffffffffu)
+    throw Error("warp emulator: a collective over mask " + std::to_string(mask) +
+                ", not the whole warp");
   w.value[l] = value;
   w.source[l] = source_lane;
   w.any[l] = any;

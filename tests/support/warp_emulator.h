@@ -44,13 +44,14 @@ namespace w2v::emulator {
 // Runs body(lane) for lanes 0..31 as one warp; throws w2v::Error on divergence.
 void run_warp(const std::function<void(int lane)>& body);
 // For the intrinsics below: the running lane, and the collective itself (every lane passes its
-// value and the lane it reads; `any` ORs the values over the warp instead).
+// value and the lane it reads; `any` ORs the values over the warp instead). Only whole-warp
+// collectives are emulated: another mask is an error.
 int lane();
-std::uint64_t collective(std::uint64_t value, int source_lane, bool any);
+std::uint64_t collective(unsigned mask, std::uint64_t value, int source_lane, bool any);
 
 template <class T>
 std::uint64_t to_bits(T x) {
-  static_assert(sizeof(T) <= sizeof(std::uint64_t));
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8, "32- or 64-bit values, as CUDA's shuffles");
   if constexpr (sizeof(T) == 4)
     return std::bit_cast<std::uint32_t>(x);
   else
@@ -67,16 +68,17 @@ T from_bits(std::uint64_t bits) {
 }  // namespace w2v::emulator
 
 template <class T>
-T __shfl_sync(unsigned /*mask*/, T x, int source_lane) {
+T __shfl_sync(unsigned mask, T x, int source_lane) {
   return w2v::emulator::from_bits<T>(
-      w2v::emulator::collective(w2v::emulator::to_bits(x), source_lane & 31, false));
+      w2v::emulator::collective(mask, w2v::emulator::to_bits(x), source_lane & 31, false));
 }
 template <class T>
 T __shfl_xor_sync(unsigned mask, T x, int lane_mask) {
-  return __shfl_sync(mask, x, w2v::emulator::lane() ^ lane_mask);
+  const int lane = w2v::emulator::lane(), source = lane ^ lane_mask;
+  return __shfl_sync(mask, x, source < 32 ? source : lane);  // past the warp: its own value
 }
-inline bool __any_sync(unsigned /*mask*/, bool predicate) {
-  return w2v::emulator::collective(predicate ? 1 : 0, 0, true) != 0;
+inline bool __any_sync(unsigned mask, bool predicate) {
+  return w2v::emulator::collective(mask, predicate ? 1 : 0, 0, true) != 0;
 }
 inline float atomicAdd(float* address, float value) {
   const float old = *address;
