@@ -109,5 +109,19 @@ TEST(FusedKernelEmulated, MatchesTheReference) {
   }
 }
 
+// The launcher refuses what fused_variant has no variant for (FusedKernel.RefusesAVersion... on
+// a GPU); here the choice itself.
+TEST(FusedKernelEmulated, NoVariantForAVersionNotCompiledForTheShape) {
+  for (const FusedShape shape : {FusedShape{.dim = 300, .window = 5, .negative = 5, .version = 1},
+                                 FusedShape{.dim = 128, .window = 5, .negative = 10, .version = 1},
+                                 FusedShape{.dim = 128, .window = 5, .negative = 5, .version = 3},
+                                 FusedShape{.dim = 512, .window = 5, .negative = 10}})
+    EXPECT_EQ(gpu::fused_variant<WarpCode>(shape, EmulatedVariants{}), nullptr)
+        << "dim " << shape.dim << " negative " << shape.negative << " version " << shape.version;
+  EXPECT_NE(gpu::fused_variant<WarpCode>({.dim = 128, .window = 5, .negative = 5, .version = 1},
+                                         EmulatedVariants{}),
+            nullptr);
+}
+
 }  // namespace
 }  // namespace w2v
