@@ -18,12 +18,14 @@
 //   permutation of the input give the same bits as well; hashing read every gradient row once
 //   more and took a second, 64-bit sort, and held both ops at 0.17-0.19 of the copy bandwidth
 //   (H200). The trainer's batches come in a fixed order (--deterministic: one sampler).
-// An optional row_scale [N] multiplies gradient row n.
+// An optional row_scale [N] multiplies gradient row n. What one warp does after the sort is in
+// scatter_add_warp.cuh, which tests/test_scatter_emulated.cc also runs, emulated, on the CPU.
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_run_length_encode.cuh>
 #include <cub/device/device_scan.cuh>
 
 #include "common.cuh"
+#include "scatter_add_warp.cuh"
 #include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
@@ -62,66 +64,14 @@ __global__ void iota_kernel(std::uint32_t* __restrict__ position, std::int64_t N
     position[n] = std::uint32_t(n);
 }
 
-// Rows are read as float4 where d % 4 == 0 and the pointers allow, else as float; each lane
-// owns whole units, so the per-element order of additions is the same either way.
-template <class Unit>
-__device__ __forceinline__ Unit zero_unit();
-template <>
-__device__ __forceinline__ float zero_unit<float>() {
-  return 0.0f;
-}
-template <>
-__device__ __forceinline__ float4 zero_unit<float4>() {
-  return make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-}
-
-// s + w g, rounded once (fma) with a row scale, plain addition without.
-__device__ __forceinline__ float add_row(float s, float g, bool scaled, float w) {
-  return scaled ? __fmaf_rn(w, g, s) : __fadd_rn(s, g);
-}
-__device__ __forceinline__ float4 add_row(float4 s, float4 g, bool scaled, float w) {
-  return make_float4(add_row(s.x, g.x, scaled, w), add_row(s.y, g.y, scaled, w),
-                     add_row(s.z, g.z, scaled, w), add_row(s.w, g.w, scaled, w));
-}
-// t + scale s, rounded once.
-__device__ __forceinline__ float add_scaled(float t, float scale, float s) {
-  return __fmaf_rn(scale, s, t);
-}
-__device__ __forceinline__ float4 add_scaled(float4 t, float scale, float4 s) {
-  return make_float4(add_scaled(t.x, scale, s.x), add_scaled(t.y, scale, s.y),
-                     add_scaled(t.z, scale, s.z), add_scaled(t.w, scale, s.w));
-}
-
-// Unit k of the sum of rows order[begin, end), added in that order. Four rows' loads are in
-// flight at once (a frequent word's run is hundreds of rows long); their additions stay in
-// order, so the bits are those of one row at a time.
-template <class Unit>
-__device__ __forceinline__ Unit sum_run(const Unit* __restrict__ grad,
-                                        const float* __restrict__ row_scale, int width,
-                                        const std::uint32_t* __restrict__ order, std::int64_t begin,
-                                        std::int64_t end, int k) {
-  const bool scaled = row_scale != nullptr;
-  Unit s = zero_unit<Unit>();
-  std::int64_t r = begin;
-  for (; r + 4 <= end; r += 4) {
-    std::uint32_t n[4];
-    Unit g[4];
-    float w[4];
-#pragma unroll
-    for (int j = 0; j < 4; ++j) n[j] = order[r + j];
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      g[j] = grad[std::int64_t(n[j]) * width + k];
-      w[j] = scaled ? row_scale[n[j]] : 1.0f;
-    }
-#pragma unroll
-    for (int j = 0; j < 4; ++j) s = add_row(s, g[j], scaled, w[j]);
-  }
-  for (; r < end; ++r) {
-    const std::uint32_t n = order[r];
-    s = add_row(s, grad[std::int64_t(n) * width + k], scaled, scaled ? row_scale[n] : 1.0f);
-  }
-  return s;
+// The warps of a grid-stride launch: lane, global warp index and warp count.
+struct GridWarp {
+  int lane;
+  std::int64_t warp, warps;
+};
+__device__ __forceinline__ GridWarp grid_warp() {
+  return {int(threadIdx.x & 31), (blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x) >> 5,
+          std::int64_t(gridDim.x) * (blockDim.x >> 5)};
 }
 
 template <class Unit>
@@ -132,46 +82,19 @@ __global__ void segment_sum_kernel(const Unit* __restrict__ grad,
                                    const std::int32_t* __restrict__ offsets,
                                    const std::int32_t* __restrict__ num_unique,
                                    std::int64_t max_unique, Unit* __restrict__ summed) {
-  const int lane = threadIdx.x & 31;
-  const std::int64_t warps = std::int64_t(gridDim.x) * (blockDim.x >> 5);
-  const std::int64_t unique = *num_unique;
-  for (std::int64_t u = (blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x) >> 5;
-       u < unique && u < max_unique; u += warps) {
-    const std::int64_t begin = offsets[u], end = begin + counts[u];
-    for (int k = lane; k < width; k += 32)
-      summed[u * width + k] = sum_run(grad, row_scale, width, order, begin, end, k);
-  }
+  const GridWarp g = grid_warp();
+  segment_sum_warp(grad, row_scale, width, order, counts, offsets, num_unique, max_unique, summed,
+                   g.lane, g.warp, g.warps);
 }
 
-// One warp per sorted position; the warp at the first position of an index's run finds the
-// run's end 32 keys at a time and adds scale x the run's sum to that table row, the only
-// write the row gets.
 template <class Unit>
 __global__ void add_runs_kernel(Unit* table, const Unit* __restrict__ grad,
                                 const float* __restrict__ row_scale, int width,
                                 const std::uint32_t* __restrict__ keys,
                                 const std::uint32_t* __restrict__ order, std::int64_t N,
                                 float scale) {
-  const int lane = threadIdx.x & 31;
-  const std::int64_t warps = std::int64_t(gridDim.x) * (blockDim.x >> 5);
-  for (std::int64_t i = (blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x) >> 5; i < N;
-       i += warps) {
-    const std::uint32_t key = keys[i];
-    if (i > 0 && keys[i - 1] == key) continue;  // the same for the whole warp
-    std::int64_t end = i + 1;
-    for (;;) {
-      const std::int64_t at = end + lane;
-      const unsigned same = __ballot_sync(detail::kFullMask, at < N && keys[at] == key);
-      if (same != detail::kFullMask) {
-        end += __ffs(~same) - 1;
-        break;
-      }
-      end += 32;
-    }
-    Unit* row = table + std::int64_t(key) * width;
-    for (int k = lane; k < width; k += 32)
-      row[k] = add_scaled(row[k], scale, sum_run(grad, row_scale, width, order, i, end, k));
-  }
+  const GridWarp g = grid_warp();
+  add_runs_warp(table, grad, row_scale, width, keys, order, N, scale, g.lane, g.warp, g.warps);
 }
 
 // The workspace of segment_sum_rows, carved in 256-byte aligned pieces.

@@ -22,12 +22,14 @@ namespace {
 
 TEST(WarpEmulator, ShufflesAndVotesAcrossTheWarp) {
   std::vector<int> next(32), beyond(32), sums(32), any_odd(32), any_big(32);
+  std::vector<unsigned> ballot(32);
   emulator::run_warp([&](int lane) {
     next[lane] = __shfl_sync(0xffffffffu, lane * 10, lane + 1);  // source lane taken mod 32
     beyond[lane] = __shfl_xor_sync(0xffffffffu, lane, 32);       // past the warp: its own
     sums[lane] = static_cast<int>(gpu::detail::warp_sum(static_cast<float>(lane)));
     any_odd[lane] = __any_sync(0xffffffffu, lane == 17);
     any_big[lane] = __any_sync(0xffffffffu, lane > 40);
+    ballot[lane] = __ballot_sync(0xffffffffu, lane % 3 == 0);
   });
   for (int lane = 0; lane < 32; ++lane) {
     EXPECT_EQ(next[lane], (lane + 1) % 32 * 10) << lane;
@@ -35,6 +37,7 @@ TEST(WarpEmulator, ShufflesAndVotesAcrossTheWarp) {
     EXPECT_EQ(sums[lane], 496) << lane;
     EXPECT_EQ(any_odd[lane], 1) << lane;
     EXPECT_EQ(any_big[lane], 0) << lane;
+    EXPECT_EQ(ballot[lane], 0x49249249u) << lane;  // lanes 0, 3, 6, ...
   }
 }
 

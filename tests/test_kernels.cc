@@ -27,6 +27,7 @@
 #include <cuda_runtime_api.h>
 
 #include "support/kernel_check.h"
+#include "support/sorted_sums.h"
 #include "w2v/kernels/cuda_check.h"
 #include "w2v/kernels/ops.h"
 #endif
@@ -44,6 +45,8 @@ using test::Device;
 using test::expect_close;
 using test::random_floats;
 using test::random_indices;
+using test::segment_sums_in_input_order;
+using test::sorted_scatter_in_float;
 
 // ---- gather
 
@@ -310,45 +313,10 @@ TEST(ScatterAdd, AtomicMatchesReferenceWithRepeats) {
   }
 }
 
-// What kernels/scatter_add.cu promises, in float on the CPU: the rows of each index summed in
-// input order, one rounding per addition (one fma with a row scale), indices ascending.
-void segment_sums_in_input_order(const std::vector<std::int32_t>& idx,
-                                 const std::vector<float>& grad, int d, const float* row_scale,
-                                 std::vector<std::int32_t>& unique, std::vector<float>& summed) {
-  unique = idx;
-  std::sort(unique.begin(), unique.end());
-  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  summed.assign(unique.size() * d, 0.0f);
-  for (std::size_t n = 0; n < idx.size(); ++n) {
-    const std::size_t u = std::lower_bound(unique.begin(), unique.end(), idx[n]) - unique.begin();
-    for (int k = 0; k < d; ++k) {
-      float& s = summed[u * d + k];
-      const float g = grad[n * d + k];
-      s = row_scale ? std::fma(row_scale[n], g, s) : s + g;
-    }
-  }
-}
-
-// ... then each table row += scale x its sum, one rounding.
-std::vector<float> sorted_scatter_in_float(std::vector<float> table,
-                                           const std::vector<std::int32_t>& idx,
-                                           const std::vector<float>& grad, int d, float scale,
-                                           const float* row_scale) {
-  std::vector<std::int32_t> unique;
-  std::vector<float> summed;
-  segment_sums_in_input_order(idx, grad, d, row_scale, unique, summed);
-  for (std::size_t u = 0; u < unique.size(); ++u)
-    for (int k = 0; k < d; ++k) {
-      float& t = table[std::size_t(unique[u]) * d + k];
-      t = std::fma(scale, summed[u * d + k], t);
-    }
-  return table;
-}
-
-// Deterministic: the same bits on every run, exactly those of the float loop above (so the
-// order of additions is the input's, whatever the threads did), and close to the double
-// reference. d 1 and 3 take the float path, 100, 128 and 300 the float4 path; index 7 takes
-// a long run (its rows are found 32 keys at a time), the rest short ones.
+// Deterministic: the same bits on every run, exactly those of the float loop
+// (support/sorted_sums.h) (so the order of additions is the input's, whatever the threads did), and
+// close to the double reference. d 1 and 3 take the float path, 100, 128 and 300 the float4 path;
+// index 7 takes a long run (its rows are found 32 keys at a time), the rest short ones.
 TEST(ScatterAdd, SortedAddsEachIndexsRowsInInputOrderAndMatchesReference) {
   REQUIRE_GPU();
   for (int d : {1, 3, 100, 128, 300}) {

@@ -75,10 +75,10 @@ fi
 
 # The kernels, and the GPU trainer's step on real batches (ModularOnGpu.FirstBatches...). The
 # fused kernel's lock-free updates are global-memory races by design (include/w2v/kernels/fused_ns.h);
-# racecheck checks shared memory, where its lanes never share an element. (FusedKernelEmulated
-# runs the fused kernel's code on the CPU: nothing there for the sanitizers.)
+# racecheck checks shared memory, where its lanes never share an element. (The *Emulated tests
+# run kernels' code on the CPU: nothing there for the sanitizers.)
 sanitized_tests='Dims/*:Shapes/*:*Kernel*:Gemm.*:ScatterAdd.*:SparseOptimizers.*:*FirstBatches*'
-sanitized_tests+='-FusedKernelEmulated.*'
+sanitized_tests+='-*Emulated*'
 if want sanitize; then
   for tool in memcheck racecheck; do
     step "compute-sanitizer $tool over the kernel and trainer-step tests"

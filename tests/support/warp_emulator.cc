@@ -60,7 +60,7 @@ struct Warp {
   std::array<LaneState, kLanes> state{};
   std::array<std::uint64_t, kLanes> value{}, result{};
   std::array<int, kLanes> source{};
-  std::array<bool, kLanes> any{};
+  std::array<Collective, kLanes> kind{};
   std::array<std::exception_ptr, kLanes> error{};
   int current = 0;
 #ifdef W2V_EMULATOR_ASAN
@@ -126,7 +126,7 @@ std::string lanes_in(const Warp& w, LaneState state) {
 
 int lane() { return running->current; }
 
-std::uint64_t collective(unsigned mask, std::uint64_t value, int source_lane, bool any) {
+std::uint64_t collective(unsigned mask, Collective kind, std::uint64_t value, int source_lane) {
   Warp& w = *running;
   const int l = w.current;
   if (mask != 0xffffffffu)
@@ -134,7 +134,7 @@ std::uint64_t collective(unsigned mask, std::uint64_t value, int source_lane, bo
                 ", not the whole warp");
   w.value[l] = value;
   w.source[l] = source_lane;
-  w.any[l] = any;
+  w.kind[l] = kind;
   w.state[l] = LaneState::kAtCollective;
   leave_lane(w, l, false);
   return w.result[l];
@@ -170,12 +170,24 @@ void run_warp(const std::function<void(int lane)>& body) {
       throw Error("warp emulator: lanes " + done + " finished while lanes " + waiting +
                   " wait at a warp collective (divergence)");
     for (int l = 1; l < kLanes; ++l)
-      if (w->any[l] != w->any[0])
+      if (w->kind[l] != w->kind[0])
         throw Error("warp emulator: lanes 0 and " + std::to_string(l) +
                     " are at different collectives (divergence)");
-    std::uint64_t any = 0;
-    for (int l = 0; l < kLanes; ++l) any |= w->value[l] != 0 ? 1 : 0;
-    for (int l = 0; l < kLanes; ++l) w->result[l] = w->any[l] ? any : w->value[w->source[l]];
+    std::uint64_t ballot = 0;
+    for (int l = 0; l < kLanes; ++l) ballot |= std::uint64_t(w->value[l] != 0 ? 1 : 0) << l;
+    for (int l = 0; l < kLanes; ++l) {
+      switch (w->kind[l]) {
+        case Collective::kShuffle:
+          w->result[l] = w->value[w->source[l]];
+          break;
+        case Collective::kAny:
+          w->result[l] = ballot != 0 ? 1 : 0;
+          break;
+        case Collective::kBallot:
+          w->result[l] = ballot;
+          break;
+      }
+    }
   }
 }
 

@@ -7,7 +7,8 @@
 // that is undefined on a GPU: the emulation stops with an error naming it.
 //
 // Include it before the device code (kernels/*.cuh). It defines CUDA's qualifiers as nothing,
-// and the intrinsics the fused kernel uses; atomicAdd is a plain add (one lane runs at a time).
+// and the intrinsics and types the emulated kernels use; atomicAdd is a plain add (one lane runs
+// at a time).
 // Warps run one after another, so it checks what one warp computes, not races between warps.
 #include <bit>
 #include <cmath>
@@ -19,9 +20,16 @@
 #endif
 
 // In a CUDA build the toolkit's headers define the qualifiers for host compilers (as nothing,
-// __forceinline__ as an always-inline): they come first, so that nothing is defined twice.
+// __forceinline__ as an always-inline) and float4: they come first, so that nothing is defined
+// twice.
 #ifdef W2V_HAVE_CUDA
 #include <cuda_runtime_api.h>
+#include <vector_functions.h>
+#else
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 #endif
 #ifndef __device__
 #define __device__
@@ -43,11 +51,13 @@ namespace w2v::emulator {
 
 // Runs body(lane) for lanes 0..31 as one warp; throws w2v::Error on divergence.
 void run_warp(const std::function<void(int lane)>& body);
-// For the intrinsics below: the running lane, and the collective itself (every lane passes its
-// value and the lane it reads; `any` ORs the values over the warp instead). Only whole-warp
-// collectives are emulated: another mask is an error.
+// For the intrinsics below: the running lane, and the collective itself. Every lane passes its
+// value and, for a shuffle, the lane it reads; `any` ORs the values over the warp, `ballot`
+// gives every lane the mask of the lanes whose value is not 0. Only whole-warp collectives are
+// emulated: another mask is an error.
+enum class Collective { kShuffle, kAny, kBallot };
 int lane();
-std::uint64_t collective(unsigned mask, std::uint64_t value, int source_lane, bool any);
+std::uint64_t collective(unsigned mask, Collective kind, std::uint64_t value, int source_lane);
 
 template <class T>
 std::uint64_t to_bits(T x) {
@@ -69,8 +79,8 @@ T from_bits(std::uint64_t bits) {
 
 template <class T>
 T __shfl_sync(unsigned mask, T x, int source_lane) {
-  return w2v::emulator::from_bits<T>(
-      w2v::emulator::collective(mask, w2v::emulator::to_bits(x), source_lane & 31, false));
+  return w2v::emulator::from_bits<T>(w2v::emulator::collective(
+      mask, w2v::emulator::Collective::kShuffle, w2v::emulator::to_bits(x), source_lane & 31));
 }
 template <class T>
 T __shfl_xor_sync(unsigned mask, T x, int lane_mask) {
@@ -78,8 +88,16 @@ T __shfl_xor_sync(unsigned mask, T x, int lane_mask) {
   return __shfl_sync(mask, x, source < 32 ? source : lane);  // past the warp: its own value
 }
 inline bool __any_sync(unsigned mask, bool predicate) {
-  return w2v::emulator::collective(mask, predicate ? 1 : 0, 0, true) != 0;
+  return w2v::emulator::collective(mask, w2v::emulator::Collective::kAny, predicate ? 1 : 0, 0) !=
+         0;
 }
+inline unsigned __ballot_sync(unsigned mask, bool predicate) {
+  return static_cast<unsigned>(
+      w2v::emulator::collective(mask, w2v::emulator::Collective::kBallot, predicate ? 1 : 0, 0));
+}
+inline int __ffs(int x) { return __builtin_ffs(x); }
+inline float __fadd_rn(float x, float y) { return x + y; }
+inline float __fmaf_rn(float x, float y, float z) { return std::fma(x, y, z); }
 inline float atomicAdd(float* address, float value) {
   const float old = *address;
   *address = old + value;
