@@ -3,8 +3,9 @@
 // the fused kernel's own code, not only its reference: the 32 lanes are fibers on one thread,
 // each runs until it reaches a warp collective (__shfl_sync, __shfl_xor_sync, __any_sync), and
 // when all 32 have reached it the collective is computed and they go on. A lane that finishes
-// while others wait at a collective, or lanes at different collectives, are the divergence
-// that is undefined on a GPU: the emulation stops with an error naming it.
+// while others wait at a collective, or lanes at different kinds of collective, are divergence,
+// undefined on a GPU: the emulation stops with an error naming it. (Lanes at two different
+// shuffles are not told apart.)
 //
 // Include it before the device code (kernels/*.cuh). It defines CUDA's qualifiers as nothing,
 // and the intrinsics and types the emulated kernels use; atomicAdd is a plain add (one lane runs
