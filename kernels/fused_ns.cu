@@ -14,7 +14,7 @@
 //     they enter, updated in place by every center they are a context of, their change (value
 //     - as read) added to the table with atomics when they leave. Keeping the rows as read
 //     rather than summing the changes takes a shared-memory read, add and write per element
-//     out of every context update (skip-gram's pair loop: 219 -> 197 instructions).
+//     out of every context update (skip-gram's pair loop: 219 -> 194 instructions).
 //   - The center's targets (the center word and its noise words, drawn by lanes 0..negative-1
 //     in parallel from Philox and the alias table) live in registers for the whole window:
 //     o[k] the output rows, od[k] their changes, added with atomics at the end of the step.
@@ -27,9 +27,9 @@
 //   - v1: each target's dot product summed with its own 5 shuffles (device_math.cuh's warp_sum);
 //     every lane then computes every target's sigmoid and loss with the accurate expf, log1pf
 //     and division: 794 instructions per lane and (center, context) pair at dim 128, 8
-//     targets (SASS, bench/RESULTS.md), of which 129 are the row arithmetic; v2 takes 231,
-//     and 197 with 6 target slots.
-//   - v2: the transposed reduction (include/w2v/kernels/transposed_sum.h): 9 shuffles for 8
+//     targets (SASS, bench/RESULTS.md), of which 129 are the row arithmetic; v2 takes 227,
+//     and 194 with 6 target slots.
+//   - v2: the transposed reduction (transposed_sum.cuh): 9 shuffles for 8
 //     scores (6 targets are reduced as 8, the last two zero), after which lane l alone holds
 //     score transposed_sum_value(l), computes its sigmoid and loss with the fast intrinsics
 //     (__expf, __fdividef, __logf: a few ulp, far inside the reference tests' 1e-4), and the

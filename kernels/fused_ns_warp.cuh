@@ -8,9 +8,9 @@
 #include <cstdint>
 
 #include "device_math.cuh"
+#include "transposed_sum.cuh"
 #include "w2v/kernels/draws.h"
 #include "w2v/kernels/fused_ns.h"
-#include "w2v/kernels/transposed_sum.h"
 
 namespace w2v::gpu {
 namespace {
@@ -85,16 +85,6 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
       atomicAdd(row + e, scale * change);
   }
 }
-
-// transposed_warp_sum's lane operations on the device.
-struct WarpLanes {
-  int lane;
-  __device__ bool lane_bit(int mask) const { return (lane & mask) != 0; }
-  __device__ float select(bool upper, float a, float b) const { return upper ? a : b; }
-  __device__ float exchange(float x, int mask) const {
-    return __shfl_xor_sync(detail::kFullMask, x, mask);
-  }
-};
 
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
@@ -173,7 +163,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
         g[k] = alpha * (label - detail::sigmoid(s));
       }
     } else {
-      const float s = transposed_warp_sum(WarpLanes{lane}, partial);
+      const float s = transposed_warp_sum(lane, partial);
       // sigmoid(s) and softplus(-+s) from one exp(-|s|), as common.cuh's stable forms
       const float e = __expf(-fabsf(s));
       const float r = __fdividef(1.0f, 1.0f + e);
@@ -320,30 +310,22 @@ R fused_variant_for_width(int negative, int version, const Variants& variants) {
   return R{};
 }
 
+// The variant of the width among kWidths that equals `width`, or R{}.
+template <class R, bool kCbow, int... kWidths, class Variants>
+R fused_variant_among(int width, int negative, int version, const Variants& variants) {
+  R found{};
+  ((width == kWidths &&
+    (found = fused_variant_for_width<R, kWidths, kCbow>(negative, version, variants), true)) ||
+   ...);
+  return found;
+}
+
 template <class R, bool kCbow, class Variants>
 R fused_variant_for_model(const FusedShape& shape, const Variants& variants) {
-  const int negative = static_cast<int>(shape.negative), version = static_cast<int>(shape.version);
-  switch (fused_row_per_lane(shape.dim)) {
-    case 1:
-      return fused_variant_for_width<R, 1, kCbow>(negative, version, variants);
-    case 2:
-      return fused_variant_for_width<R, 2, kCbow>(negative, version, variants);
-    case 3:
-      return fused_variant_for_width<R, 3, kCbow>(negative, version, variants);
-    case 4:
-      return fused_variant_for_width<R, 4, kCbow>(negative, version, variants);
-    case 6:
-      return fused_variant_for_width<R, 6, kCbow>(negative, version, variants);
-    case 8:
-      return fused_variant_for_width<R, 8, kCbow>(negative, version, variants);
-    case 10:
-      return fused_variant_for_width<R, 10, kCbow>(negative, version, variants);
-    case 12:
-      return fused_variant_for_width<R, 12, kCbow>(negative, version, variants);
-    case 16:
-      return fused_variant_for_width<R, 16, kCbow>(negative, version, variants);
-  }
-  return R{};
+  // fused_row_per_lane's widths
+  return fused_variant_among<R, kCbow, 1, 2, 3, 4, 6, 8, 10, 12, 16>(
+      static_cast<int>(fused_row_per_lane(shape.dim)), static_cast<int>(shape.negative),
+      static_cast<int>(shape.version), variants);
 }
 
 template <class R, class Variants>

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <map>
 #include <random>
@@ -22,7 +21,6 @@
 #include "support/require_gpu.h"
 #include "support/training.h"
 #include "w2v/kernels/draws.h"
-#include "w2v/kernels/transposed_sum.h"
 #include "w2v/reference.h"
 #ifdef W2V_HAVE_CUDA
 #include "support/kernel_check.h"
@@ -48,72 +46,6 @@ TEST(Philox, MatchesThePublishedAnswers) {
   for (const Case& c : cases) {
     const Philox4x32 got = philox4x32_10(c.counter, c.key0, c.key1);
     for (int i = 0; i < 4; ++i) EXPECT_EQ(got.v[i], c.want.v[i]) << "word " << i;
-  }
-}
-
-// The fused kernel's transposed reduction over a simulated warp: lane l holds every value's
-// whole sum over the 32 lanes for value transposed_sum_value(l), and lanes 0..K-1 hold each
-// value once, at transposed_sum_lane(k).
-struct Lanes {
-  std::array<float, 32> x;
-  Lanes operator+(const Lanes& other) const {
-    Lanes sum;
-    for (int l = 0; l < 32; ++l) sum.x[l] = x[l] + other.x[l];
-    return sum;
-  }
-};
-struct SimulatedWarp {
-  std::array<bool, 32> lane_bit(int mask) const {
-    std::array<bool, 32> bit;
-    for (int l = 0; l < 32; ++l) bit[l] = (l & mask) != 0;
-    return bit;
-  }
-  Lanes select(const std::array<bool, 32>& upper, const Lanes& a, const Lanes& b) const {
-    Lanes chosen;
-    for (int l = 0; l < 32; ++l) chosen.x[l] = upper[l] ? a.x[l] : b.x[l];
-    return chosen;
-  }
-  Lanes exchange(const Lanes& v, int mask) const {
-    Lanes received;
-    for (int l = 0; l < 32; ++l) received.x[l] = v.x[l ^ mask];
-    return received;
-  }
-};
-
-template <int kValues>
-void expect_transposed_sums(std::mt19937& gen) {
-  Lanes v[kValues];
-  std::vector<double> want(kValues, 0.0);
-  for (int k = 0; k < kValues; ++k) {
-    const std::vector<float> x = test::random_floats(32, gen);
-    std::copy(x.begin(), x.end(), v[k].x.begin());
-    for (float e : x) want[k] += e;
-  }
-  const Lanes sum = transposed_warp_sum(SimulatedWarp{}, v);
-  std::vector<int> held(kValues, 0);
-  for (int l = 0; l < 32; ++l) {
-    const int k = transposed_sum_value<kValues>(l);
-    ASSERT_GE(k, 0);
-    ASSERT_LT(k, kValues);
-    EXPECT_NEAR(sum.x[l], want[k], 1e-5) << kValues << " values, lane " << l;
-    if (l < kValues) ++held[k];
-  }
-  for (int k = 0; k < kValues; ++k) {
-    EXPECT_EQ(held[k], 1) << kValues << " values: lanes 0.." << kValues - 1 << " hold value " << k;
-    EXPECT_EQ(transposed_sum_value<kValues>(transposed_sum_lane<kValues>(k)), k);
-    EXPECT_LT(transposed_sum_lane<kValues>(k), kValues);
-  }
-}
-
-TEST(FusedTransposedSum, EveryLaneHoldsItsValuesWholeSum) {
-  std::mt19937 gen(17);
-  for (int round = 0; round < 3; ++round) {
-    expect_transposed_sums<1>(gen);
-    expect_transposed_sums<2>(gen);
-    expect_transposed_sums<4>(gen);
-    expect_transposed_sums<8>(gen);
-    expect_transposed_sums<16>(gen);
-    expect_transposed_sums<32>(gen);
   }
 }
 
@@ -573,21 +505,9 @@ void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, 
 
 TEST(FusedKernel, MatchesTheReference) {
   REQUIRE_GPU();
-  for (bool cbow : {false, true})
-    for (std::uint32_t dim : {1u, 33u, 100u, 128u, 300u})
-      for (std::uint32_t negative : {5u, 7u, 10u}) {  // 6, 8 and 16 target slots
-        if (negative > 7 && dim > kFusedMaxWideDim) continue;
-        const FusedShape shape{cbow, dim, 5, negative};
-        expect_kernel_matches_reference(shape, true, false);
-        expect_kernel_matches_reference(shape, false, true);
-      }
-  expect_kernel_matches_reference(
-      {.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true);
-  for (bool cbow : {false, true}) {  // the version kept to be measured against the default
-    const FusedShape shape{.cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = 1};
-    expect_kernel_matches_reference(shape, true, false);
-    expect_kernel_matches_reference(shape, false, true);
-  }
+  // negative 5, 7, 10: 6, 8 and 16 target slots
+  for (const auto& c : test::fused_kernel_cases({1, 33, 100, 128, 300}, {5, 7, 10}))
+    expect_kernel_matches_reference(c.shape, c.fixed_noise, c.scaled);
 }
 
 TEST(FusedKernel, RefusesAVersionNotCompiledForTheShape) {

@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "fused_ns_warp.cuh"  // CMakeLists.txt: built with -Wno-unknown-pragmas (#pragma unroll)
 #include "support/fused_case.h"
+#include "support/random.h"
 #include "w2v/error.h"
 
 namespace w2v {
@@ -56,6 +58,50 @@ TEST(WarpEmulator, RefusesDivergentCollectives) {
   EXPECT_THROW(emulator::run_warp([](int lane) { __shfl_sync(0xffffu, lane, 0); }), Error);
 }
 
+// The transposed reduction (transposed_sum.cuh): lane l ends with the whole sum over the 32 lanes
+// of value transposed_sum_value(l), and lanes 0..K-1 hold each value once, at
+// transposed_sum_lane(k).
+template <int kValues>
+void expect_transposed_sums(std::mt19937& gen) {
+  std::vector<std::vector<float>> x(kValues);
+  std::vector<double> want(kValues, 0.0);
+  for (int k = 0; k < kValues; ++k) {
+    x[k] = test::random_floats(32, gen);
+    for (float e : x[k]) want[k] += e;
+  }
+  std::vector<float> sum(32);
+  emulator::run_warp([&](int lane) {
+    float v[kValues];
+    for (int k = 0; k < kValues; ++k) v[k] = x[k][lane];
+    sum[lane] = gpu::transposed_warp_sum(lane, v);
+  });
+  std::vector<int> held(kValues, 0);
+  for (int l = 0; l < 32; ++l) {
+    const int k = gpu::transposed_sum_value<kValues>(l);
+    ASSERT_GE(k, 0);
+    ASSERT_LT(k, kValues);
+    EXPECT_NEAR(sum[l], want[k], 1e-5) << kValues << " values, lane " << l;
+    if (l < kValues) ++held[k];
+  }
+  for (int k = 0; k < kValues; ++k) {
+    EXPECT_EQ(held[k], 1) << kValues << " values: lanes 0.." << kValues - 1 << " hold value " << k;
+    EXPECT_EQ(gpu::transposed_sum_value<kValues>(gpu::transposed_sum_lane<kValues>(k)), k);
+    EXPECT_LT(gpu::transposed_sum_lane<kValues>(k), kValues);
+  }
+}
+
+TEST(FusedTransposedSum, EveryLaneHoldsItsValuesWholeSum) {
+  std::mt19937 gen(17);
+  for (int round = 0; round < 3; ++round) {
+    expect_transposed_sums<1>(gen);
+    expect_transposed_sums<2>(gen);
+    expect_transposed_sums<4>(gen);
+    expect_transposed_sums<8>(gen);
+    expect_transposed_sums<16>(gen);
+    expect_transposed_sums<32>(gen);
+  }
+}
+
 // The launcher's choice of variant (fused_variant, as gpu::fused_ns makes it) and a grid of
 // one block, so that its 4 warps stride over the chunks; the warps run one after another.
 // Shared memory starts as NaN: a ring entry read before it is written spoils the result.
@@ -94,22 +140,10 @@ void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixe
 }
 
 TEST(FusedKernelEmulated, MatchesTheReference) {
-  for (bool cbow : {false, true})
-    for (std::uint32_t dim :
-         {1u, 33u, 65u, 100u, 128u, 190u, 300u, 512u})    // every row width but 8, 12
-      for (std::uint32_t negative : {2u, 5u, 7u, 10u}) {  // 6, 8 and 16 target slots
-        if (negative > 7 && dim > kFusedMaxWideDim) continue;
-        const FusedShape shape{cbow, dim, 5, negative};
-        expect_emulated_kernel_matches_reference(shape, true, false);
-        expect_emulated_kernel_matches_reference(shape, false, true);
-      }
-  expect_emulated_kernel_matches_reference(
-      {.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true);
-  for (bool cbow : {false, true}) {  // the version kept to be measured against the default
-    const FusedShape shape{.cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = 1};
-    expect_emulated_kernel_matches_reference(shape, true, false);
-    expect_emulated_kernel_matches_reference(shape, false, true);
-  }
+  // every row width but 8 and 12; negative 2, 5, 7, 10: 6, 8 and 16 target slots
+  for (const auto& c :
+       test::fused_kernel_cases({1, 33, 65, 100, 128, 190, 300, 512}, {2, 5, 7, 10}))
+    expect_emulated_kernel_matches_reference(c.shape, c.fixed_noise, c.scaled);
 }
 
 // The launcher refuses what fused_variant has no variant for (FusedKernel.RefusesAVersion... on

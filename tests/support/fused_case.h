@@ -102,4 +102,32 @@ struct FusedCase {
   }
 };
 
+// The cases the kernel tests run (on a GPU and emulated): each model, dim and negative the
+// kernel is compiled for, with fixed noise unscaled and drawn noise scaled; the store path; and
+// version 1 at d 128, both ways.
+struct FusedCaseArgs {
+  FusedShape shape;
+  bool fixed_noise, scaled;
+};
+inline std::vector<FusedCaseArgs> fused_kernel_cases(const std::vector<std::uint32_t>& dims,
+                                                     const std::vector<std::uint32_t>& negatives) {
+  std::vector<FusedCaseArgs> cases;
+  for (bool cbow : {false, true})
+    for (std::uint32_t dim : dims)
+      for (std::uint32_t negative : negatives) {
+        if (negative > 7 && dim > kFusedMaxWideDim) continue;
+        const FusedShape shape{cbow, dim, 5, negative};
+        cases.push_back({shape, true, false});
+        cases.push_back({shape, false, true});
+      }
+  cases.push_back(
+      {{.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true});
+  for (bool cbow : {false, true}) {  // the version kept to be measured against the default
+    const FusedShape shape{.cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = 1};
+    cases.push_back({shape, true, false});
+    cases.push_back({shape, false, true});
+  }
+  return cases;
+}
+
 }  // namespace w2v::test
