@@ -86,6 +86,7 @@ class AtomicFile {
   std::FILE* file_ = nullptr;
   bool committed_ = false;
   int pending_slot_ = -1;  // where remove_unfinished_files() finds the temporary file
+  std::uint64_t appended_ = 0, written_back_ = 0;  // bytes given to write(), and sent to disk
 };
 
 // Deletes the temporary files of every AtomicFile not yet committed. Async-signal-safe: for a
