@@ -236,6 +236,7 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   build.threads = o.threads;
   build.name = o.corpus_path;
   build.log = log;
+  build.trace = o.trace;
   if (explicit_vocab) {
     say("reading vocabulary " + vocab_path);
     out.vocab = Vocab::load(vocab_path);

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "w2v/corpus.h"
 #include "w2v/error.h"
 #include "w2v/text_input.h"
+#include "w2v/trace.h"
 #include "word_table.h"
 
 namespace w2v {
@@ -331,6 +333,55 @@ class PrepareProgress {
   double next_;
 };
 
+// Runs body(0) .. body(n - 1) on n threads; rethrows the first exception once all have ended.
+void on_threads(unsigned n, const std::function<void(unsigned)>& body) {
+  std::vector<std::exception_ptr> errors(n);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < n; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        body(t);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// The threads' tables merged into `parts` tables, each word in the part its hash picks, on
+// `parts` threads: ids[t][id] is the number of table t's word `id` in its part.
+struct MergedWords {
+  std::vector<WordTable> parts;
+  std::vector<std::vector<std::uint32_t>> ids;
+
+  // Bits of the hash the tables' slots do not start from (those take the low bits).
+  static unsigned part_of(std::uint64_t hash, std::size_t parts) {
+    return static_cast<unsigned>(((hash >> 32) * parts) >> 32);
+  }
+
+  MergedWords(const std::vector<WordTable>& tables, unsigned threads)
+      : parts(threads), ids(tables.size()) {
+    for (std::size_t t = 0; t < tables.size(); ++t) ids[t].resize(tables[t].size());
+    on_threads(threads, [&](unsigned p) {
+      WordTable& merged = parts[p];
+      for (std::size_t t = 0; t < tables.size(); ++t) {
+        const WordTable& table = tables[t];
+        for (std::uint32_t id = 0; id < table.size(); ++id) {
+          const std::uint64_t hash = table.hash(id);
+          if (part_of(hash, threads) != p) continue;
+          const std::string_view w = table.word(id);
+          const std::uint32_t m = merged.find_or_insert(w.data(), w.size(), hash, table.firsts[id]);
+          merged.counts[m] += table.counts[id];
+          merged.firsts[m] = std::min(merged.firsts[m], table.firsts[id]);
+          ids[t][id] = m;
+        }
+      }
+    });
+  }
+};
+
 }  // namespace
 
 std::size_t count_words_cap(std::size_t max_count_words) {
@@ -351,6 +402,8 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
   const unsigned threads =
       o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
 
+  const std::uint32_t track = o.trace ? o.trace->track("prepare") : 0;
+  std::optional<Trace::Span> stage(std::in_place, o.trace, track, "count words");
   // One pass over the text: count and write provisional ids.
   TextReader reader(files);
   ProvisionalIds provisional(out_path + ".ids.tmp." + std::to_string(::getpid()),
@@ -416,52 +469,53 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
           " distinct words per thread (--max-count-words), so words seen at most " +
           std::to_string(pruned) + " times were forgotten as it went: counts are approximate");
 
+  stage.emplace(o.trace, track, "merge counts, sort the vocabulary");
   // The vocabulary, and every table's provisional id -> final id.
   std::vector<std::vector<std::uint32_t>> final_ids(threads);
   Vocab vocab;
   if (o.vocab) {
-    for (unsigned t = 0; t < threads; ++t)
+    on_threads(threads, [&](unsigned t) {
       for (std::uint32_t id = 0; id < tables[t].size(); ++id)
         final_ids[t].push_back(o.vocab->find(tables[t].word(id)));
+    });
   } else {
     if (words.load() == 0) throw_file_error(name, "the corpus is empty (no tokens)");
-    WordTable merged;
-    std::vector<std::vector<std::uint32_t>> merged_ids(threads);
-    for (unsigned t = 0; t < threads; ++t) {
-      const WordTable& table = tables[t];
-      for (std::uint32_t id = 0; id < table.size(); ++id) {
-        const std::string_view w = table.word(id);
-        const std::uint32_t m =
-            merged.find_or_insert(w.data(), w.size(), table.hash(id), table.firsts[id]);
-        merged.counts[m] += table.counts[id];
-        merged.firsts[m] = std::min(merged.firsts[m], table.firsts[id]);
-        merged_ids[t].push_back(m);
-      }
-      tables[t] = WordTable();
+    MergedWords merged(tables, threads);
+    struct Candidate {
+      std::uint64_t count, first;
+      std::uint32_t part, id;
+    };
+    std::vector<Candidate> order;
+    for (std::uint32_t p = 0; p < threads; ++p) {
+      const WordTable& part = merged.parts[p];
+      for (std::uint32_t m = 0; m < part.size(); ++m)
+        if (part.counts[m] >= o.min_count) order.push_back({part.counts[m], part.firsts[m], p, m});
     }
-    std::vector<std::uint32_t> order;
-    const std::vector<std::uint64_t>& counts = merged.counts;
-    const std::vector<std::uint64_t>& firsts = merged.firsts;
-    for (std::uint32_t m = 0; m < merged.size(); ++m)
-      if (counts[m] >= o.min_count) order.push_back(m);
     if (order.empty())
       throw_file_error(name, "no word occurs at least " + std::to_string(o.min_count) +
                                  " times (--min-count); the vocabulary would be empty");
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return counts[a] != counts[b] ? counts[a] > counts[b] : firsts[a] < firsts[b];
+    // First occurrences are distinct, so the order is total: the same whatever the parts.
+    std::sort(order.begin(), order.end(), [](const Candidate& a, const Candidate& b) {
+      return a.count != b.count ? a.count > b.count : a.first < b.first;
     });
     if (o.max_vocab > 0 && order.size() > o.max_vocab) order.resize(o.max_vocab);
-    std::vector<std::uint32_t> id_of(merged.size(), Vocab::kNotFound);  // cut: not in it
+    std::vector<std::vector<std::uint32_t>> id_of(threads);  // cut: not in it
+    for (std::uint32_t p = 0; p < threads; ++p)
+      id_of[p].assign(merged.parts[p].size(), Vocab::kNotFound);
     std::vector<std::string> kept_words;
     std::vector<std::uint64_t> kept_counts;
     for (std::uint32_t i = 0; i < order.size(); ++i) {
-      id_of[order[i]] = i;
-      kept_words.emplace_back(merged.word(order[i]));
-      kept_counts.push_back(counts[order[i]]);
+      id_of[order[i].part][order[i].id] = i;
+      kept_words.emplace_back(merged.parts[order[i].part].word(order[i].id));
+      kept_counts.push_back(order[i].count);
     }
     vocab = Vocab::from_counts(std::move(kept_words), std::move(kept_counts), name);
-    for (unsigned t = 0; t < threads; ++t)
-      for (std::uint32_t m : merged_ids[t]) final_ids[t].push_back(id_of[m]);
+    on_threads(threads, [&](unsigned t) {
+      final_ids[t].resize(tables[t].size());
+      for (std::uint32_t id = 0; id < tables[t].size(); ++id)
+        final_ids[t][id] =
+            id_of[MergedWords::part_of(tables[t].hash(id), threads)][merged.ids[t][id]];
+    });
   }
   tables.clear();
   // Each generation's final ids, from the last generation back; a pruned word's earlier
@@ -474,11 +528,12 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
         id = id == WordTable::kPruned ? Vocab::kNotFound : next[id];
     }
 
-  // The final ids and sentence ends. Threads turn a window of blocks into their output,
-  // knowing each block's sentence-token counter from the block counts; whether a kept token
-  // is open at a block's start is settled while the window is written in order: a block
-  // whose first sentence end found nothing open in the block gets that end (at its start)
-  // only when a token was open before it.
+  stage.emplace(o.trace, track, "encode and write");
+  // The final ids and sentence ends. Threads turn blocks into their output, knowing each
+  // block's sentence-token counter from the block counts, into a ring of outputs that this
+  // thread writes out in order as they are made. Whether a kept token is open at a block's
+  // start is settled as it is written: a block whose first sentence end found nothing open in
+  // the block gets that end (at its start) only when a token was open before it.
   std::vector<std::uint64_t> counter_before(provisional.blocks());
   for (std::size_t i = 0, counter = 0; i < provisional.blocks(); ++i) {
     counter_before[i] = counter;
@@ -489,61 +544,90 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
     std::uint64_t tokens = 0;
     bool ended = false, first_end_dropped = false, open_at_end = false;
   };
+  // Block i is made in outputs[i % ring] once block i - ring is written; made[i % ring] is
+  // then i + 1.
+  const std::size_t ring = 2 * std::size_t{threads} + 2;
+  std::vector<BlockOutput> outputs(ring);  // reused: their buffers stay allocated
+  std::vector<std::size_t> made(ring, 0);
+  std::size_t written = 0;
+  bool stop = false;  // a thread failed
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::atomic<std::size_t> next{0};
+  auto make_blocks = [&] {
+    std::vector<std::uint32_t> buffer;
+    for (std::size_t i = next++; i < provisional.blocks(); i = next++) {
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return stop || i < written + ring; });
+        if (stop) return;
+      }
+      const std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
+      const std::uint32_t table = provisional.table(i), g = provisional.generation(i);
+      const std::vector<std::uint32_t>& to_final =
+          g == remaps[table].size() ? final_ids[table] : remaps[table][g];
+      BlockOutput& r = outputs[i % ring];
+      r.entries.clear();
+      r.tokens = 0;
+      r.ended = r.first_end_dropped = false;
+      r.entries.reserve(ids.size() + ids.size() / 8);
+      std::uint64_t counter = counter_before[i];
+      bool kept_open = false;
+      for (const std::uint32_t v : ids) {
+        const std::uint32_t id = to_final[v & ~kEndsSentence];
+        if (id != Vocab::kNotFound) {
+          r.entries.push_back(id);
+          kept_open = true;
+          ++r.tokens;
+        }
+        if ((v & kEndsSentence) || ++counter >= kMaxSentenceTokens) {
+          if (kept_open)
+            r.entries.push_back(kSentenceEnd);
+          else if (!r.ended)
+            r.first_end_dropped = true;
+          r.ended = true;
+          kept_open = false;
+          counter = 0;
+        }
+      }
+      r.open_at_end = kept_open;
+      provisional.release(i);
+      {
+        const std::lock_guard lock(mutex);
+        made[i % ring] = i + 1;
+      }
+      changed.notify_all();
+    }
+  };
+  auto stop_all = [&] {
+    {
+      const std::lock_guard lock(mutex);
+      stop = true;
+    }
+    changed.notify_all();
+  };
   EncodedCorpusWriter out(out_path);
   std::uint64_t tokens = 0, entries_written = 0;
-  bool open = false;  // a kept token since the last sentence end
-  const std::size_t window = 4 * threads;
-  std::vector<BlockOutput> outputs(window);  // reused: their buffers stay allocated
-  for (std::size_t first = 0; first < provisional.blocks(); first += window) {
-    const std::size_t last = std::min(provisional.blocks(), first + window);
-    std::atomic<std::size_t> next{first};
-    std::vector<std::exception_ptr> failed(threads);
-    std::vector<std::thread> writers;
-    for (unsigned t = 0; t < threads; ++t)
-      writers.emplace_back([&, t] {
-        try {
-          std::vector<std::uint32_t> buffer;
-          for (std::size_t i = next++; i < last; i = next++) {
-            const std::vector<std::uint32_t>& ids = provisional.get(i, buffer);
-            const std::uint32_t table = provisional.table(i), g = provisional.generation(i);
-            const std::vector<std::uint32_t>& to_final =
-                g == remaps[table].size() ? final_ids[table] : remaps[table][g];
-            BlockOutput& r = outputs[i - first];
-            r.entries.clear();
-            r.tokens = 0;
-            r.ended = r.first_end_dropped = false;
-            r.entries.reserve(ids.size() + ids.size() / 8);
-            std::uint64_t counter = counter_before[i];
-            bool kept_open = false;
-            for (const std::uint32_t v : ids) {
-              const std::uint32_t id = to_final[v & ~kEndsSentence];
-              if (id != Vocab::kNotFound) {
-                r.entries.push_back(id);
-                kept_open = true;
-                ++r.tokens;
-              }
-              if ((v & kEndsSentence) || ++counter >= kMaxSentenceTokens) {
-                if (kept_open)
-                  r.entries.push_back(kSentenceEnd);
-                else if (!r.ended)
-                  r.first_end_dropped = true;
-                r.ended = true;
-                kept_open = false;
-                counter = 0;
-              }
-            }
-            r.open_at_end = kept_open;
-            provisional.release(i);
-          }
-        } catch (...) {
-          failed[t] = std::current_exception();
-        }
-      });
-    for (auto& th : writers) th.join();
-    for (auto& e : failed)
-      if (e) std::rethrow_exception(e);
-    for (std::size_t i = first; i < last; ++i) {
-      const BlockOutput& r = outputs[i - first];
+  std::vector<std::exception_ptr> failures(threads + 1);
+  std::vector<std::thread> makers;
+  for (unsigned t = 0; t < threads; ++t)
+    makers.emplace_back([&, t] {
+      try {
+        make_blocks();
+      } catch (...) {
+        failures[t] = std::current_exception();
+        stop_all();
+      }
+    });
+  try {
+    bool open = false;  // a kept token since the last sentence end
+    for (std::size_t i = 0; i < provisional.blocks(); ++i) {
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return stop || made[i % ring] == i + 1; });
+        if (stop) break;
+      }
+      const BlockOutput& r = outputs[i % ring];
       if (r.first_end_dropped && open) {
         out.write(&kSentenceEnd, 1);
         ++entries_written;
@@ -552,11 +636,24 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
       entries_written += r.entries.size();
       tokens += r.tokens;
       open = r.ended ? r.open_at_end : open || r.tokens > 0;
+      {
+        const std::lock_guard lock(mutex);
+        written = i + 1;
+      }
+      changed.notify_all();
     }
+  } catch (...) {
+    failures[threads] = std::current_exception();
+    stop_all();
   }
+  for (auto& th : makers) th.join();
+  for (auto& e : failures)
+    if (e) std::rethrow_exception(e);
   if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");
+  stage.emplace(o.trace, track, "sync the encoded corpus to disk");
   out.finish(CorpusHeader::make(o.vocab ? *o.vocab : vocab, tokens, entries_written, total_bytes,
                                 stamp, o.tokenizer.lowercase));
+  stage.reset();
   return o.vocab ? *o.vocab : vocab;
 }
 

@@ -16,7 +16,7 @@
 
 namespace w2v {
 
-TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
+TrainingData prepare_training_data(const TrainConfig& c, LogLine log, Trace* trace) {
   CorpusOptions options;
   options.corpus_path = c.corpus;
   options.vocab_path = c.vocab;
@@ -28,9 +28,12 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
   options.max_count_words = c.max_count_words;
   options.progress_interval = c.progress_interval;
   options.threads = c.thread_count();
+  options.trace = trace;
+  const std::uint32_t track = trace ? trace->track("prepare") : 0;
   PreparedCorpus prepared = prepare_corpus(options, log);
   TrainingData data;
   try {
+    const Trace::Span mapping(trace, track, "map and verify the encoded corpus");
     data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
   } catch (const Error& e) {
     // A damaged cache (a flipped bit, a truncation) is rebuilt; a corpus the user gave is not
@@ -42,6 +45,7 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log) {
     data.corpus = std::make_unique<EncodedCorpus>(prepared.encoded_path, prepared.vocab);
   }
   data.vocab = std::move(prepared.vocab);
+  const Trace::Span tables(trace, track, "sampling tables");
   data.tables = SamplingTables::build(data.vocab, c);
   return data;
 }
@@ -87,7 +91,7 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   Trace* const timeline = trace ? &*trace : nullptr;
   const std::uint32_t main_track = timeline ? timeline->track("main") : 0;
   std::optional<Trace::Span> preparing(std::in_place, timeline, main_track, "prepare corpus");
-  const TrainingData data = prepare_training_data(c, chatty);
+  const TrainingData data = prepare_training_data(c, chatty, timeline);
   preparing.reset();
   const Vocab& vocab = data.vocab;
   c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !fused, vocab.size());

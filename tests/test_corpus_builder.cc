@@ -13,6 +13,12 @@
 #include <zstd.h>
 #endif
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <regex>
@@ -137,6 +143,39 @@ TEST(CorpusBuilder, EncodesWithAGivenVocabulary) {
   const Vocab got = build_encoded_corpus({dir.file("b.txt")}, o, dir.file("new"));
   EXPECT_EQ(got.hash(), vocab.hash());
   EXPECT_EQ(test::read_file(dir.file("new")), test::read_file(dir.file("ref")));
+}
+
+// A write that fails while the workers are still making blocks (a file size limit stands in
+// for a full disk; many small blocks, so the workers wait for the writer): one error naming
+// the cache file, every thread stopped, nothing left behind.
+TEST(CorpusBuilder, AFailedWriteStopsEveryThreadAndLeavesNoCache) {
+  test::TempDir dir;
+  std::string text;
+  while (text.size() < 400'000) text += tricky_text() + "\n";
+  test::write_file(dir.file("t.txt"), text);
+  const std::string cache = dir.file("t.tokens");
+  auto build_under_a_size_limit = [&] {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    ::alarm(60);                 // a thread left waiting would hang the build: fail instead
+    struct rlimit limit {};
+    limit.rlim_cur = limit.rlim_max = 100'000;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) std::_Exit(2);
+    CorpusBuildOptions o;
+    o.threads = 3;
+    o.block_bytes = 4096;
+    try {
+      build_encoded_corpus({dir.file("t.txt")}, o, cache);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      std::fflush(stderr);
+      std::_Exit(3);
+    }
+    std::_Exit(0);
+  };
+  EXPECT_EXIT(build_under_a_size_limit(), testing::ExitedWithCode(3),
+              std::regex_replace(cache, std::regex(R"([.+])"), R"(\$&)") +
+                  ": write failed: File too large");
+  EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"t.txt"});
 }
 
 // ---- compressed and sharded input (CI builds with every decompressor; a build without one of

@@ -74,6 +74,15 @@ std::map<std::string, int> count_by(const std::vector<Span>& spans, const std::s
 }
 
 // Spans of one thread follow each other: none starts before the previous one ended.
+// The first span called `name` on `track` (a failed test and an empty span if none).
+Span spans_named(const std::vector<Span>& spans, const std::string& track,
+                 const std::string& name) {
+  for (const Span& s : spans)
+    if (s.track == track && s.name == name) return s;
+  ADD_FAILURE() << "no span " << name << " on " << track;
+  return {};
+}
+
 void expect_sequential(const std::vector<Span>& spans, const std::string& track) {
   double end = 0;
   for (const Span& s : spans) {
@@ -208,6 +217,20 @@ TEST(Trace, TheBinaryWritesItsMainTrack) {
     if (s.track == "main") main_spans.push_back(s.name);
   EXPECT_EQ(main_spans, (std::vector<std::string>{"prepare corpus", "train", "write vectors"}));
   expect_sequential(spans, "main");
+  // The preparation's stages, in order, within "prepare corpus".
+  const Span preparing = spans_named(spans, "main", "prepare corpus");
+  std::vector<std::string> stages;
+  for (const Span& s : spans) {
+    if (s.track != "prepare") continue;
+    stages.push_back(s.name);
+    EXPECT_GE(s.start + 1e-3, preparing.start) << s.name;
+    EXPECT_LE(s.start + s.duration, preparing.start + preparing.duration + 1e-3) << s.name;
+  }
+  EXPECT_EQ(stages,
+            (std::vector<std::string>{"count words", "merge counts, sort the vocabulary",
+                                      "encode and write", "sync the encoded corpus to disk",
+                                      "map and verify the encoded corpus", "sampling tables"}));
+  expect_sequential(spans, "prepare");
   // The CPU trainer's workers: a span per flush of their words, inside the main "train".
   for (const char* worker : {"worker 0", "worker 1"}) {
     EXPECT_GE(count_by(spans, worker)["train"], 1) << worker;

@@ -6,8 +6,8 @@
 # on the text8 prefix and on the Wikipedia cut. Logs go to $OUT (default gpu-logs/);
 # $OUT/summary.md sums them up.
 #
-#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench ncu e2e wiki synth1b
-#                                    (default: tests sanitize resume trace bench ncu e2e wiki)
+#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench ncu e2e wiki prepare
+#                                    synth1b (default: all but synth1b)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-gpu-logs}
 mkdir -p "$out"
-stages=${*:-tests sanitize resume trace bench ncu e2e wiki}
+stages=${*:-tests sanitize resume trace bench ncu e2e wiki prepare}
 want() { [[ " $stages " == *" $1 "* ]]; }
 status=0
 summary=$out/summary.md
@@ -211,6 +211,41 @@ if want wiki; then
     >"$out/e2e-wiki.md" 2>&1
   record e2e-wiki $?
   tee -a "$summary" <"$out/e2e-wiki.md"
+fi
+
+# Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from
+# a cold page cache (root drops it), each stage from --trace, and a whole 5-epoch fused run's
+# preparation against its training.
+if want prepare; then
+  step "preparation of the Wikipedia cut: 1 and 8 threads, cold cache; a 5-epoch fused run"
+  dir=/tmp/w2v-prepare
+  rm -rf "$dir" && mkdir -p "$dir"
+  corpus=.deps/data/enwiki_cut.txt.xz
+  [[ -f $corpus ]] || corpus=../shared/data/extra/enwiki2015_60m.txt.xz
+  xz -dc "$corpus" >"$dir/wiki.txt"
+  traced_run() {  # NAME FLAGS...
+    local name=$1
+    shift
+    rm -rf "$dir/cache" && mkdir -p "$dir/cache"
+    sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null
+    build-gpu/w2v train --corpus "$dir/wiki.txt" --output "$dir/cache/v.bin" --cache-dir "$dir/cache" \
+      --trace "$out/trace-prepare-$name.json" "$@" >"$out/prepare-$name.log" 2>&1
+    record "prepare $name" $?
+    python3 - "$name" "$out/trace-prepare-$name.json" <<'PY' 2>&1 | tee -a "$summary"
+import json, sys
+events = json.load(open(sys.argv[2]))["traceEvents"]
+names = {e["tid"]: e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+spans = [f"{e['name']} {e['dur'] / 1e6:.3f} s" for e in events
+         if e["ph"] == "X" and names[e["tid"]] in ("main", "prepare")]
+print(f"- {sys.argv[1]}: " + "; ".join(spans))
+PY
+  }
+  for run in 1 2 3; do
+    for threads in 1 8; do
+      traced_run "threads$threads-run$run" --threads "$threads" --device cuda --epochs 1
+    done
+  done
+  traced_run fused-5-epochs --device cuda --epochs 5 --sample 1e-4
 fi
 
 if want synth1b; then

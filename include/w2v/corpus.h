@@ -16,6 +16,8 @@
 
 namespace w2v {
 
+class Trace;
+
 inline constexpr std::uint32_t kSentenceEnd = 0xFFFFFFFFu;
 
 struct CorpusHeader {
@@ -115,6 +117,7 @@ struct CorpusBuildOptions {
   std::size_t block_bytes = 0, memory_budget_ids = 0;
   LogLine log = nullptr;          // progress lines
   double progress_interval = 1.0;  // seconds between them
+  Trace* trace = nullptr;          // --trace: its stages on the "prepare" track
 };
 
 // The distinct words counting may hold, all threads together: `max_count_words`, or where
@@ -148,6 +151,7 @@ struct CorpusOptions {
   unsigned threads = 0;  // for counting and encoding; 0: all cores
   bool rebuild = false;  // build the cache again even where it looks current
   double progress_interval = 1.0;  // seconds between progress lines while preparing
+  Trace* trace = nullptr;          // --trace: the preparation's stages on the "prepare" track
 };
 
 struct PreparedCorpus {

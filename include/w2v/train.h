@@ -24,8 +24,9 @@ struct TrainingData {
 };
 
 // The vocabulary, encoded corpus and sampling tables of config.corpus, with the cache in
-// config.cache_dir or else beside config.output. `log` hears what is built or reused.
-TrainingData prepare_training_data(const TrainConfig& config, LogLine log);
+// config.cache_dir or else beside config.output. `log` hears what is built or reused; `trace`
+// (--trace) gets the stages on its "prepare" track.
+TrainingData prepare_training_data(const TrainConfig& config, LogLine log, Trace* trace = nullptr);
 
 // The progress reporter's options for a run of `config` over `corpus_tokens` tokens an epoch.
 Progress::Options progress_options(const TrainConfig& config, std::uint64_t corpus_tokens);
