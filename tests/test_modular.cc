@@ -96,6 +96,39 @@ TEST(RepeatCap, ScalesRowsThatRepeatBeyondTheCap) {
   for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(v.row_scale[i], 1.0f) << i;
 }
 
+// CBOW: a row's context slots count up to its count; the softmax and BCE losses scatter only
+// the input rows, so their output scales stay 1.
+TEST(RepeatCap, CountsCbowContextsWithinTheirCount) {
+  BatchLayout l;
+  l.model = ModelKind::kCbow;
+  l.rows = 3;
+  l.inputs = 4;
+  l.outputs = 2;
+  std::vector<std::byte> block(l.block_bytes());
+  BatchView v = BatchView::carve(block.data(), l);
+  const std::int32_t contexts[] = {4, 4, 6, 4, 4, 9, 9, 9, 0, 0, 0, 0};  // row 2 is padding
+  const std::int32_t counts[] = {3, 2, 0};
+  const std::int32_t targets[] = {1, 4, 2, 4, 0, 0};
+  const float mask[] = {1, 1, 1, 0, 0, 0};
+  std::copy(std::begin(contexts), std::end(contexts), v.input_ids);
+  std::copy(std::begin(counts), std::end(counts), v.counts);
+  std::copy(std::begin(targets), std::end(targets), v.output_ids);
+  std::copy(std::begin(mask), std::end(mask), v.mask);
+  RepeatCap(10, 2, false).apply(l, v, 2);
+  // 4 is a context 3 times within the counts (the 4th slot of row 0 is past its count).
+  const std::vector<float> in(v.row_scale, v.row_scale + 12);
+  const float third = 2.0f / 3;
+  EXPECT_EQ(in, (std::vector<float>{third, third, 1, 0, third, 1, 0, 0, 0, 0, 0, 0}));
+  // Outputs: 4 once with a mask (its second slot is masked), 1 and 2 once.
+  const std::vector<float> out(v.row_scale + 12, v.row_scale + 18);
+  EXPECT_EQ(out, (std::vector<float>{1, 1, 1, 0, 0, 0}));
+  l.loss = LossKind::kSoftmax;
+  RepeatCap(10, 2, false).apply(l, v, 2);
+  EXPECT_EQ(std::vector<float>(v.row_scale, v.row_scale + 12), in);
+  EXPECT_EQ(std::vector<float>(v.row_scale + 12, v.row_scale + 18),
+            (std::vector<float>{1, 1, 1, 1, 1, 1}));
+}
+
 TEST(MemoryPrediction, CountsWhatTheConfigNeeds) {
   TrainConfig c;
   c.dim = 100;

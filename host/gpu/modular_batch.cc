@@ -160,55 +160,57 @@ PackResult BatchPacker::fill_cbow(const BatchLayout& layout, const BatchView& ba
 
 void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows) {
   const std::size_t n_in = l.input_ids(), n_out = l.output_ids();
-  // Which slots carry a gradient: input slots of real rows (CBOW: within the row's count),
-  // output slots with a mask (NS) or any target (softmax/BCE update the output table densely,
-  // so their output scales are unused).
-  auto valid_input = [&](std::size_t i) {
-    const std::size_t row = i / l.inputs;
-    return row < rows && (!l.cbow() || i % l.inputs < std::size_t(v.counts[row]));
-  };
-  auto valid_output = [&](std::size_t j) { return j / l.outputs < rows && v.mask[j] != 0.0f; };
-  auto count = [&](std::size_t n, const std::int32_t* ids, auto valid) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (valid(i)) ++counts_[ids[i]];
-  };
-  auto weigh = [&](std::size_t n, const std::int32_t* ids, float* scale, auto valid) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!valid(i)) {
-        scale[i] = 0.0f;
-        continue;
-      }
-      const std::uint32_t k = counts_[ids[i]];
-      scale[i] = k > cap_ ? static_cast<float>(cap_) / static_cast<float>(k) : 1.0f;
-    }
-  };
-  auto reset = [&](std::size_t n, const std::int32_t* ids) {
-    for (std::size_t i = 0; i < n; ++i) counts_[ids[i]] = 0;
-  };
   if (cap_ == 0) {
     std::fill_n(v.row_scale, n_in + n_out, 1.0f);
     return;
   }
+  // Which slots carry a gradient: input slots of real rows (CBOW: within the row's count),
+  // output slots of real rows with a mask (NS). Softmax/BCE update the output table densely,
+  // so their output scales are unused. Row by row: no division per slot.
+  auto inputs_of = [&](std::size_t r) {
+    return l.cbow() ? static_cast<std::size_t>(v.counts[r]) : std::size_t{l.inputs};
+  };
+  auto count_inputs = [&] {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s) add(v.input_ids[r * l.inputs + s], 1);
+  };
+  auto count_outputs = [&] {
+    for (std::size_t i = 0; i < rows * l.outputs; ++i) add(v.output_ids[i], v.mask[i] != 0.0f);
+  };
+  // A slot without a gradient reads its id's count too (stale, or of the padding id) and
+  // drops it, so that the loop has no branch.
+  auto weigh_inputs = [&] {
+    for (std::size_t r = 0; r < l.rows; ++r) {
+      const std::size_t n = r < rows ? inputs_of(r) : 0;
+      for (std::size_t s = 0, i = r * l.inputs; s < l.inputs; ++s, ++i) {
+        const float k = scale(v.input_ids[i]);
+        v.row_scale[i] = s < n ? k : 0.0f;
+      }
+    }
+  };
+  auto weigh_outputs = [&] {
+    float* out = v.row_scale + n_in;
+    for (std::size_t i = 0; i < rows * l.outputs; ++i) {
+      const float k = scale(v.output_ids[i]);
+      out[i] = v.mask[i] != 0.0f ? k : 0.0f;
+    }
+    std::fill(out + rows * l.outputs, out + n_out, 0.0f);
+  };
+  start_count();
+  count_inputs();
   if (!l.ns()) {  // only the input rows are scattered
-    count(n_in, v.input_ids, valid_input);
-    weigh(n_in, v.input_ids, v.row_scale, valid_input);
+    weigh_inputs();
     std::fill_n(v.row_scale + n_in, n_out, 1.0f);
-    reset(n_in, v.input_ids);
     return;
   }
   // Tied: one table, so input and output occurrences of a word count together.
-  count(n_in, v.input_ids, valid_input);
   if (!tied_) {
-    weigh(n_in, v.input_ids, v.row_scale, valid_input);
-    reset(n_in, v.input_ids);
+    weigh_inputs();
+    start_count();
   }
-  count(n_out, v.output_ids, valid_output);
-  weigh(n_out, v.output_ids, v.row_scale + n_in, valid_output);
-  if (tied_) {
-    weigh(n_in, v.input_ids, v.row_scale, valid_input);
-    reset(n_in, v.input_ids);
-  }
-  reset(n_out, v.output_ids);
+  count_outputs();
+  weigh_outputs();
+  if (tied_) weigh_inputs();
 }
 
 PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout, void* block) {

@@ -13,6 +13,7 @@
 // For --loss softmax and bce there are no noise words (negative counts as 0) and target padding
 // is -1, as softmax_nll and full_bce expect. Rows past PackResult::rows are padding rows that
 // contribute nothing (mask 0, count 0, target padding), so a batch always has B rows.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -105,11 +106,36 @@ class BatchPacker {
 class RepeatCap {
  public:
   RepeatCap(std::size_t vocab, std::uint32_t cap, bool tied)
-      : counts_(vocab, 0), cap_(cap), tied_(tied) {}
+      : counts_(vocab), cap_(cap), tied_(tied) {}
   void apply(const BatchLayout& layout, const BatchView& batch, std::size_t rows);
 
  private:
-  std::vector<std::uint32_t> counts_;
+  // A word's occurrences in the current count; a count begun later (another stamp) makes it
+  // zero, so that starting one needs no pass over the vocabulary or the batch.
+  struct Count {
+    std::uint32_t stamp = 0, n = 0;
+  };
+  void start_count() {
+    if (++stamp_ == 0) {  // after 2^32 counts: every stamp could be current again
+      std::fill(counts_.begin(), counts_.end(), Count{});
+      stamp_ = 1;
+    }
+  }
+  // Adds `times` (0 or 1) to id's count. Selects, not branches: whether a word was seen
+  // before in this batch, or a slot is used, is a coin toss to a branch predictor.
+  void add(std::int32_t id, std::uint32_t times) {
+    Count& c = counts_[static_cast<std::size_t>(id)];
+    c.n = (c.stamp == stamp_ ? c.n : 0) + times;
+    c.stamp = stamp_;
+  }
+  // The scale of a counted id's rows: cap / count past the cap, else 1.
+  float scale(std::int32_t id) const {
+    const auto n = static_cast<float>(std::max(counts_[static_cast<std::size_t>(id)].n, 1u));
+    return std::min(1.0f, static_cast<float>(cap_) / n);
+  }
+
+  std::vector<Count> counts_;
+  std::uint32_t stamp_ = 0;
   std::uint32_t cap_;
   bool tied_;
 };

@@ -75,7 +75,14 @@ W2V_HOST_DEVICE inline std::uint32_t alias_draw(std::uint32_t slot_bits, std::ui
                                                 const std::uint32_t* alias, std::uint32_t size) {
   const auto slot =
       static_cast<std::uint32_t>((static_cast<std::uint64_t>(slot_bits) * size) >> 32);
+#ifdef __CUDA_ARCH__
   return keep_bits < threshold[slot] ? slot : alias[slot];
+#else
+  // On a CPU both loads come first, so that the choice is a select: a branch on the random
+  // keep bits mispredicts about half the time (a fifth of the modular packer's time).
+  const std::uint32_t other = alias[slot];
+  return keep_bits < threshold[slot] ? slot : other;
+#endif
 }
 
 // A noise word equal to the positive word it was drawn for trains nothing: word2vec.c skips it,

@@ -1,0 +1,76 @@
+// The GPU trainer's sampler threads: how fast one thread packs the modular path's batches
+// (host/gpu/modular_batch.h: windows, noise words, the repeat cap's row scales). The pipeline
+// runs `--sampler-threads` of them (8 on the 16-core GPU machine), so a path whose device step
+// is faster than 1/8 of a batch's packing waits for its samplers. Items are corpus words read.
+//
+// Text: W2V_BENCH_TEXT (default: the text8 prefix), prepared once into a cache under /tmp.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpu/modular_batch.h"
+#include "w2v/corpus.h"
+#include "w2v/sampling.h"
+
+namespace w2v {
+namespace {
+
+struct Prepared {
+  Vocab vocab;
+  std::unique_ptr<EncodedCorpus> corpus;
+};
+
+const Prepared& prepared_text() {
+  static const Prepared p = [] {
+    const char* env = std::getenv("W2V_BENCH_TEXT");
+    CorpusOptions o;
+    o.corpus_path = env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+    o.cache_dir = "/tmp/w2v_bench_pack";
+    Prepared r;
+    PreparedCorpus c = prepare_corpus(o);
+    r.corpus = std::make_unique<EncodedCorpus>(c.encoded_path, c.vocab);
+    r.vocab = std::move(c.vocab);
+    return r;
+  }();
+  return p;
+}
+
+// Args: CBOW (0/1), the repeat cap (0: off). The defaults of `w2v train --device cuda
+// --gpu-path modular`: batch 1024, window 5, negative 5, sample 1e-4.
+void BM_ModularPack(benchmark::State& state) {
+  const Prepared& p = prepared_text();
+  TrainConfig config;
+  config.model = state.range(0) ? ModelKind::kCbow : ModelKind::kSkipGram;
+  config.sample = 1e-4;
+  config.epochs = 1000;  // a walk that does not end within the benchmark
+  const auto cap = static_cast<std::uint32_t>(state.range(1));
+  const SamplingTables tables = SamplingTables::build(p.vocab, config);
+  const BatchLayout layout = BatchLayout::for_config(config);
+  BatchPacker packer(config, *p.corpus, tables, {0, p.corpus->entry_count()}, 1);
+  RepeatCap repeat_cap(p.vocab.size(), cap, config.tied);
+  std::vector<std::byte> block(layout.block_bytes());
+  std::uint64_t words = 0, centers = 0;
+  for (auto _ : state) {
+    const PackResult r = pack_batch(packer, repeat_cap, layout, block.data());
+    words += r.words;
+    centers += r.rows;
+    benchmark::DoNotOptimize(block.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(words));
+  state.counters["centers/s"] =
+      benchmark::Counter(static_cast<double>(centers), benchmark::Counter::kIsRate);
+  state.counters["vocab"] = static_cast<double>(p.vocab.size());
+}
+BENCHMARK(BM_ModularPack)
+    ->ArgNames({"cbow", "cap"})
+    ->Args({0, 32})
+    ->Args({0, 0})
+    ->Args({1, 32})
+    ->Args({1, 0})
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace w2v
