@@ -4,13 +4,15 @@
 // the pipeline against its host twin. GPU tests skip with "no CUDA device" without one.
 #include <gtest/gtest.h>
 
-#include <csignal>
-
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstddef>
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gpu/fused_path.h"
@@ -279,6 +281,43 @@ TEST(ModularOnHost, TheModularTestsConfigTakesTheModularPath) {
   TrainConfig cbow = modular_config();
   cbow.model = ModelKind::kCbow;
   EXPECT_FALSE(use_fused_path(cbow));
+}
+
+// The modular path with a pack that holds its sampler a while and records how many samplers
+// pack at once.
+std::atomic<int> g_packing{0}, g_most_packing{0};
+template <class Ops>
+class SlowPackPath : public ModularPath<Ops> {
+ public:
+  using ModularPath<Ops>::ModularPath;
+  PackResult pack(typename ModularPath<Ops>::Packer& packer, void* block) const {
+    const int now = ++g_packing;
+    for (int most = g_most_packing.load();
+         now > most && !g_most_packing.compare_exchange_weak(most, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const PackResult r = ModularPath<Ops>::pack(packer, block);
+    --g_packing;
+    return r;
+  }
+};
+
+// A device faster than the packing: every sampler has a slot to fill at once (with a fixed
+// four slots, of 7 samplers at most 4 packed).
+TEST(Pipeline, EverySamplerHasASlotToFill) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  c.dim = 8;
+  c.epochs = 1;
+  c.sampler_threads = 7;
+  for (const std::size_t slots : {std::size_t{4}, pipeline_slots(7)}) {
+    g_most_packing = 0;
+    train_prefix(c, 300'000, [&](const TrainJob& job, Model& model, Progress& progress) {
+      HostOps ops;
+      train_with_path<SlowPackPath>(ops, job, model, progress, slots);
+    });
+    EXPECT_EQ(g_most_packing.load(), slots == 4 ? 4 : 7) << slots << " slots";
+  }
 }
 
 TEST(ModularOnHost, SkipGramLearns) {

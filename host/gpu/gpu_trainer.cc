@@ -17,7 +17,6 @@
 namespace w2v {
 namespace {
 
-constexpr std::size_t kSlots = 4;  // 3 batches in flight while a sampler fills the fourth
 // cuBLAS's own workspace, the CUDA context's growth and allocation rounding.
 constexpr std::size_t kHeadroomBytes = std::size_t(256) << 20;
 
@@ -29,23 +28,24 @@ class GpuTrainer final : public Trainer {
     const TrainConfig& config = job.config;
     const std::size_t vocab = job.vocab.size();
     const std::string samplers = std::to_string(config.sampler_thread_count()) + " sampler threads";
+    const std::size_t slots = pipeline_slots(config.sampler_thread_count());
     if (use_fused_path(config)) {
       check_memory(
-          job, fused_path_memory(config, vocab, kSlots),
+          job, fused_path_memory(config, vocab, slots),
           "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " + samplers);
       GpuOps ops(0);
-      train_with_path<FusedPath>(ops, job, model, progress, kSlots);
+      train_with_path<FusedPath>(ops, job, model, progress, slots);
       return;
     }
     const std::size_t workspace = GpuOps::workspace_bytes(config, vocab);
     const BatchLayout layout = BatchLayout::for_config(config);
-    check_memory(job, modular_path_memory(config, vocab, kSlots, workspace),
+    check_memory(job, modular_path_memory(config, vocab, slots, workspace),
                  "modular path, batch " + std::to_string(layout.rows) + " rows x " +
                      std::to_string(layout.outputs) + " slots, " + samplers + ", " +
                      to_string(config.scatter_kind()) + " scatter, optimizer " +
                      to_string(config.optimizer));
     GpuOps ops(workspace);
-    train_with_path<ModularPath>(ops, job, model, progress, kSlots);
+    train_with_path<ModularPath>(ops, job, model, progress, slots);
   }
 
  private:

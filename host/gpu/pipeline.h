@@ -106,6 +106,11 @@ concept BatchPath = std::derived_from<typename Path::Packed, PackedWords> &&
   path.store(model);
 };
 
+// The pipeline's slots for `samplers` sampler threads: one for each to fill while three batches
+// are on the device. With a fixed four, samplers took turns at the free slot or two: of 7
+// samplers about 3 packed at once, whatever the device's speed.
+inline std::size_t pipeline_slots(std::uint32_t samplers) { return std::size_t{samplers} + 3; }
+
 // `save(state)` (set when job.control asks for checkpoints) writes a checkpoint of `state`
 // with the tables and the path's own state; the pipeline calls it between two batches, with
 // none in flight.
