@@ -138,15 +138,20 @@ EncodedCorpus::EncodedCorpus(const std::string& path, const Vocab& vocab) {
                                std::to_string(expected) + " (truncated or corrupt)");
   entries_ = reinterpret_cast<const std::uint32_t*>(file_->data() + sizeof(CorpusHeader));
   // One pass over the ids so that no later indexing can go out of bounds.
-  std::uint64_t tokens = 0;
+  std::uint64_t tokens = 0, run = 0, longest = 0;
   std::uint32_t bad = 0;
   const std::uint32_t limit = header_.vocab_size;
   for (std::size_t i = 0; i < header_.entry_count; ++i) {
     std::uint32_t v = entries_[i];
     tokens += v != kSentenceEnd;
     bad |= static_cast<std::uint32_t>(v >= limit && v != kSentenceEnd);
+    run = v == kSentenceEnd ? 0 : run + 1;
+    longest = std::max(longest, run);
   }
   if (bad) throw_file_error(path, "holds a word id outside the vocabulary (corrupt)");
+  if (longest > kMaxSentenceTokens)
+    throw_file_error(path, "holds a sentence of more than " + std::to_string(kMaxSentenceTokens) +
+                               " tokens, which w2v cuts (corrupt)");
   if (tokens != header_.token_count)
     throw_file_error(path, "header says " + std::to_string(header_.token_count) +
                                " tokens, the data holds " + std::to_string(tokens) + " (corrupt)");

@@ -259,6 +259,27 @@ TEST_F(EncodedCorpusTest, RejectsBadMagicVersionTruncationAndBadIds) {
   expect_error_mentions([&] { EncodedCorpus(p, vocab_); }, "outside the vocabulary");
 }
 
+TEST(EncodedCorpus, RejectsASentenceLongerThanTheLongest) {
+  test::TempDir dir;
+  const std::string text = dir.path() + "/long.txt", encoded = dir.path() + "/long.tokens";
+  std::string line;
+  for (std::size_t i = 0; i < kMaxSentenceTokens + 10; ++i) line += i % 2 ? "b " : "a ";
+  test::write_file(text, line + "\n");
+  Vocab vocab = Vocab::build(text, {}, 1, 0);
+  EncodedCorpus::encode(text, vocab, {}, encoded);
+  EXPECT_NO_THROW(EncodedCorpus corpus(encoded, vocab));
+  // The line was cut after kMaxSentenceTokens tokens: join its two pieces.
+  std::string bytes = test::read_file(encoded);
+  const std::size_t cut = sizeof(CorpusHeader) + kMaxSentenceTokens * sizeof(std::uint32_t);
+  std::uint32_t entry = 0;
+  std::memcpy(&entry, &bytes[cut], 4);
+  ASSERT_EQ(entry, kSentenceEnd);
+  entry = 0;
+  std::memcpy(&bytes[cut], &entry, 4);
+  test::write_file(encoded, bytes);
+  expect_error_mentions([&] { EncodedCorpus(encoded, vocab); }, "more than 10000 tokens");
+}
+
 TEST_F(EncodedCorpusTest, PrepareCorpusCachesAndDetectsStaleSources) {
   CorpusOptions o;
   o.corpus_path = text_;
