@@ -96,6 +96,81 @@ TEST(Subsampling, EmpiricalKeepRateMatchesTable) {
   EXPECT_EQ(tables.keep[3], 1.0f);
 }
 
+// SentenceStream reads a sentence in one branch-free loop; this is what it must equal, token
+// by token: a word with keep < 1 draws Rng::uniform() and is dropped when the draw is >= keep.
+struct PlainWalk {
+  const std::vector<std::uint32_t>& entries;
+  const std::vector<float>& keep;
+  CorpusRange range;
+  std::uint32_t epochs, epoch = 0;
+  std::size_t position;
+  Rng rng;
+  bool next(std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
+    sentence.clear();
+    while (position >= range.end) {
+      if (++epoch >= epochs) return false;
+      position = range.begin;
+    }
+    while (position < range.end) {
+      const std::uint32_t id = entries[position++];
+      if (id == kSentenceEnd) break;
+      ++words;
+      if (keep[id] < 1.0f && rng.uniform() >= keep[id]) continue;
+      sentence.push_back(id);
+    }
+    return true;
+  }
+};
+
+TEST(SentenceStream, KeepsTheTokenByTokenWalkAndItsRandomStream) {
+  std::mt19937_64 gen(20261206);
+  const std::uint32_t vocab = 500;
+  std::vector<float> keep(vocab);
+  for (auto& k : keep) k = gen() % 3 == 0 ? 1.0f : std::uniform_real_distribution<float>(0, 1)(gen);
+  std::vector<std::uint32_t> entries;
+  for (int s = 0; s < 400; ++s) {
+    // Empty sentences, short ones and one of the longest length.
+    const std::size_t length = s == 17 ? kMaxSentenceTokens : gen() % (s % 5 == 0 ? 3 : 60);
+    for (std::size_t i = 0; i < length; ++i) entries.push_back(gen() % vocab);
+    entries.push_back(kSentenceEnd);
+  }
+  for (int i = 0; i < 7; ++i) entries.push_back(gen() % vocab);  // the range ends mid-sentence
+  const CorpusRange range{0, entries.size()};
+  SentenceStream stream(entries.data(), keep.data(), range, 3, 99);
+  PlainWalk plain{entries, keep, range, 3, 0, range.begin, Rng(99)};
+  std::vector<std::uint32_t> got, want;
+  std::uint64_t got_words = 0, want_words = 0;
+  std::size_t sentences = 0;
+  while (true) {
+    const bool more = stream.next(got, got_words);
+    ASSERT_EQ(more, plain.next(want, want_words)) << "sentence " << sentences;
+    if (!more) break;
+    ASSERT_EQ(got, want) << "sentence " << sentences;
+    ASSERT_EQ(got_words, want_words) << "sentence " << sentences;
+    ASSERT_EQ(stream.rng().state(), plain.rng.state()) << "sentence " << sentences;
+    ASSERT_EQ(stream.epoch(), plain.epoch);
+    // The trainers draw windows and noise words from the same stream between sentences.
+    if (sentences % 3 == 0) ASSERT_EQ(stream.rng().next(), plain.rng.next());
+    ++sentences;
+  }
+  EXPECT_EQ(sentences, 3u * 401);
+}
+
+TEST(SentenceStream, CutsARunLongerThanTheLongestSentence) {
+  std::vector<std::uint32_t> entries(2 * kMaxSentenceTokens + 5, 0);
+  entries.push_back(kSentenceEnd);
+  const std::vector<float> keep{1.0f};
+  SentenceStream stream(entries.data(), keep.data(), {0, entries.size()}, 1, 1);
+  std::vector<std::uint32_t> sentence;
+  std::uint64_t words = 0;
+  for (std::size_t expected : {kMaxSentenceTokens, kMaxSentenceTokens, std::size_t{5}}) {
+    ASSERT_TRUE(stream.next(sentence, words));
+    EXPECT_EQ(sentence.size(), expected);
+  }
+  EXPECT_FALSE(stream.next(sentence, words));
+  EXPECT_EQ(words, 2 * kMaxSentenceTokens + 5);
+}
+
 TEST(NoiseDistribution, IsUnigramToThePower) {
   Vocab vocab = Vocab::from_counts({"a", "b", "c"}, {1000, 100, 10}, "test");
   SamplingTables tables = SamplingTables::build(vocab, 0, 0.75);

@@ -65,23 +65,39 @@ FusedPackResult FusedPacker::fill_in_text_order(const FusedLayout& layout, void*
   FusedPackResult r;
   std::uint32_t epoch = 0;
   while (true) {
-    if (sentence_.empty() && !stream_.next_with_context(sentence_, r.words)) {
-      r.finished = true;
-      return r;
+    // A sentence is read straight into the batch while a longest one fits there, else into
+    // sentence_, where one that opens the next batch waits.
+    std::int32_t* const place = tokens + r.tokens;
+    bool in_batch = false;
+    std::size_t n = sentence_.size();
+    if (n == 0) {
+      in_batch = r.tokens + kMaxSentenceTokens <= layout.token_capacity;
+      // int32 and uint32 may alias each other.
+      const bool more =
+          in_batch ? stream_.next_with_context(reinterpret_cast<std::uint32_t*>(place), n, r.words)
+                   : stream_.next_with_context(sentence_, r.words);
+      if (!more) {
+        r.finished = true;
+        return r;
+      }
+      if (!in_batch) n = sentence_.size();
     }
+    auto hold = [&] {
+      if (in_batch) sentence_.assign(place, place + n);
+      return r;
+    };
     // A batch holds one pass of the walk at most: with many samplers on a small corpus, a
     // batch holding all of a sampler's epochs would train them at one stretch of the rate.
     if (r.tokens == 0)
       epoch = stream_.epoch();
     else if (stream_.epoch() != epoch)
-      return r;
-    const std::size_t n = sentence_.size();
+      return hold();
     const std::size_t pieces = (n + kFusedChunkCenters - 1) / kFusedChunkCenters;
     if (r.tokens + n > layout.token_capacity || r.chunks + pieces > layout.chunk_capacity())
-      return r;  // the sentence opens the next batch
+      return hold();  // the sentence opens the next batch
     const auto begin = static_cast<std::int32_t>(r.tokens);
     const auto end = static_cast<std::int32_t>(r.tokens + n);
-    std::copy(sentence_.begin(), sentence_.end(), tokens + r.tokens);
+    if (!in_batch) std::copy(sentence_.begin(), sentence_.end(), place);
     for (std::int32_t c = begin; c < end; c += static_cast<std::int32_t>(kFusedChunkCenters))
       chunks[r.chunks++] = FusedChunk{
           begin, end, c, std::min(end, c + static_cast<std::int32_t>(kFusedChunkCenters))};

@@ -1,6 +1,7 @@
 #pragma once
 // Sampling semantics shared by every trainer: subsampling of frequent words, dynamic
 // windows and noise words. The tables are plain arrays so the GPU trainer can copy them.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -19,14 +20,20 @@ class Rng {
   explicit Rng(std::uint64_t seed) : state_(seed) {}
   // The whole state: Rng(state()) continues the same stream.
   std::uint64_t state() const { return state_; }
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+  static constexpr std::uint64_t kIncrement = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t next() { return output(state_ += kIncrement); }
+  // Uniform in [0, 1) with 24 random bits: exact in float.
+  float uniform() { return uniform_of(next()); }
+  // The draw a state gives, for loops that keep the state in a register: next() is
+  // output(state += kIncrement).
+  static std::uint64_t output(std::uint64_t z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
   }
-  // Uniform in [0, 1) with 24 random bits: exact in float.
-  float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
+  static float uniform_of(std::uint64_t draw) {
+    return static_cast<float>(draw >> 40) * 0x1.0p-24f;
+  }
   // Uniform in [0, n) by multiply-shift (Lemire); bias below 2^-32, irrelevant here.
   std::uint32_t below(std::uint32_t n) {
     return static_cast<std::uint32_t>(((next() >> 32) * static_cast<std::uint64_t>(n)) >> 32);
@@ -97,24 +104,55 @@ class SentenceStream {
         rng_(seed) {}
 
   // Reads the next sentence: every token up to its end marker adds to `words` (word2vec.c's
-  // count, before subsampling) and is kept in `sentence` with probability keep[id]. False
-  // when every epoch of the range has been read.
-  bool next(std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
-    sentence.clear();
+  // count, before subsampling) and is kept, in order, with probability keep[id]: the kept
+  // tokens go to `out`, which has room for kMaxSentenceTokens, and their number to `kept`.
+  // False when every epoch of the range has been read. A sentence ends after
+  // kMaxSentenceTokens tokens at the latest (an encoded corpus has none longer).
+  bool next(std::uint32_t* out, std::size_t& kept, std::uint64_t& words) {
     while (position_ >= range_.end) {
       if (++epoch_ >= epochs_) return false;
       position_ = range_.begin;
     }
-    while (position_ < range_.end) {
-      const std::uint32_t id = entries_[position_++];
-      if (id == kSentenceEnd) break;
-      ++words;
-      if (keep_[id] < 1.0f && rng_.uniform() >= keep_[id]) continue;
-      sentence.push_back(id);
+    // Locals, not members, in the loop: stores to `out` could alias the members, which would
+    // then go through memory on every token. Whether a token is kept is a coin toss for a
+    // frequent word, so it is selected, not branched on; the RNG state advances only for
+    // words that subsampling may drop, as Rng::uniform() would.
+    std::size_t at = position_, n = 0;
+    const std::size_t stop = std::min(range_.end, position_ + kMaxSentenceTokens);
+    std::uint64_t state = rng_.state();
+    bool ended = false;
+    while (at < stop) {
+      const std::uint32_t id = entries_[at++];
+      if (id == kSentenceEnd) {
+        ended = true;
+        break;
+      }
+      const float keep = keep_[id];
+      // A word kept always (keep 1) leaves the state as it is and passes u < keep with any u.
+      state += Rng::kIncrement & (0 - static_cast<std::uint64_t>(keep < 1.0f));
+      out[n] = id;
+      n += Rng::uniform_of(Rng::output(state)) < keep;
     }
+    words += at - position_ - ended;
+    if (!ended && at < range_.end && entries_[at] == kSentenceEnd) ++at;
+    position_ = at;
+    rng_ = Rng(state);
+    kept = n;
     return true;
   }
+  bool next(std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
+    std::size_t n = 0;
+    const bool read = next(buffer_.data(), n, words);
+    sentence.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
+    return read;
+  }
   // The next sentence with at least one (center, context) pair: at least 2 kept tokens.
+  bool next_with_context(std::uint32_t* out, std::size_t& kept, std::uint64_t& words) {
+    while (next(out, kept, words))
+      if (kept >= 2) return true;
+    kept = 0;
+    return false;
+  }
   bool next_with_context(std::vector<std::uint32_t>& sentence, std::uint64_t& words) {
     while (next(sentence, words))
       if (sentence.size() >= 2) return true;
@@ -149,6 +187,7 @@ class SentenceStream {
   std::uint32_t epochs_, epoch_ = 0;
   std::size_t position_;
   Rng rng_;
+  std::vector<std::uint32_t> buffer_ = std::vector<std::uint32_t>(kMaxSentenceTokens);
 };
 
 // The effective window of one center: uniform in 1..window.
