@@ -68,14 +68,17 @@ TEST(RepeatCap, ScalesRowsThatRepeatBeyondTheCap) {
   l.rows = 3;
   l.inputs = 1;
   l.outputs = 4;
+  l.negative = 1;  // a row's c context words, each followed by a noise word
   // Bytes, as the real blocks are: ints and floats may live in them (a uint32_t vector would
   // make the float stores undefined, and GCC at -O3 does miscompile them).
   std::vector<std::byte> block(l.block_bytes());
   BatchView v = BatchView::carve(block.data(), l);
   const std::int32_t centers[] = {5, 5, 0};  // row 2 is padding
+  const std::int32_t contexts[] = {2, 1, 0};
   const std::int32_t outputs[] = {7, 7, 7, 1, 7, 2, 0, 0, 0, 0, 0, 0};
   const float mask[] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
   std::copy(std::begin(centers), std::end(centers), v.input_ids);
+  std::copy(std::begin(contexts), std::end(contexts), v.counts);
   std::copy(std::begin(outputs), std::end(outputs), v.output_ids);
   std::copy(std::begin(mask), std::end(mask), v.mask);
   RepeatCap(10, 2, false).apply(l, v, 2);

@@ -12,6 +12,7 @@ BatchLayout BatchLayout::for_config(const TrainConfig& c) {
   l.loss = c.loss;
   l.rows = c.batch_rows();
   const std::uint32_t negative = l.ns() ? c.negative : 0;
+  l.negative = negative;
   if (l.cbow()) {
     l.inputs = 2 * c.window;
     l.outputs = 1 + negative;
@@ -105,6 +106,7 @@ PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView
           ++c;
         }
         pairs += c;
+        batch.counts[r] = static_cast<std::int32_t>(c);
         for (std::size_t k = 0; k < c; ++k) {
           for (std::uint32_t m = 0; m < negative_; ++m) {
             const std::size_t s = c + k * negative_ + m;
@@ -117,6 +119,7 @@ PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView
   result.examples = pairs;
   for (std::size_t r = result.rows; r < layout.rows; ++r) {
     batch.input_ids[r] = 0;
+    batch.counts[r] = 0;
     std::fill_n(batch.output_ids + r * slots, slots, target_padding_);
     std::fill_n(batch.labels + r * slots, slots, 0.0f);
     std::fill_n(batch.mask + r * slots, slots, 0.0f);
@@ -164,53 +167,91 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
     std::fill_n(v.row_scale, n_in + n_out, 1.0f);
     return;
   }
-  // Which slots carry a gradient: input slots of real rows (CBOW: within the row's count),
-  // output slots of real rows with a mask (NS). Softmax/BCE update the output table densely,
-  // so their output scales are unused. Row by row: no division per slot.
   auto inputs_of = [&](std::size_t r) {
-    return l.cbow() ? static_cast<std::size_t>(v.counts[r]) : std::size_t{l.inputs};
+    return l.cbow() ? static_cast<std::size_t>(v.counts[r]) : std::size_t{1};
   };
+  auto outputs_of = [&](std::size_t r) {
+    return l.cbow() ? std::size_t{l.outputs}
+                    : static_cast<std::size_t>(v.counts[r]) * (1 + l.negative);
+  };
+  // Counting and zeroing visit only the slots in use: padding slots all hold one id, whose
+  // count would be a chain of dependent increments.
   auto count_inputs = [&] {
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s) add(v.input_ids[r * l.inputs + s], 1);
+      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s)
+        ++counts_[v.input_ids[r * l.inputs + s]];
   };
   auto count_outputs = [&] {
-    for (std::size_t i = 0; i < rows * l.outputs; ++i) add(v.output_ids[i], v.mask[i] != 0.0f);
-  };
-  // A slot without a gradient reads its id's count too (stale, or of the padding id) and
-  // drops it, so that the loop has no branch.
-  auto weigh_inputs = [&] {
-    for (std::size_t r = 0; r < l.rows; ++r) {
-      const std::size_t n = r < rows ? inputs_of(r) : 0;
-      for (std::size_t s = 0, i = r * l.inputs; s < l.inputs; ++s, ++i) {
-        const float k = scale(v.input_ids[i]);
-        v.row_scale[i] = s < n ? k : 0.0f;
-      }
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::int32_t* ids = v.output_ids + r * l.outputs;
+      const float* mask = v.mask + r * l.outputs;
+      for (std::size_t s = 0, n = outputs_of(r); s < n; ++s) counts_[ids[s]] += mask[s] != 0.0f;
     }
+  };
+  auto zero_inputs = [&] {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s)
+        counts_[v.input_ids[r * l.inputs + s]] = 0;
+  };
+  auto zero_outputs = [&] {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t s = 0, n = outputs_of(r); s < n; ++s)
+        counts_[v.output_ids[r * l.outputs + s]] = 0;
+  };
+  // Every slot of the real rows reads its id's count, used or not (a count of 0 reads as 1),
+  // and a slot without a gradient multiplies it by 0: no branches, so the loops vectorise
+  // (gathers). A comparison of the mask with 0 would stop that (it may trap on a NaN), so the
+  // output slots multiply by their mask, which is 0 or 1.
+  const std::uint32_t* counts = counts_.data();
+  const float cap = static_cast<float>(cap_);
+  auto scale = [counts, cap](std::int32_t id) {
+    const std::uint32_t n = counts[id];
+    const float k = cap / static_cast<float>(n > 1u ? n : 1u);
+    return k < 1.0f ? k : 1.0f;
+  };
+  auto weigh_inputs = [&] {
+    if (l.cbow()) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int32_t* ids = v.input_ids + r * l.inputs;
+        float* out = v.row_scale + r * l.inputs;
+        const auto n = static_cast<std::uint32_t>(v.counts[r]);
+#pragma omp simd
+        for (std::uint32_t s = 0; s < l.inputs; ++s)
+          out[s] = scale(ids[s]) * static_cast<float>(s < n);
+      }
+    } else {
+#pragma omp simd
+      for (std::size_t r = 0; r < rows; ++r) v.row_scale[r] = scale(v.input_ids[r]);
+    }
+    std::fill(v.row_scale + rows * l.inputs, v.row_scale + n_in, 0.0f);
   };
   auto weigh_outputs = [&] {
     float* out = v.row_scale + n_in;
-    for (std::size_t i = 0; i < rows * l.outputs; ++i) {
-      const float k = scale(v.output_ids[i]);
-      out[i] = v.mask[i] != 0.0f ? k : 0.0f;
-    }
+    const std::int32_t* ids = v.output_ids;
+    const float* mask = v.mask;
+#pragma omp simd
+    for (std::size_t i = 0; i < rows * l.outputs; ++i) out[i] = scale(ids[i]) * mask[i];
     std::fill(out + rows * l.outputs, out + n_out, 0.0f);
   };
-  start_count();
   count_inputs();
   if (!l.ns()) {  // only the input rows are scattered
     weigh_inputs();
+    zero_inputs();
     std::fill_n(v.row_scale + n_in, n_out, 1.0f);
     return;
   }
   // Tied: one table, so input and output occurrences of a word count together.
   if (!tied_) {
     weigh_inputs();
-    start_count();
+    zero_inputs();
   }
   count_outputs();
   weigh_outputs();
-  if (tied_) weigh_inputs();
+  if (tied_) {
+    weigh_inputs();
+    zero_inputs();
+  }
+  zero_outputs();
 }
 
 PackResult pack_batch(BatchPacker& packer, RepeatCap& cap, const BatchLayout& layout, void* block) {

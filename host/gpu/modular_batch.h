@@ -7,7 +7,7 @@
 //   centers [B]; targets, labels, mask [B, L] with L = 2 window (1 + negative): the row's c
 //   context words (label 1), then c x negative noise words (label 0), then padding (mask 0,
 //   target 0 so that a gather stays in bounds). A noise word equal to the context word it was
-//   drawn for is masked out (noise_word_used).
+//   drawn for is masked out (noise_word_used); counts [B] holds c.
 // CBOW rows: contexts [B, 2 window] with counts [B] (padding 0); targets, labels, mask
 //   [B, 1 + negative]: the center (label 1), then its noise words (masked when equal to it).
 // For --loss softmax and bce there are no noise words (negative counts as 0) and target padding
@@ -34,6 +34,7 @@ struct BatchLayout {
   LossKind loss = LossKind::kNegativeSampling;
   std::size_t rows = 0;
   std::uint32_t inputs = 0, outputs = 0;
+  std::uint32_t negative = 0;  // noise words per positive target (0 but under --loss ns)
 
   static BatchLayout for_config(const TrainConfig& config);
   bool cbow() const { return model == ModelKind::kCbow; }
@@ -52,7 +53,7 @@ struct BatchLayout {
 struct BatchView {
   std::int32_t* input_ids;
   std::int32_t* output_ids;  // == input_ids + layout.input_ids()
-  std::int32_t* counts;      // CBOW context counts [rows]
+  std::int32_t* counts;      // context words of each row [rows]
   float* labels;
   float* mask;
   // The repeat cap's scale of each input id's gradient row, then each output id's.
@@ -102,7 +103,9 @@ class BatchPacker {
 // a batch updates in one table (both ids when tied) scales each of its gradient rows by cap/k,
 // so that its summed step is at most cap single steps: without it, the few hundred hits of a
 // frequent noise word in a batch add up to a step that overshoots and diverges. Slots without
-// a gradient (padding, masked noise) do not count and get 0.
+// a gradient (padding, masked noise) do not count and get 0. A real row's slots in use are
+// its first counts[r] inputs (CBOW; skip-gram: its center) and its first counts[r] (1 +
+// negative) outputs (skip-gram; CBOW: all of them), those with a mask carrying a gradient.
 class RepeatCap {
  public:
   RepeatCap(std::size_t vocab, std::uint32_t cap, bool tied)
@@ -110,32 +113,9 @@ class RepeatCap {
   void apply(const BatchLayout& layout, const BatchView& batch, std::size_t rows);
 
  private:
-  // A word's occurrences in the current count; a count begun later (another stamp) makes it
-  // zero, so that starting one needs no pass over the vocabulary or the batch.
-  struct Count {
-    std::uint32_t stamp = 0, n = 0;
-  };
-  void start_count() {
-    if (++stamp_ == 0) {  // after 2^32 counts: every stamp could be current again
-      std::fill(counts_.begin(), counts_.end(), Count{});
-      stamp_ = 1;
-    }
-  }
-  // Adds `times` (0 or 1) to id's count. Selects, not branches: whether a word was seen
-  // before in this batch, or a slot is used, is a coin toss to a branch predictor.
-  void add(std::int32_t id, std::uint32_t times) {
-    Count& c = counts_[static_cast<std::size_t>(id)];
-    c.n = (c.stamp == stamp_ ? c.n : 0) + times;
-    c.stamp = stamp_;
-  }
-  // The scale of a counted id's rows: cap / count past the cap, else 1.
-  float scale(std::int32_t id) const {
-    const auto n = static_cast<float>(std::max(counts_[static_cast<std::size_t>(id)].n, 1u));
-    return std::min(1.0f, static_cast<float>(cap_) / n);
-  }
-
-  std::vector<Count> counts_;
-  std::uint32_t stamp_ = 0;
+  // Per word its occurrences in the slots counted so far; zero between batches (each count
+  // ends by zeroing the ids it saw).
+  std::vector<std::uint32_t> counts_;
   std::uint32_t cap_;
   bool tied_;
 };
