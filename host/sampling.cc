@@ -21,15 +21,14 @@ AliasTable::AliasTable(const std::vector<double>& weights) : size_(weights.size(
     scaled[i] = weights[i] * static_cast<double>(n) / sum;
     (scaled[i] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(i));
   }
-  threshold_.assign(n, 0xFFFFFFFFu);
-  alias_.resize(n);
-  std::iota(alias_.begin(), alias_.end(), 0u);
+  slots_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) slots_[i] = {0xFFFFFFFFu, static_cast<std::uint32_t>(i)};
   while (!small.empty() && !large.empty()) {
     std::uint32_t s = small.back(), l = large.back();
     small.pop_back();
-    threshold_[s] =
+    slots_[s].threshold =
         static_cast<std::uint32_t>(std::clamp(scaled[s] * 4294967296.0, 0.0, 4294967295.0));
-    alias_[s] = l;
+    slots_[s].alias = l;
     scaled[l] -= 1.0 - scaled[s];
     if (scaled[l] < 1.0) {
       large.pop_back();
@@ -39,13 +38,26 @@ AliasTable::AliasTable(const std::vector<double>& weights) : size_(weights.size(
   // Left-overs are 1 up to rounding: they keep their own index always.
 }
 
+std::vector<std::uint32_t> AliasTable::thresholds() const {
+  std::vector<std::uint32_t> t(size_);
+  for (std::size_t i = 0; i < size_; ++i) t[i] = slots_[i].threshold;
+  return t;
+}
+
+std::vector<std::uint32_t> AliasTable::aliases() const {
+  std::vector<std::uint32_t> a(size_);
+  for (std::size_t i = 0; i < size_; ++i) a[i] = slots_[i].alias;
+  return a;
+}
+
 std::vector<double> AliasTable::probabilities() const {
   std::vector<double> p(size_, 0.0);
   for (std::size_t i = 0; i < size_; ++i) {
     // threshold 0xFFFFFFFF means "always keep": the one missing draw of 2^32 is rounding.
-    double keep = threshold_[i] == 0xFFFFFFFFu ? 1.0 : threshold_[i] / 4294967296.0;
+    const std::uint32_t threshold = slots_[i].threshold;
+    double keep = threshold == 0xFFFFFFFFu ? 1.0 : threshold / 4294967296.0;
     p[i] += keep / static_cast<double>(size_);
-    p[alias_[i]] += (1.0 - keep) / static_cast<double>(size_);
+    p[slots_[i].alias] += (1.0 - keep) / static_cast<double>(size_);
   }
   return p;
 }

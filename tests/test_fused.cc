@@ -53,6 +53,7 @@ TEST(Philox, MatchesThePublishedAnswers) {
 TEST(FusedDraws, FollowTheirDistributions) {
   const std::uint32_t window = 5, draws = 200000;
   const AliasTable noise({0.5, 0.25, 0.125, 0.125, 0.0});
+  const std::vector<std::uint32_t> threshold = noise.thresholds(), alias = noise.aliases();
   std::vector<double> windows(window + 1, 0), words(5, 0);
   for (std::uint32_t p = 0; p < draws; ++p) {
     const std::uint32_t b = fused_window(fused_draw(7, 3, p, 0).v[0], window);
@@ -60,8 +61,7 @@ TEST(FusedDraws, FollowTheirDistributions) {
     ASSERT_LE(b, window);
     windows[b] += 1.0 / draws;
     const Philox4x32 r = fused_draw(7, 3, p, 1);
-    words[alias_draw(r.v[0], r.v[1], noise.thresholds().data(), noise.aliases().data(), 5)] +=
-        1.0 / draws;
+    words[alias_draw(r.v[0], r.v[1], threshold.data(), alias.data(), 5)] += 1.0 / draws;
   }
   for (std::uint32_t b = 1; b <= window; ++b) EXPECT_NEAR(windows[b], 1.0 / window, 0.005);
   const std::vector<double> want = noise.probabilities();
@@ -329,8 +329,8 @@ TEST(FusedReference, ChunksCompose) {
   std::vector<std::int32_t> tokens(n);
   for (int t = 0; t < n; ++t) tokens[t] = t % V;
   const AliasTable table(std::vector<double>(V, 1.0));
-  const FusedNoise noise{table.thresholds().data(), table.aliases().data(), std::uint32_t(V),
-                         nullptr};
+  const std::vector<std::uint32_t> threshold = table.thresholds(), alias = table.aliases();
+  const FusedNoise noise{threshold.data(), alias.data(), std::uint32_t(V), nullptr};
   float loss[2], examples[2];
   std::vector<float> in1 = in, out1 = out;
   const FusedChunk whole{0, n, 0, n};

@@ -65,6 +65,27 @@ TEST(AliasTable, HandlesDegenerateDistributions) {
   EXPECT_THROW(AliasTable(std::vector<double>{0.0, 0.0}), Error);
 }
 
+// The CPU draws from the table's interleaved entries, the GPU (and alias_draw) from its two
+// arrays: the same word for the same random bits.
+TEST(AliasTable, SampleIsAliasDrawOnItsArrays) {
+  std::mt19937_64 gen(5);
+  std::vector<double> weights(1000);
+  for (auto& w : weights) w = std::pow(double(gen() % 100000 + 1), 0.75);
+  const AliasTable table(weights);
+  const std::vector<std::uint32_t> threshold = table.thresholds(), alias = table.aliases();
+  Rng rng(3), copy(3);
+  std::size_t from_alias = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint64_t r = copy.next();
+    const std::uint32_t want =
+        alias_draw(static_cast<std::uint32_t>(r >> 32), static_cast<std::uint32_t>(r),
+                   threshold.data(), alias.data(), static_cast<std::uint32_t>(weights.size()));
+    ASSERT_EQ(table.sample(rng), want) << "draw " << i;
+    from_alias += want != static_cast<std::uint32_t>(((r >> 32) * weights.size()) >> 32);
+  }
+  EXPECT_GT(from_alias, 10000u);  // both branches of the choice are exercised
+}
+
 TEST(Subsampling, KeepProbabilityFollowsWord2vecFormula) {
   const std::uint64_t total = 1'000'000;
   const double t = 1e-4;

@@ -54,21 +54,28 @@ class AliasTable {
  public:
   AliasTable() = default;
   explicit AliasTable(const std::vector<double>& weights);
+  // alias_draw's choice, from one 8-byte entry: a draw is one random access, one cache miss
+  // in a large vocabulary, where two arrays would make it two.
   std::uint32_t sample(Rng& rng) const {
     const std::uint64_t r = rng.next();
-    return alias_draw(static_cast<std::uint32_t>(r >> 32), static_cast<std::uint32_t>(r),
-                      threshold_.data(), alias_.data(), static_cast<std::uint32_t>(size_));
+    const auto slot = static_cast<std::uint32_t>(((r >> 32) * size_) >> 32);
+    const Slot entry = slots_[slot];
+    return static_cast<std::uint32_t>(r) < entry.threshold ? slot : entry.alias;
   }
   std::size_t size() const { return size_; }
-  // Slot i keeps i when the low 32 random bits are below threshold[i], else gives alias[i].
-  const std::vector<std::uint32_t>& thresholds() const { return threshold_; }
-  const std::vector<std::uint32_t>& aliases() const { return alias_; }
+  // Slot i keeps i when the low 32 random bits are below threshold[i], else gives alias[i]:
+  // the arrays alias_draw (and the GPU) take.
+  std::vector<std::uint32_t> thresholds() const;
+  std::vector<std::uint32_t> aliases() const;
   // The distribution the table encodes, for tests.
   std::vector<double> probabilities() const;
 
  private:
+  struct Slot {
+    std::uint32_t threshold, alias;
+  };
   std::uint64_t size_ = 0;
-  std::vector<std::uint32_t> threshold_, alias_;
+  std::vector<Slot> slots_;
 };
 
 // word2vec.c's keep probability for a word of relative frequency f = count/total:
