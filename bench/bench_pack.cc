@@ -1,6 +1,6 @@
 // The GPU trainer's sampler threads: how fast one thread packs the modular path's batches
 // (host/gpu/modular_batch.h: windows, noise words, the repeat cap's row scales). The pipeline
-// runs `--sampler-threads` of them (8 on the 16-core GPU machine), so a path whose device step
+// runs `--sampler-threads` of them (7 on the 16-core GPU machine), so a path whose device step
 // is faster than 1/8 of a batch's packing waits for its samplers. Items are corpus words read.
 //
 // Text: W2V_BENCH_TEXT (default: the text8 prefix), prepared once into a cache under /tmp.
@@ -28,7 +28,7 @@ const Prepared& prepared_text() {
   static const Prepared p = [] {
     const char* env = std::getenv("W2V_BENCH_TEXT");
     CorpusOptions o;
-    o.corpus_path = env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+    o.corpus_path = env && *env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
     o.cache_dir = "/tmp/w2v_bench_pack";
     Prepared r;
     PreparedCorpus c = prepare_corpus(o);
