@@ -1,7 +1,7 @@
 // The GPU trainer's sampler threads: how fast one thread packs the modular path's batches
 // (host/gpu/modular_batch.h: windows, noise words, the repeat cap's row scales). The pipeline
 // runs `--sampler-threads` of them (7 on the 16-core GPU machine), so a path whose device step
-// is faster than 1/8 of a batch's packing waits for its samplers. Items are corpus words read.
+// is faster than 1/7 of a batch's packing waits for its samplers. Items are corpus words read.
 //
 // Text: W2V_BENCH_TEXT (default: the text8 prefix), prepared once into a cache under /tmp.
 #include <benchmark/benchmark.h>

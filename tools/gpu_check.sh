@@ -146,6 +146,11 @@ for (track, name), us in sorted(busy.items(), key=lambda kv: (kv[0][0], -kv[1]))
     print(f"{track:16} {name:28} {us / 1e3:10.1f} ms  {count[(track, name)]:7d} spans")
 print("```")
 PY
+    # The pictures for the README: the whole run, and 5 ms of the steady state.
+    python3 tools/plot_trace.py "$out/trace-$path.json" "$out/trace-$path.svg" \
+      --title "w2v --trace, $path path, text8 prefix, one epoch" >/dev/null
+    python3 tools/plot_trace.py "$out/trace-$path.json" "$out/trace-$path-5ms.svg" \
+      --train-middle 5 --title "w2v --trace, $path path: 5 ms in the middle of training" >/dev/null
   done
 fi
 
