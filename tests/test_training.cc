@@ -19,7 +19,9 @@ using test::base_config;
 using test::expect_learned;
 using test::expect_loss_fell;
 using test::expect_softmax_learned;
+using test::kJudgeLearning;
 using test::kText8;
+using test::learning_bytes;
 using test::softmax_config;
 using test::train_prefix;
 using test::Trained;
@@ -87,12 +89,14 @@ TEST(Training, WritesInputOrInputPlusOutputVectors) {
 
 TEST(Training, SkipGramSoftmaxLearnsOnASmallVocabulary) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
-  expect_softmax_learned(train_prefix(softmax_config(ModelKind::kSkipGram), 1'500'000));
+  const Trained t = train_prefix(softmax_config(ModelKind::kSkipGram), learning_bytes(1'500'000));
+  if (kJudgeLearning) expect_softmax_learned(t);
 }
 
 TEST(Training, CbowSoftmaxLearnsOnASmallVocabulary) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
-  expect_softmax_learned(train_prefix(softmax_config(ModelKind::kCbow), 1'500'000));
+  const Trained t = train_prefix(softmax_config(ModelKind::kCbow), learning_bytes(1'500'000));
+  if (kJudgeLearning) expect_softmax_learned(t);
 }
 
 // One-vs-all BCE over the vocabulary: at initialisation every logit is 0, so the loss per
@@ -104,8 +108,8 @@ TEST(Training, FullVocabularyBceLearnsOnASmallVocabulary) {
   for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
     TrainConfig c = softmax_config(model);
     c.loss = LossKind::kFullBce;
-    Trained t = train_prefix(c, 600'000);
-    expect_loss_fell(t, 2000 * std::log(2.0), 0.1);
+    Trained t = train_prefix(c, learning_bytes(600'000));
+    if (kJudgeLearning) expect_loss_fell(t, 2000 * std::log(2.0), 0.1);
   }
 }
 
