@@ -91,12 +91,10 @@ PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView
   std::uint64_t pairs = 0;
   PackResult result =
       fill_rows(layout.rows, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
+        // Each slot is written once: the row's block is larger than a core's cache.
         std::int32_t* targets = batch.output_ids + r * slots;
         float* labels = batch.labels + r * slots;
         float* mask = batch.mask + r * slots;
-        std::fill(targets, targets + slots, target_padding_);
-        std::fill(labels, labels + slots, 0.0f);
-        std::fill(mask, mask + slots, 0.0f);
         batch.input_ids[r] = static_cast<std::int32_t>(sentence_[i]);
         std::size_t c = 0;
         for (std::size_t j = lo; j <= hi; ++j) {
@@ -107,14 +105,18 @@ PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView
         }
         pairs += c;
         batch.counts[r] = static_cast<std::int32_t>(c);
+        std::size_t s = c;
         for (std::size_t k = 0; k < c; ++k) {
-          for (std::uint32_t m = 0; m < negative_; ++m) {
-            const std::size_t s = c + k * negative_ + m;
+          for (std::uint32_t m = 0; m < negative_; ++m, ++s) {
             const std::uint32_t w = noise_.sample(rng);
             targets[s] = static_cast<std::int32_t>(w);
+            labels[s] = 0.0f;
             mask[s] = noise_word_used(w, static_cast<std::uint32_t>(targets[k])) ? 1.0f : 0.0f;
           }
         }
+        std::fill(targets + s, targets + slots, target_padding_);
+        std::fill(labels + s, labels + slots, 0.0f);
+        std::fill(mask + s, mask + slots, 0.0f);
       });
   result.examples = pairs;
   for (std::size_t r = result.rows; r < layout.rows; ++r) {
@@ -133,10 +135,10 @@ PackResult BatchPacker::fill_cbow(const BatchLayout& layout, const BatchView& ba
   PackResult result =
       fill_rows(layout.rows, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
         std::int32_t* contexts = batch.input_ids + r * context_slots;
-        std::fill(contexts, contexts + context_slots, 0);
         std::int32_t count = 0;
         for (std::size_t j = lo; j <= hi; ++j)
           if (j != i) contexts[count++] = static_cast<std::int32_t>(sentence_[j]);
+        std::fill(contexts + count, contexts + context_slots, 0);
         batch.counts[r] = count;
         std::int32_t* targets = batch.output_ids + r * target_slots;
         float* labels = batch.labels + r * target_slots;
