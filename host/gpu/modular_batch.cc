@@ -227,13 +227,28 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
     }
     std::fill(v.row_scale + rows * l.inputs, v.row_scale + n_in, 0.0f);
   };
+  // Skip-gram rows weigh only their slots in use (about 60% of them at window 5); every CBOW
+  // slot of a real row is in use, so those are weighed in one loop.
   auto weigh_outputs = [&] {
-    float* out = v.row_scale + n_in;
-    const std::int32_t* ids = v.output_ids;
-    const float* mask = v.mask;
+    if (l.cbow()) {
+      float* out = v.row_scale + n_in;
+      const std::int32_t* ids = v.output_ids;
+      const float* mask = v.mask;
 #pragma omp simd
-    for (std::size_t i = 0; i < rows * l.outputs; ++i) out[i] = scale(ids[i]) * mask[i];
-    std::fill(out + rows * l.outputs, out + n_out, 0.0f);
+      for (std::size_t i = 0; i < rows * l.outputs; ++i) out[i] = scale(ids[i]) * mask[i];
+      std::fill(out + rows * l.outputs, out + n_out, 0.0f);
+      return;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t at = r * l.outputs, n = outputs_of(r);
+      const std::int32_t* ids = v.output_ids + at;
+      const float* mask = v.mask + at;
+      float* out = v.row_scale + n_in + at;
+#pragma omp simd
+      for (std::size_t s = 0; s < n; ++s) out[s] = scale(ids[s]) * mask[s];
+      std::fill(out + n, out + l.outputs, 0.0f);
+    }
+    std::fill(v.row_scale + n_in + rows * l.outputs, v.row_scale + n_in + n_out, 0.0f);
   };
   count_inputs();
   if (!l.ns()) {  // only the input rows are scattered
