@@ -107,8 +107,8 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   // The GPU trainer: its samplers are the corpus walkers; the path and the batches' shape
   // decide what each step computes.
   s.emplace_back("--sampler-threads", std::to_string(c.sampler_thread_count()));
-  add_flags({"gpu-path", "fused-tokens", "fused-update", "scatter", "repeat-cap",
-             "deterministic"});
+  add_flags({"gpu-path", "fused-tokens", "fused-update", "scatter", "repeat-cap", "deterministic",
+             "sg-rows"});
   s.emplace_back("--batch", std::to_string(c.batch_rows()));  // its default follows --loss
   if (trainer == "twin") add_flags({"twin-warps"});
   return s;

@@ -49,6 +49,8 @@ constexpr Choice<GpuPathKind> kGpuPaths[] = {{"auto", GpuPathKind::kAuto},
                                              {"modular", GpuPathKind::kModular}};
 constexpr Choice<FusedUpdate> kFusedUpdates[] = {{"add", FusedUpdate::kAtomicAdd},
                                                  {"store", FusedUpdate::kStore}};
+constexpr Choice<SkipGramRows> kSkipGramRows[] = {{"center", SkipGramRows::kCenter},
+                                                  {"pair", SkipGramRows::kPair}};
 constexpr Choice<VectorsKind> kVectors[] = {
     {"auto", VectorsKind::kAuto}, {"input", VectorsKind::kInput}, {"sum", VectorsKind::kSum}};
 
@@ -61,6 +63,7 @@ const char* to_string(OptimizerKind o) { return flags::choice_name(kOptimizers, 
 const char* to_string(ScatterKind s) { return flags::choice_name(kScatters, s); }
 const char* to_string(GpuPathKind p) { return flags::choice_name(kGpuPaths, p); }
 const char* to_string(FusedUpdate u) { return flags::choice_name(kFusedUpdates, u); }
+const char* to_string(SkipGramRows r) { return flags::choice_name(kSkipGramRows, r); }
 const char* to_string(VectorsKind v) { return flags::choice_name(kVectors, v); }
 
 namespace {
@@ -172,9 +175,16 @@ std::vector<Flag> make_flags() {
                       "GPU trainer, fused path: a warp adds its changes to the tables with "
                       "atomics (scaled by the repeat cap), or stores its updated rows over them "
                       "(plain Hogwild writes; loses most updates of frequent words)"),
+      W2V_CHOICE_FLAG("sg-rows", "center|pair", sg_rows, kSkipGramRows,
+                      "GPU trainer, modular path, skip-gram with --loss ns: a batch row per "
+                      "center word (its window's contexts and their noise words, padded to "
+                      "2 window (1 + negative) slots, as the d2l example) or per (center, "
+                      "context) pair (no padding: fewer bytes for the device step)"),
       Flag{"batch", "N",
-           "GPU trainer, modular path: center words per batch (0: " +
-               std::to_string(TrainConfig::kDefaultBatchRows) + " for --loss ns, " +
+           "GPU trainer, modular path: rows per batch, center words or (--sg-rows pair) pairs "
+           "(0: " +
+               std::to_string(TrainConfig::kDefaultBatchRows) + " centers or " +
+               std::to_string(TrainConfig::kDefaultPairRows) + " pairs for --loss ns, " +
                std::to_string(TrainConfig::kDefaultVocabularyLossRows) +
                " for softmax and bce, whose summed steps diverge above that)",
            false, false,
@@ -277,6 +287,11 @@ void validate(const TrainConfig& c) {
        "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
        std::to_string(c.fused_tokens));
   need(c.batch <= (1u << 22), "batch", "at most 4194304", std::to_string(c.batch));
+  if (c.sg_rows == SkipGramRows::kPair && !c.pair_rows())
+    throw Error("--sg-rows pair: applies to --model skipgram with --loss ns");
+  if (c.pair_rows())  // a center's pairs go into one batch
+    need(c.batch_rows() >= 2 * c.window, "batch", "at least 2 window pairs with --sg-rows pair",
+         std::to_string(c.batch));
   need(c.momentum >= 0 && c.momentum < 1, "momentum", "in [0, 1)", show(c.momentum));
   if (c.format != "auto" && c.format != "text" && c.format != "bin" && c.format != "binary")
     throw Error("--format: expected text, bin or auto, got '" + c.format + "'");

@@ -71,17 +71,17 @@ struct Block {
       : bytes(layout.block_bytes()), view(BatchView::carve(bytes.data(), layout)) {}
 };
 
-struct SkipGramRows {
+struct PackedSkipGram {
   std::vector<std::int32_t> centers, targets;
   std::vector<float> labels, mask;
   std::uint64_t words = 0;
 };
 
-SkipGramRows pack_all_skipgram(const Fixture& f, std::size_t capacity, std::uint64_t seed = 7) {
+PackedSkipGram pack_all_skipgram(const Fixture& f, std::size_t capacity, std::uint64_t seed = 7) {
   BatchPacker packer = f.packer(seed);
   const BatchLayout layout = f.layout(ModelKind::kSkipGram, capacity);
   const std::size_t L = layout.outputs;
-  SkipGramRows all;
+  PackedSkipGram all;
   Block block(layout);
   const BatchView& v = block.view;
   while (true) {
@@ -101,7 +101,7 @@ TEST(BatchPacker, SkipGramRowsFollowTheSentencesAndTheirWindows) {
   Fixture f;
   const std::size_t L = f.layout(ModelKind::kSkipGram, 5).outputs;
   ASSERT_EQ(L, 2u * 2 * (1 + 3));
-  SkipGramRows rows = pack_all_skipgram(f, 5);
+  PackedSkipGram rows = pack_all_skipgram(f, 5);
   EXPECT_EQ(rows.words, f.corpus->token_count()) << "every token counted once";
 
   // One row per word of every sentence with at least two words, in corpus order.
@@ -154,15 +154,80 @@ TEST(BatchPacker, SkipGramRowsFollowTheSentencesAndTheirWindows) {
 
 TEST(BatchPacker, BatchSizeDoesNotChangeTheRows) {
   Fixture f(3);
-  SkipGramRows one = pack_all_skipgram(f, 1);
-  SkipGramRows many = pack_all_skipgram(f, 1000);
+  PackedSkipGram one = pack_all_skipgram(f, 1);
+  PackedSkipGram many = pack_all_skipgram(f, 1000);
   EXPECT_EQ(one.centers, many.centers);
   EXPECT_EQ(one.targets, many.targets);
   EXPECT_EQ(one.mask, many.mask);
   EXPECT_EQ(one.words, 3 * f.corpus->token_count());
   EXPECT_EQ(many.words, one.words);
-  SkipGramRows other_seed = pack_all_skipgram(f, 1000, 8);
+  PackedSkipGram other_seed = pack_all_skipgram(f, 1000, 8);
   EXPECT_NE(other_seed.targets, many.targets);
+}
+
+// --sg-rows pair: the same examples as the center rows, drawn in the same order, one (center,
+// context) pair a row (its context word, then that word's noise words); a center's pairs stay
+// in one batch, so a batch ends with fewer than 2 window rows free.
+TEST(BatchPacker, PairRowsHoldTheCenterRowsExamplesOnePerRow) {
+  Fixture f(3);
+  const PackedSkipGram centers = pack_all_skipgram(f, 1000);
+  const std::size_t L = f.layout(ModelKind::kSkipGram, 1).outputs;
+  const std::size_t negative = f.config.negative;
+  PackedSkipGram expected;  // the center rows, cut into pairs
+  for (std::size_t r = 0; r < centers.centers.size(); ++r) {
+    const std::size_t at = r * L;
+    std::size_t c = 0;
+    while (c < L && centers.labels[at + c] == 1.0f) ++c;
+    for (std::size_t k = 0; k < c; ++k) {
+      expected.centers.push_back(centers.centers[r]);
+      expected.targets.push_back(centers.targets[at + k]);
+      expected.mask.push_back(1.0f);
+      for (std::size_t m = 0; m < negative; ++m) {
+        expected.targets.push_back(centers.targets[at + c + k * negative + m]);
+        expected.mask.push_back(centers.mask[at + c + k * negative + m]);
+      }
+    }
+  }
+  ASSERT_GT(expected.centers.size(), centers.centers.size());
+
+  for (const std::size_t capacity : {std::size_t{4}, std::size_t{7}, std::size_t{5000}}) {
+    SCOPED_TRACE(capacity);
+    TrainConfig c = f.config;
+    c.sg_rows = w2v::SkipGramRows::kPair;
+    c.batch = static_cast<std::uint32_t>(capacity);
+    const BatchLayout layout = BatchLayout::for_config(c);
+    ASSERT_TRUE(layout.pairs);
+    ASSERT_EQ(layout.outputs, 1 + negative);
+    BatchPacker packer = f.packer();
+    Block block(layout);
+    const BatchView& v = block.view;
+    PackedSkipGram got;
+    while (true) {
+      const PackResult r = packer.fill(layout, v);
+      got.words += r.words;
+      EXPECT_EQ(r.examples, r.rows);
+      for (std::size_t row = 0; row < layout.rows; ++row) {
+        EXPECT_EQ(v.counts[row], row < r.rows ? 1 : 0);
+        for (std::size_t s = 0; s < layout.outputs; ++s) {
+          const std::size_t i = row * layout.outputs + s;
+          if (row >= r.rows) {
+            EXPECT_EQ(v.mask[i], 0.0f) << "padding row " << row;
+            continue;
+          }
+          got.targets.push_back(v.output_ids[i]);
+          got.mask.push_back(v.mask[i]);
+          EXPECT_EQ(v.labels[i], s == 0 ? 1.0f : 0.0f);
+        }
+      }
+      got.centers.insert(got.centers.end(), v.input_ids, v.input_ids + r.rows);
+      if (r.finished) break;
+      EXPECT_GT(r.rows + 2 * f.config.window, capacity) << "a batch left a center's room free";
+    }
+    EXPECT_EQ(got.words, centers.words);
+    EXPECT_EQ(got.centers, expected.centers);
+    EXPECT_EQ(got.targets, expected.targets);
+    EXPECT_EQ(got.mask, expected.mask);
+  }
 }
 
 TEST(BatchPacker, CbowRowsHoldTheContextAndTheCenterFirst) {
@@ -205,7 +270,7 @@ TEST(BatchPacker, SubsamplingDropsFrequentWordsButCountsThem) {
   f.config.sample = 1e-3;  // on a 38-token corpus every word is "frequent"
   f.tables = SamplingTables::build(f.vocab, f.config);
   f.config.epochs = 200;
-  SkipGramRows rows = pack_all_skipgram(f, 256);
+  PackedSkipGram rows = pack_all_skipgram(f, 256);
   EXPECT_EQ(rows.words, 200 * f.corpus->token_count());
   const double kept = double(rows.centers.size()) / double(rows.words);
   EXPECT_LT(kept, 0.5) << "keep probabilities here are all below 0.3";

@@ -186,6 +186,27 @@ TEST(ConfigParse, GpuPathFlags) {
   EXPECT_THROW(parse({"--fused-tokens", "9999"}), Error);
 }
 
+// --sg-rows pair: skip-gram with negative sampling only, 6144 pairs a batch by default, and room in
+// a batch for a center's 2 window pairs.
+TEST(ConfigParse, SkipGramPairRows) {
+  const TrainConfig d = parse({});
+  EXPECT_EQ(d.sg_rows, SkipGramRows::kCenter);
+  EXPECT_FALSE(d.pair_rows());
+  EXPECT_EQ(d.batch_rows(), TrainConfig::kDefaultBatchRows);
+  const TrainConfig p = parse({"--sg-rows", "pair"});
+  EXPECT_TRUE(p.pair_rows());
+  EXPECT_EQ(p.batch_rows(), TrainConfig::kDefaultPairRows);
+  EXPECT_STREQ(to_string(SkipGramRows::kPair), "pair");
+  EXPECT_NE(parse_error(with_required({"--sg-rows", "pair", "--model", "cbow"})).find("skipgram"),
+            std::string::npos);
+  EXPECT_NE(
+      parse_error(with_required({"--sg-rows", "pair", "--loss", "softmax"})).find("--loss ns"),
+      std::string::npos);
+  EXPECT_NE(parse_error(with_required({"--sg-rows", "pair", "--batch", "9"})).find("2 window"),
+            std::string::npos);
+  EXPECT_EQ(parse({"--sg-rows", "pair", "--batch", "10"}).batch_rows(), 10u);
+}
+
 TEST(ConfigParse, Switches) {
   TrainConfig c = parse({"--tied", "--lowercase", "--quiet"});
   EXPECT_TRUE(c.tied);

@@ -284,6 +284,11 @@ TEST(ModularOnHost, TheModularTestsConfigTakesTheModularPath) {
   TrainConfig cbow = modular_config();
   cbow.model = ModelKind::kCbow;
   EXPECT_FALSE(use_fused_path(cbow));
+  // Pair rows shape the modular path's batches: --gpu-path auto takes it for them.
+  TrainConfig pairs = base_config();
+  EXPECT_TRUE(use_fused_path(pairs));
+  pairs.sg_rows = SkipGramRows::kPair;
+  EXPECT_FALSE(use_fused_path(pairs));
 }
 
 // The modular path with a pack that holds its sampler a while and records how many samplers
@@ -326,6 +331,18 @@ TEST(Pipeline, EverySamplerHasASlotToFill) {
 TEST(ModularOnHost, SkipGramLearns) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   TrainConfig c = modular_config();
+  Trained t = train_prefix(c, 4'000'000, train_modular_host);
+  EXPECT_EQ(t.stats.words, 3 * t.vocab.total_count()) << "every token, every epoch";
+  test::expect_learned(t, c);
+}
+
+// --sg-rows pair: the same examples a pair a row, 256 x 6 pairs a batch to match the centers'
+// batch; the twin learns as with center rows.
+TEST(ModularOnHost, SkipGramPairRowsLearn) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  c.sg_rows = SkipGramRows::kPair;
+  c.batch = 6 * 256;
   Trained t = train_prefix(c, 4'000'000, train_modular_host);
   EXPECT_EQ(t.stats.words, 3 * t.vocab.total_count()) << "every token, every epoch";
   test::expect_learned(t, c);

@@ -171,7 +171,9 @@ TEST(SentenceStream, KeepsTheTokenByTokenWalkAndItsRandomStream) {
     ASSERT_EQ(stream.rng().state(), plain.rng.state()) << "sentence " << sentences;
     ASSERT_EQ(stream.epoch(), plain.epoch);
     // The trainers draw windows and noise words from the same stream between sentences.
-    if (sentences % 3 == 0) ASSERT_EQ(stream.rng().next(), plain.rng.next());
+    if (sentences % 3 == 0) {
+      ASSERT_EQ(stream.rng().next(), plain.rng.next());
+    }
     ++sentences;
   }
   EXPECT_EQ(sentences, 3u * 401);

@@ -13,8 +13,12 @@ BatchLayout BatchLayout::for_config(const TrainConfig& c) {
   l.rows = c.batch_rows();
   const std::uint32_t negative = l.ns() ? c.negative : 0;
   l.negative = negative;
+  l.pairs = c.pair_rows();
   if (l.cbow()) {
     l.inputs = 2 * c.window;
+    l.outputs = 1 + negative;
+  } else if (l.pairs) {
+    l.inputs = 1;
     l.outputs = 1 + negative;
   } else {
     l.inputs = 1;
@@ -42,7 +46,8 @@ BatchPacker::BatchPacker(const TrainConfig& config, const EncodedCorpus& corpus,
       noise_(tables.noise),
       window_(config.window),
       negative_(config.loss == LossKind::kNegativeSampling ? config.negative : 0),
-      target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1) {
+      target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1),
+      window_slots_(2 * config.window) {
   sentence_.reserve(kMaxSentenceTokens);
 }
 
@@ -63,9 +68,9 @@ void BatchPacker::restore(const WalkerState& s) {
 }
 
 template <class Row>
-PackResult BatchPacker::fill_rows(std::size_t capacity, Row&& row) {
+PackResult BatchPacker::fill_rows(std::size_t capacity, std::size_t most_per_center, Row&& row) {
   PackResult r;
-  while (r.rows < capacity) {
+  while (r.rows + most_per_center <= capacity) {
     if (center_ >= sentence_.size()) {
       center_ = 0;
       if (!stream_.next_with_context(sentence_, r.words)) {
@@ -76,22 +81,39 @@ PackResult BatchPacker::fill_rows(std::size_t capacity, Row&& row) {
     const std::size_t n = sentence_.size(), i = center_++;
     const std::size_t b = draw_window(stream_.rng(), window_);
     const std::size_t lo = i >= b ? i - b : 0, hi = std::min(n - 1, i + b);
-    row(r.rows++, i, lo, hi);
+    r.rows += row(r.rows, i, lo, hi);
   }
   return r;
 }
 
 PackResult BatchPacker::fill(const BatchLayout& layout, const BatchView& batch) {
-  return layout.cbow() ? fill_cbow(layout, batch) : fill_skipgram(layout, batch);
+  if (layout.cbow()) return fill_cbow(layout, batch);
+  return layout.pairs ? fill_pairs(layout, batch) : fill_skipgram(layout, batch);
+}
+
+void BatchPacker::draw_noise(std::int32_t* targets, float* labels, float* mask,
+                             std::size_t contexts, std::size_t slots) {
+  Rng& rng = stream_.rng();
+  std::size_t s = contexts;
+  for (std::size_t k = 0; k < contexts; ++k) {
+    for (std::uint32_t m = 0; m < negative_; ++m, ++s) {
+      const std::uint32_t w = noise_.sample(rng);
+      targets[s] = static_cast<std::int32_t>(w);
+      labels[s] = 0.0f;
+      mask[s] = noise_word_used(w, static_cast<std::uint32_t>(targets[k])) ? 1.0f : 0.0f;
+    }
+  }
+  // Each slot is written once: a batch's block is larger than a core's cache.
+  std::fill(targets + s, targets + slots, target_padding_);
+  std::fill(labels + s, labels + slots, 0.0f);
+  std::fill(mask + s, mask + slots, 0.0f);
 }
 
 PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView& batch) {
   const std::size_t slots = layout.outputs;
-  Rng& rng = stream_.rng();
   std::uint64_t pairs = 0;
   PackResult result =
-      fill_rows(layout.rows, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
-        // Each slot is written once: the row's block is larger than a core's cache.
+      fill_rows(layout.rows, 1, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
         std::int32_t* targets = batch.output_ids + r * slots;
         float* labels = batch.labels + r * slots;
         float* mask = batch.mask + r * slots;
@@ -105,35 +127,58 @@ PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView
         }
         pairs += c;
         batch.counts[r] = static_cast<std::int32_t>(c);
-        std::size_t s = c;
-        for (std::size_t k = 0; k < c; ++k) {
-          for (std::uint32_t m = 0; m < negative_; ++m, ++s) {
-            const std::uint32_t w = noise_.sample(rng);
-            targets[s] = static_cast<std::int32_t>(w);
-            labels[s] = 0.0f;
-            mask[s] = noise_word_used(w, static_cast<std::uint32_t>(targets[k])) ? 1.0f : 0.0f;
-          }
-        }
-        std::fill(targets + s, targets + slots, target_padding_);
-        std::fill(labels + s, labels + slots, 0.0f);
-        std::fill(mask + s, mask + slots, 0.0f);
+        draw_noise(targets, labels, mask, c, slots);
+        return std::size_t{1};
       });
   result.examples = pairs;
-  for (std::size_t r = result.rows; r < layout.rows; ++r) {
+  pad_skipgram_rows(layout, batch, result.rows);
+  return result;
+}
+
+// The same examples as fill_skipgram, the same draws in the same order (a center's window,
+// then for each context word its noise words), a row per pair.
+PackResult BatchPacker::fill_pairs(const BatchLayout& layout, const BatchView& batch) {
+  const std::size_t slots = layout.outputs;
+  PackResult result =
+      fill_rows(layout.rows, window_slots_,
+                [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
+                  std::size_t pairs = 0;
+                  for (std::size_t j = lo; j <= hi; ++j) {
+                    if (j == i) continue;
+                    const std::size_t row = r + pairs++;
+                    batch.input_ids[row] = static_cast<std::int32_t>(sentence_[i]);
+                    batch.counts[row] = 1;
+                    batch.output_ids[row * slots] = static_cast<std::int32_t>(sentence_[j]);
+                    batch.labels[row * slots] = batch.mask[row * slots] = 1.0f;
+                  }
+                  for (std::size_t k = 0; k < pairs; ++k) {
+                    const std::size_t at = (r + k) * slots;
+                    draw_noise(batch.output_ids + at, batch.labels + at, batch.mask + at, 1, slots);
+                  }
+                  return pairs;
+                });
+  result.examples = result.rows;
+  pad_skipgram_rows(layout, batch, result.rows);
+  return result;
+}
+
+void BatchPacker::pad_skipgram_rows(const BatchLayout& layout, const BatchView& batch,
+                                    std::size_t rows) {
+  const std::size_t slots = layout.outputs;
+  for (std::size_t r = rows; r < layout.rows; ++r) {
     batch.input_ids[r] = 0;
     batch.counts[r] = 0;
     std::fill_n(batch.output_ids + r * slots, slots, target_padding_);
     std::fill_n(batch.labels + r * slots, slots, 0.0f);
     std::fill_n(batch.mask + r * slots, slots, 0.0f);
   }
-  return result;
 }
 
 PackResult BatchPacker::fill_cbow(const BatchLayout& layout, const BatchView& batch) {
   const std::size_t context_slots = layout.inputs, target_slots = layout.outputs;
   Rng& rng = stream_.rng();
   PackResult result =
-      fill_rows(layout.rows, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
+      fill_rows(layout.rows, 1, [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
         std::int32_t* contexts = batch.input_ids + r * context_slots;
         std::int32_t count = 0;
         for (std::size_t j = lo; j <= hi; ++j)
@@ -151,6 +196,7 @@ PackResult BatchPacker::fill_cbow(const BatchLayout& layout, const BatchView& ba
           labels[s] = 0.0f;
           mask[s] = noise_word_used(w, sentence_[i]) ? 1.0f : 0.0f;
         }
+        return std::size_t{1};
       });
   result.examples = result.rows;
   for (std::size_t r = result.rows; r < layout.rows; ++r) {

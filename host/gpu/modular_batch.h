@@ -8,6 +8,8 @@
 //   context words (label 1), then c x negative noise words (label 0), then padding (mask 0,
 //   target 0 so that a gather stays in bounds). A noise word equal to the context word it was
 //   drawn for is masked out (noise_word_used); counts [B] holds c.
+//   With --sg-rows pair a row is one (center, context) pair: L = 1 + negative, the context
+//   word then its noise words, counts 1; a center's pairs are consecutive rows of one batch.
 // CBOW rows: contexts [B, 2 window] with counts [B] (padding 0); targets, labels, mask
 //   [B, 1 + negative]: the center (label 1), then its noise words (masked when equal to it).
 // For --loss softmax and bce there are no noise words (negative counts as 0) and target padding
@@ -35,6 +37,7 @@ struct BatchLayout {
   std::size_t rows = 0;
   std::uint32_t inputs = 0, outputs = 0;
   std::uint32_t negative = 0;  // noise words per positive target (0 but under --loss ns)
+  bool pairs = false;          // skip-gram rows of one (center, context) pair (--sg-rows pair)
 
   static BatchLayout for_config(const TrainConfig& config);
   bool cbow() const { return model == ModelKind::kCbow; }
@@ -83,11 +86,19 @@ class BatchPacker {
   void restore(const WalkerState& walker);
 
  private:
-  // Calls row(r, i, lo, hi) for each center i of the sentences read, with its window [lo, hi],
-  // until `capacity` rows are filled or the range is done.
+  // Calls row(r, i, lo, hi) for each center i of the sentences read, with its window [lo, hi]
+  // and r its first row, which returns the rows it wrote (at most `most_per_center`), while
+  // that many rows are free or until the range is done.
   template <class Row>
-  PackResult fill_rows(std::size_t capacity, Row&& row);
+  PackResult fill_rows(std::size_t capacity, std::size_t most_per_center, Row&& row);
   PackResult fill_skipgram(const BatchLayout& layout, const BatchView& batch);
+  PackResult fill_pairs(const BatchLayout& layout, const BatchView& batch);
+  // Rows from `rows` on: padding that trains nothing.
+  void pad_skipgram_rows(const BatchLayout& layout, const BatchView& batch, std::size_t rows);
+  // Writes a skip-gram row's noise words after its first `contexts` slots (each context
+  // word's `negative_` in turn) and pads the row from there.
+  void draw_noise(std::int32_t* targets, float* labels, float* mask, std::size_t contexts,
+                  std::size_t slots);
   PackResult fill_cbow(const BatchLayout& layout, const BatchView& batch);
 
   SentenceStream stream_;
@@ -97,6 +108,7 @@ class BatchPacker {
   std::int32_t target_padding_;
   std::vector<std::uint32_t> sentence_;
   std::size_t center_ = 0;  // next center of sentence_
+  std::uint32_t window_slots_;  // 2 window: the most context words a center has
 };
 
 // Fills BatchView::row_scale for --repeat-cap: an id that occurs k > cap times among the rows

@@ -28,6 +28,11 @@ enum class GpuPathKind { kAuto, kFused, kModular };
 // How the fused path's warps write their changes: added with atomics (none is lost), or their
 // updated rows stored over the tables (Hogwild's plain writes: the last writer wins).
 enum class FusedUpdate { kAtomicAdd, kStore };
+// The modular path's skip-gram rows under --loss ns: one per center word (its window's context
+// words and their noise words, padded to 2 window (1 + negative) slots: the d2l example's
+// layout), or one per (center, context) pair (the context word and its noise words, no
+// padding: about 35% fewer rows for the device step to move at window 5).
+enum class SkipGramRows { kCenter, kPair };
 // Which vectors the output file holds: the input table (word2vec.c's, gensim's, fastText's),
 // or each word's input plus output vector (GloVe's W + C); auto: the sum where it was
 // measured to help at every epoch count, CBOW with negative sampling and separate tables
@@ -74,7 +79,8 @@ struct TrainConfig {
   GpuPathKind gpu_path = GpuPathKind::kAuto;
   std::uint32_t fused_tokens = 1u << 20;  // kept tokens per fused-path batch
   FusedUpdate fused_update = FusedUpdate::kAtomicAdd;
-  std::uint32_t batch = 0;            // rows (centers) per batch; 0: batch_rows()
+  std::uint32_t batch = 0;  // rows (centers, or pairs) per batch; 0: batch_rows()
+  SkipGramRows sg_rows = SkipGramRows::kCenter;
   std::uint32_t sampler_threads = 0;  // 0: sampler_thread_count()
   ScatterKind scatter = ScatterKind::kAtomic;
   std::uint32_t repeat_cap = kAutoRepeatCap;  // repeat_cap_on()
@@ -142,12 +148,18 @@ struct TrainConfig {
   // is changed by few centers of a batch, and the repeat cap bounds the rest.
   std::uint32_t batch_rows() const {
     if (batch > 0) return batch;
-    return loss == LossKind::kNegativeSampling ? kDefaultBatchRows : kDefaultVocabularyLossRows;
+    if (loss != LossKind::kNegativeSampling) return kDefaultVocabularyLossRows;
+    return pair_rows() ? kDefaultPairRows : kDefaultBatchRows;
+  }
+  bool pair_rows() const {
+    return sg_rows == SkipGramRows::kPair && model == ModelKind::kSkipGram &&
+           loss == LossKind::kNegativeSampling;
   }
   std::uint32_t sampler_thread_count() const;
   ScatterKind scatter_kind() const { return deterministic ? ScatterKind::kSorted : scatter; }
 
   static constexpr std::uint32_t kDefaultBatchRows = 1024;
+  static constexpr std::uint32_t kDefaultPairRows = 6144;  // ~1,080 centers at window 5
   static constexpr std::uint32_t kDefaultVocabularyLossRows = 8;
   static constexpr std::uint32_t kAutoRepeatCap = ~0u;
   static constexpr double kAutoNsExponent = -1;
@@ -159,6 +171,7 @@ const char* to_string(LossKind l);
 const char* to_string(DeviceKind d);
 const char* to_string(OptimizerKind o);
 const char* to_string(ScatterKind s);
+const char* to_string(SkipGramRows r);
 const char* to_string(GpuPathKind p);
 const char* to_string(FusedUpdate u);
 const char* to_string(VectorsKind v);
