@@ -39,12 +39,14 @@ const Prepared& prepared_text() {
   return p;
 }
 
-// Args: CBOW (0/1), the repeat cap (0: off). The defaults of `w2v train --device cuda
-// --gpu-path modular`: batch 1024, window 5, negative 5, sample 1e-4.
+// Args: CBOW (0/1), the repeat cap (0: off), skip-gram pair rows (--sg-rows pair). The
+// defaults of `w2v train --device cuda --gpu-path modular`: batch 1024 centers (6144 pairs),
+// window 5, negative 5, sample 1e-4.
 void BM_ModularPack(benchmark::State& state) {
   const Prepared& p = prepared_text();
   TrainConfig config;
   config.model = state.range(0) ? ModelKind::kCbow : ModelKind::kSkipGram;
+  config.sg_rows = state.range(2) ? SkipGramRows::kPair : SkipGramRows::kCenter;
   config.sample = 1e-4;
   config.epochs = 1000;  // a walk that does not end within the benchmark
   const auto cap = static_cast<std::uint32_t>(state.range(1));
@@ -71,11 +73,12 @@ void BM_ModularPack(benchmark::State& state) {
   state.counters["vocab"] = static_cast<double>(p.vocab.size());
 }
 BENCHMARK(BM_ModularPack)
-    ->ArgNames({"cbow", "cap"})
-    ->Args({0, 32})
-    ->Args({0, 0})
-    ->Args({1, 32})
-    ->Args({1, 0})
+    ->ArgNames({"cbow", "cap", "pairs"})
+    ->Args({0, 32, 0})
+    ->Args({0, 0, 0})
+    ->Args({0, 32, 1})
+    ->Args({1, 32, 0})
+    ->Args({1, 0, 0})
     ->Unit(benchmark::kMicrosecond);
 
 // The fused path's sampler (host/gpu/fused_path.h: subsampled whole sentences cut into chunks)
