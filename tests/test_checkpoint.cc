@@ -363,6 +363,9 @@ TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitF
   TrainConfig nesterov_tied = modular;
   nesterov_tied.optimizer = OptimizerKind::kNesterov;
   nesterov_tied.tied = true;
+  TrainConfig pairs = modular;  // a batch ends where a center's pairs would not fit
+  pairs.sg_rows = SkipGramRows::kPair;
+  pairs.batch = 600;
   TrainConfig fused = base;
   fused.fused_tokens = kMaxSentenceTokens;  // a sentence often waits for the next batch
   const auto on_modular = [](const TrainJob& job, Model& model, Progress& progress) {
@@ -375,6 +378,7 @@ TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitF
                         Case{"modular cbow", modular_cbow, on_modular},
                         Case{"modular adam", adam, on_modular},
                         Case{"modular nesterov, tied", nesterov_tied, on_modular},
+                        Case{"modular skip-gram, pair rows", pairs, on_modular},
                         Case{"fused skip-gram", fused, on_fused}}) {
     SCOPED_TRACE(k.name);
     const TwinRun whole = run_twin(k.config, data, k.train, 0, nullptr);
