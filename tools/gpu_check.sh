@@ -125,9 +125,13 @@ fi
 
 if want trace; then
   step "timelines (--trace, open in ui.perfetto.dev): where a step's time goes"
-  for path in modular fused; do
+  mkdir -p /tmp/w2v-trace
+  # modular-pairs: the modular path with --sg-rows pair (README, "What bounds the device step").
+  for path in modular modular-pairs fused; do
+    flags=(--gpu-path "${path%%-*}")
+    [[ $path == *-pairs ]] && flags+=(--sg-rows pair)
     build-gpu/w2v train --corpus ../shared/data/text8_prefix.txt --cache-dir /tmp/w2v-trace \
-      --output /tmp/w2v-trace/$path.bin --device cuda --gpu-path $path --epochs 1 --sample 1e-4 \
+      --output /tmp/w2v-trace/$path.bin --device cuda "${flags[@]}" --epochs 1 --sample 1e-4 \
       --trace "$out/trace-$path.json" >"$out/trace-$path.log" 2>&1
     record "trace $path" $?
     # Busy time per track and span name: the top of each track.
