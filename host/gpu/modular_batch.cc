@@ -46,8 +46,7 @@ BatchPacker::BatchPacker(const TrainConfig& config, const EncodedCorpus& corpus,
       noise_(tables.noise),
       window_(config.window),
       negative_(config.loss == LossKind::kNegativeSampling ? config.negative : 0),
-      target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1),
-      window_slots_(2 * config.window) {
+      target_padding_(config.loss == LossKind::kNegativeSampling ? 0 : -1) {
   sentence_.reserve(kMaxSentenceTokens);
 }
 
@@ -140,7 +139,7 @@ PackResult BatchPacker::fill_skipgram(const BatchLayout& layout, const BatchView
 PackResult BatchPacker::fill_pairs(const BatchLayout& layout, const BatchView& batch) {
   const std::size_t slots = layout.outputs;
   PackResult result =
-      fill_rows(layout.rows, window_slots_,
+      fill_rows(layout.rows, 2 * std::size_t{window_},  // a center's most pairs
                 [&](std::size_t r, std::size_t i, std::size_t lo, std::size_t hi) {
                   std::size_t pairs = 0;
                   for (std::size_t j = lo; j <= hi; ++j) {
@@ -223,29 +222,23 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
                     : static_cast<std::size_t>(v.counts[r]) * (1 + l.negative);
   };
   // Counting and zeroing visit only the slots in use: padding slots all hold one id, whose
-  // count would be a chain of dependent increments.
-  auto count_inputs = [&] {
+  // count would be a chain of dependent increments. each_input(f) calls f(id) for each input
+  // slot in use, each_output(f) f(id, mask) for each output slot in use.
+  auto each_input = [&](auto&& f) {
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s)
-        ++counts_[v.input_ids[r * l.inputs + s]];
+      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s) f(v.input_ids[r * l.inputs + s]);
   };
+  auto each_output = [&](auto&& f) {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t s = 0, at = r * l.outputs, n = outputs_of(r); s < n; ++s)
+        f(v.output_ids[at + s], v.mask[at + s]);
+  };
+  auto count_inputs = [&] { each_input([&](std::int32_t id) { ++counts_[id]; }); };
   auto count_outputs = [&] {
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::int32_t* ids = v.output_ids + r * l.outputs;
-      const float* mask = v.mask + r * l.outputs;
-      for (std::size_t s = 0, n = outputs_of(r); s < n; ++s) counts_[ids[s]] += mask[s] != 0.0f;
-    }
+    each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
   };
-  auto zero_inputs = [&] {
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s)
-        counts_[v.input_ids[r * l.inputs + s]] = 0;
-  };
-  auto zero_outputs = [&] {
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t s = 0, n = outputs_of(r); s < n; ++s)
-        counts_[v.output_ids[r * l.outputs + s]] = 0;
-  };
+  auto zero_inputs = [&] { each_input([&](std::int32_t id) { counts_[id] = 0; }); };
+  auto zero_outputs = [&] { each_output([&](std::int32_t id, float) { counts_[id] = 0; }); };
   // Every slot of the real rows reads its id's count, used or not (a count of 0 reads as 1),
   // and a slot without a gradient multiplies it by 0: no branches, so the loops vectorise
   // (gathers). A comparison of the mask with 0 would stop that (it may trap on a NaN), so the

@@ -108,7 +108,6 @@ class BatchPacker {
   std::int32_t target_padding_;
   std::vector<std::uint32_t> sentence_;
   std::size_t center_ = 0;  // next center of sentence_
-  std::uint32_t window_slots_;  // 2 window: the most context words a center has
 };
 
 // Fills BatchView::row_scale for --repeat-cap: an id that occurs k > cap times among the rows

@@ -58,7 +58,8 @@ class AliasTable {
   // in a large vocabulary, where two arrays would make it two.
   std::uint32_t sample(Rng& rng) const {
     const std::uint64_t r = rng.next();
-    const auto slot = static_cast<std::uint32_t>(((r >> 32) * size_) >> 32);
+    const std::uint32_t slot =
+        alias_slot(static_cast<std::uint32_t>(r >> 32), static_cast<std::uint32_t>(size_));
     const Slot entry = slots_[slot];
     return static_cast<std::uint32_t>(r) < entry.threshold ? slot : entry.alias;
   }

@@ -67,14 +67,18 @@ W2V_HOST_DEVICE inline std::uint32_t fused_window(std::uint32_t bits, std::uint3
   return 1 + static_cast<std::uint32_t>((static_cast<std::uint64_t>(bits) * window) >> 32);
 }
 
+// The slot of a Walker alias table of `size` slots that `slot_bits` picks (multiply-shift).
+W2V_HOST_DEVICE inline std::uint32_t alias_slot(std::uint32_t slot_bits, std::uint32_t size) {
+  return static_cast<std::uint32_t>((static_cast<std::uint64_t>(slot_bits) * size) >> 32);
+}
+
 // One draw from a Walker alias table (AliasTable's layout) with 64 random bits: `slot_bits`
-// picks the slot (multiply-shift), `keep_bits` keeps it when below the slot's threshold, else
+// picks the slot (alias_slot), `keep_bits` keeps it when below the slot's threshold, else
 // takes its alias.
 W2V_HOST_DEVICE inline std::uint32_t alias_draw(std::uint32_t slot_bits, std::uint32_t keep_bits,
                                                 const std::uint32_t* threshold,
                                                 const std::uint32_t* alias, std::uint32_t size) {
-  const auto slot =
-      static_cast<std::uint32_t>((static_cast<std::uint64_t>(slot_bits) * size) >> 32);
+  const std::uint32_t slot = alias_slot(slot_bits, size);
 #ifdef __CUDA_ARCH__
   return keep_bits < threshold[slot] ? slot : alias[slot];
 #else
