@@ -679,6 +679,77 @@ BENCHMARK(BM_SegmentSumRows)
     ->ArgNames({"N", "V", "d"})
     ->Args({1 << 20, 2000000, 128});
 
+// The output slots of a modular skip-gram batch as the trainer scatters them (--batch 1024,
+// window 5, negative 5: 60 slots a row). A row's first 6c slots are in use (c, its context
+// words, uniform in 2..10: a dynamic window's 1..5 on each side), with scale 1 and
+// Zipf-distributed ids (frequent words are hot rows); the rest are padding, id 0, scale 0.
+// `zero_rows` 1 scatters the padding as the trainer did before 2026-12-06, with scale 1 and a
+// zero gradient: every padding slot an update of row 0. op: 0 scatter_add_atomic,
+// 1 scatter_add_sorted, 2 segment_sum_rows (the step of momentum and Adam). Bytes: those of
+// the slots in use.
+struct ModularOutputSlots {
+  static constexpr i64 kRows = 1024, kSlots = 60;
+  std::vector<i32> idx;
+  std::vector<float> scale;
+  std::vector<i64> row_used;  // each row's slots in use, the first ones
+  i64 used = 0, distinct = 0;
+  ModularOutputSlots(i64 V, bool zero_rows, std::uint64_t seed)
+      : idx(kRows * kSlots, 0), scale(kRows * kSlots, zero_rows ? 1.0f : 0.0f) {
+    Rng rng(seed);
+    std::vector<i32> in_use;
+    for (i64 r = 0; r < kRows; ++r) {
+      const i64 slots = 6 * (2 + below(rng, 9));
+      row_used.push_back(slots);
+      for (i64 s = 0; s < slots; ++s) {
+        // Zipf with exponent 1 over [0, V): log-uniform.
+        const auto id = static_cast<i32>(std::pow(double(V), double(rng.uniform()))) - 1;
+        idx[r * kSlots + s] = id;
+        scale[r * kSlots + s] = 1.0f;
+        in_use.push_back(id);
+      }
+    }
+    used = static_cast<i64>(in_use.size());
+    distinct = count_distinct(in_use, V);
+  }
+};
+
+void BM_ScatterModularBatch(benchmark::State& state) {
+  gpu_benchmark(state, [&](GpuTimer& timer) {
+    const i64 V = 1000000;
+    const int d = 128, op = static_cast<int>(state.range(0));
+    const ModularOutputSlots slots(V, state.range(1) != 0, 221);
+    const i64 N = static_cast<i64>(slots.idx.size());
+    std::vector<float> host_grad = random_floats(N * d, -0.1f, 0.1f, 222);
+    for (i64 r = 0; r < ModularOutputSlots::kRows; ++r)  // padding: a zero gradient
+      std::fill(host_grad.begin() + (r * ModularOutputSlots::kSlots + slots.row_used[r]) * d,
+                host_grad.begin() + (r + 1) * ModularOutputSlots::kSlots * d, 0.0f);
+    DeviceBuffer<float> table(random_floats(V * d, -0.5f, 0.5f, 223));
+    DeviceBuffer<i32> idx(slots.idx), unique(N), num_unique(1);
+    DeviceBuffer<float> grad(host_grad), scale(slots.scale), summed(N * d);
+    const std::size_t workspace_bytes = gpu::segment_sum_workspace_bytes(N, d);
+    DeviceBuffer<unsigned char> workspace(workspace_bytes);
+    const double bytes = op == 2 ? segment_sum_bytes(slots.used, slots.distinct, d)
+                                 : scatter_add_bytes(slots.used, slots.distinct, d);
+    state.counters["slots_used"] = static_cast<double>(slots.used) / static_cast<double>(N);
+    timer.run(state, bytes, [&](cudaStream_t s) {
+      const gpu::Launch launch(s, workspace.get(), workspace_bytes);
+      if (op == 0)
+        gpu::scatter_add_atomic(table.get(), V, d, idx.get(), N, grad.get(), -0.01f, scale.get(),
+                                launch);
+      else if (op == 1)
+        gpu::scatter_add_sorted(table.get(), V, d, idx.get(), N, grad.get(), -0.01f, scale.get(),
+                                launch);
+      else
+        gpu::segment_sum_rows(idx.get(), N, grad.get(), d, unique.get(), summed.get(),
+                              num_unique.get(), scale.get(), launch);
+    });
+  });
+}
+BENCHMARK(BM_ScatterModularBatch)
+    ->Apply(typical)
+    ->ArgNames({"op", "zero_rows"})
+    ->ArgsProduct({{0, 1, 2}, {0, 1}});
+
 // The optimizers step R distinct rows of a [V, d] table; the row count is on the device, as
 // segment_sum_rows leaves it.
 struct SparseRows {

@@ -73,18 +73,16 @@ __device__ __forceinline__ Unit sum_run(const Unit* __restrict__ grad,
   return s;
 }
 
-// Warp `warp` of `warps` (its lane `lane`): one warp per distinct index u, from warp and then
-// every warps-th, adds its rows in order and writes the sum once.
+// Warp `warp` of `warps` (its lane `lane`): one warp per distinct index u < unique, from warp
+// and then every warps-th, adds its rows in order and writes the sum once.
 template <class Unit>
 __device__ void segment_sum_warp(const Unit* __restrict__ grad, const float* __restrict__ row_scale,
                                  int width, const std::uint32_t* __restrict__ order,
                                  const std::int32_t* __restrict__ counts,
-                                 const std::int32_t* __restrict__ offsets,
-                                 const std::int32_t* __restrict__ num_unique,
-                                 std::int64_t max_unique, Unit* __restrict__ summed, int lane,
-                                 std::int64_t warp, std::int64_t warps) {
-  const std::int64_t unique = *num_unique;
-  for (std::int64_t u = warp; u < unique && u < max_unique; u += warps) {
+                                 const std::int32_t* __restrict__ offsets, std::int64_t unique,
+                                 Unit* __restrict__ summed, int lane, std::int64_t warp,
+                                 std::int64_t warps) {
+  for (std::int64_t u = warp; u < unique; u += warps) {
     const std::int64_t begin = offsets[u], end = begin + counts[u];
     for (int k = lane; k < width; k += 32)
       summed[u * width + k] = sum_run(grad, row_scale, width, order, begin, end, k);
@@ -93,16 +91,18 @@ __device__ void segment_sum_warp(const Unit* __restrict__ grad, const float* __r
 
 // One warp per sorted position; the warp at the first position of an index's run finds the
 // run's end 32 keys at a time and adds scale x the run's sum to that table row, the only
-// write the row gets.
+// write the row gets. The run of `skipped_key` (rows whose scale is 0) is left alone.
 template <class Unit>
 __device__ void add_runs_warp(Unit* table, const Unit* __restrict__ grad,
                               const float* __restrict__ row_scale, int width,
                               const std::uint32_t* __restrict__ keys,
                               const std::uint32_t* __restrict__ order, std::int64_t N, float scale,
-                              int lane, std::int64_t warp, std::int64_t warps) {
+                              std::uint32_t skipped_key, int lane, std::int64_t warp,
+                              std::int64_t warps) {
   for (std::int64_t i = warp; i < N; i += warps) {
     const std::uint32_t key = keys[i];
-    if (i > 0 && keys[i - 1] == key) continue;  // the same for the whole warp
+    // Both the same for the whole warp.
+    if (key == skipped_key || (i > 0 && keys[i - 1] == key)) continue;
     std::int64_t end = i + 1;
     for (;;) {
       const std::int64_t at = end + lane;

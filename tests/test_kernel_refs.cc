@@ -408,6 +408,40 @@ TEST(RefScatter, RowScalesMultiplyEachRow) {
   for (int i = 0; i < na * d; ++i) EXPECT_NEAR(sa[i], sb[i], 1e-6) << i;
 }
 
+// A row of scale 0 (the trainer's padding) is skipped, NaN gradient and all: no scatter
+// touches its table row and the segment sum leaves its index out when no other row of it has
+// a scale.
+TEST(RefScatter, RowsOfScaleZeroAreSkipped) {
+  std::mt19937 gen(8);
+  const int V = 5, d = 3, N = 6;
+  const auto table = random_floats(V * d, gen, 1.0f);
+  const std::vector<std::int32_t> idx = {1, 2, 1, 4, 2, 1};
+  const std::vector<float> row_scale = {0.5f, 0.0f, 1.0f, 0.0f, 0.0f, 0.25f};  // 2, 4: all 0
+  auto grad = random_floats(N * d, gen, 1.0f);
+  for (int n = 0; n < N; ++n)
+    if (row_scale[n] == 0.0f)
+      std::fill_n(grad.begin() + n * d, d, std::numeric_limits<float>::quiet_NaN());
+  for (auto scatter : {ref::scatter_add_atomic, ref::scatter_add_sorted}) {
+    std::vector<float> out = table;
+    scatter(out.data(), V, d, idx.data(), N, grad.data(), -1.0f, row_scale.data());
+    for (int k = 0; k < d; ++k) {
+      const double want =
+          table[d + k] - (0.5 * grad[k] + 1.0 * grad[2 * d + k] + 0.25 * grad[5 * d + k]);
+      EXPECT_NEAR(out[d + k], want, 1e-6) << k;
+      for (int row : {0, 2, 3, 4}) EXPECT_EQ(out[row * d + k], table[row * d + k]) << row;
+    }
+  }
+  std::vector<std::int32_t> unique(N, -7);
+  std::vector<float> summed(N * d, kPoison);
+  std::int32_t U = -1;
+  ref::segment_sum_rows(idx.data(), N, grad.data(), d, unique.data(), summed.data(), &U,
+                        row_scale.data());
+  ASSERT_EQ(U, 1);
+  EXPECT_EQ(unique[0], 1);
+  for (int k = 0; k < d; ++k)
+    EXPECT_NEAR(summed[k], 0.5 * grad[k] + grad[2 * d + k] + 0.25 * grad[5 * d + k], 1e-6);
+}
+
 TEST(RefScatter, MatchesDenseAccumulation) {
   std::mt19937 gen(12);
   const int V = 7, d = 5, N = 20;

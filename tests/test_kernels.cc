@@ -352,7 +352,9 @@ TEST(ScatterAdd, SortedAddsEachIndexsRowsInInputOrderAndMatchesReference) {
 }
 
 // Per-row scales (the trainer's repeat cap): every scatter and the segment sum against the
-// reference with the same scales.
+// reference with the same scales. Every fourth row and every row of index 5 have a scale of 0
+// and a NaN gradient (the trainer's padding): each path must skip them, and index 5 must not
+// be among the segment sum's distinct indices.
 TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
   REQUIRE_GPU();
   for (int d : {3, 128}) {
@@ -363,13 +365,18 @@ TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
     std::vector<float> row_scale(N);
     std::uniform_real_distribution<float> w(0.01f, 1.0f);
     for (auto& x : row_scale) x = w(gen);
+    for (std::int64_t n = 0; n < N; ++n)
+      if (n % 4 == 0 || idx[n] == 5) {
+        row_scale[n] = 0.0f;
+        std::fill_n(grad.begin() + n * d, d, std::numeric_limits<float>::quiet_NaN());
+      }
     std::vector<float> want = table;
     ref::scatter_add_atomic(want.data(), V, d, idx.data(), N, grad.data(), -0.25f,
                             row_scale.data());
     std::vector<double> scale(V * d);
     for (std::size_t i = 0; i < scale.size(); ++i) scale[i] = std::abs(table[i]);
     for (std::int64_t n = 0; n < N; ++n)
-      for (int k = 0; k < d; ++k)
+      for (int k = 0; k < d && row_scale[n] != 0.0f; ++k)
         scale[idx[n] * d + k] += 0.25 * row_scale[n] * std::abs(grad[n * d + k]);
     Device<float> dgrad(grad), dscale(row_scale);
     Device<std::int32_t> didx(idx);
@@ -416,6 +423,8 @@ TEST(ScatterAdd, RowScalesMatchReferenceInEveryPath) {
     std::vector<float> exact;
     segment_sums_in_input_order(idx, grad, d, row_scale.data(), exact_unique, exact);
     EXPECT_EQ(got_unique, exact_unique);
+    EXPECT_FALSE(std::binary_search(got_unique.begin(), got_unique.end(), 5))
+        << "d " << d << ": index 5, all of whose rows have scale 0, is among the distinct indices";
     EXPECT_EQ(std::memcmp(got.data(), exact.data(), exact.size() * 4), 0)
         << "segment sum, row scales, d " << d << ": not the bits of an fma per row in input order";
   }

@@ -96,9 +96,13 @@ TEST(RepeatCap, ScalesRowsThatRepeatBeyondTheCap) {
   reused.apply(l, v, 2);
   reused.apply(l, v, 2);
   EXPECT_EQ(v.row_scale[0], 1.0f);
-  // Cap 0: no scaling at all.
+  // Cap 0: no scaling, but slots without a gradient still get 0, so that the scatters skip
+  // them (the padding slots all hold id 0).
+  v.mask[1] = 0.0f;  // a masked noise word
   RepeatCap(10, 0, false).apply(l, v, 2);
-  for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(v.row_scale[i], 1.0f) << i;
+  EXPECT_EQ(std::vector<float>(v.row_scale, v.row_scale + 3), (std::vector<float>{1, 1, 0}));
+  EXPECT_EQ(std::vector<float>(v.row_scale + 3, v.row_scale + 15),
+            (std::vector<float>{1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0}));
 }
 
 // CBOW: a row's context slots count up to its count; the softmax and BCE losses scatter only

@@ -163,7 +163,7 @@ if want bench; then
   build-gpu/w2v_bench --benchmark_filter=-BM_Ref \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json >"$out/bench.txt" 2>&1
   record bench $?
-  excerpt "$out/bench.txt" 'BM_DeviceCopy|BM_FusedNs|/iterations:20/|BM_ModularPack|BM_FusedPack' 48
+  excerpt "$out/bench.txt" 'BM_DeviceCopy|BM_FusedNs|/iterations:20/|BM_ScatterModularBatch|BM_ModularPack|BM_FusedPack' 54
   step "softmax + NLL against PyTorch cross_entropy"
   python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
   record torch $?

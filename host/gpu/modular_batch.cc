@@ -1,6 +1,7 @@
 #include "gpu/modular_batch.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "w2v/error.h"
 
@@ -210,10 +211,6 @@ PackResult BatchPacker::fill_cbow(const BatchLayout& layout, const BatchView& ba
 
 void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows) {
   const std::size_t n_in = l.input_ids(), n_out = l.output_ids();
-  if (cap_ == 0) {
-    std::fill_n(v.row_scale, n_in + n_out, 1.0f);
-    return;
-  }
   auto inputs_of = [&](std::size_t r) {
     return l.cbow() ? static_cast<std::size_t>(v.counts[r]) : std::size_t{1};
   };
@@ -233,18 +230,26 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
       for (std::size_t s = 0, at = r * l.outputs, n = outputs_of(r); s < n; ++s)
         f(v.output_ids[at + s], v.mask[at + s]);
   };
-  auto count_inputs = [&] { each_input([&](std::int32_t id) { ++counts_[id]; }); };
-  auto count_outputs = [&] {
-    each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
+  // Without a cap nothing is counted, and every count reads as 0: the scales are 1 and 0.
+  const bool counting = cap_ > 0;
+  auto count_inputs = [&] {
+    if (counting) each_input([&](std::int32_t id) { ++counts_[id]; });
   };
-  auto zero_inputs = [&] { each_input([&](std::int32_t id) { counts_[id] = 0; }); };
-  auto zero_outputs = [&] { each_output([&](std::int32_t id, float) { counts_[id] = 0; }); };
+  auto count_outputs = [&] {
+    if (counting) each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
+  };
+  auto zero_inputs = [&] {
+    if (counting) each_input([&](std::int32_t id) { counts_[id] = 0; });
+  };
+  auto zero_outputs = [&] {
+    if (counting) each_output([&](std::int32_t id, float) { counts_[id] = 0; });
+  };
   // Every slot of the real rows reads its id's count, used or not (a count of 0 reads as 1),
   // and a slot without a gradient multiplies it by 0: no branches, so the loops vectorise
   // (gathers). A comparison of the mask with 0 would stop that (it may trap on a NaN), so the
   // output slots multiply by their mask, which is 0 or 1.
   const std::uint32_t* counts = counts_.data();
-  const float cap = static_cast<float>(cap_);
+  const float cap = counting ? static_cast<float>(cap_) : std::numeric_limits<float>::infinity();
   auto scale = [counts, cap](std::int32_t id) {
     const std::uint32_t n = counts[id];
     const float k = cap / static_cast<float>(n > 1u ? n : 1u);

@@ -114,7 +114,10 @@ class BatchPacker {
 // a batch updates in one table (both ids when tied) scales each of its gradient rows by cap/k,
 // so that its summed step is at most cap single steps: without it, the few hundred hits of a
 // frequent noise word in a batch add up to a step that overshoots and diverges. Slots without
-// a gradient (padding, masked noise) do not count and get 0. A real row's slots in use are
+// a gradient (padding, masked noise) do not count and get 0, with or without a cap (cap 0:
+// the others get 1), so that the scatters skip them (include/w2v/kernels/ops.h): padding
+// slots share one id, and zero gradients into it were most of a batch's atomics on a GPU.
+// A real row's slots in use are
 // its first counts[r] inputs (CBOW; skip-gram: its center) and its first counts[r] (1 +
 // negative) outputs (skip-gram; CBOW: all of them), those with a mask carrying a gradient.
 class RepeatCap {

@@ -139,9 +139,10 @@ class ModularStep {
     const std::int64_t B = static_cast<std::int64_t>(layout_.rows);
     const int I = static_cast<int>(layout_.inputs), O = static_cast<int>(layout_.outputs);
     const std::int64_t n_in = B * I, n_out = B * O;
-    const bool capped = config_.repeat_cap_on(/*fused=*/false) > 0;
-    const float* in_scale = capped ? batch.row_scale : nullptr;
-    const float* out_scale = capped ? batch.row_scale + n_in : nullptr;
+    // Row scales always: with the cap or not, they are 0 where a slot has no gradient, and the
+    // scatters skip those slots (RepeatCap).
+    const float* in_scale = batch.row_scale;
+    const float* out_scale = batch.row_scale + n_in;
     ops_.gather_rows(in_.param, vocab_, dim_, batch.input_ids, n_in, input_rows_);
     if (layout_.cbow()) ops_.context_mean(input_rows_, batch.counts, B, I, dim_, hidden_);
     float* input_grad = grads_;

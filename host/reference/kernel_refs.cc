@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <numeric>
 #include <vector>
 
 #include "double_dot.h"
@@ -191,6 +190,7 @@ void gemm_table_grad(const float* grad_logits, const float* h, std::int64_t B, s
 void scatter_add_atomic(float* table, std::int64_t /*V*/, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale, const float* row_scale) {
   for (i64 n = 0; n < N; ++n) {
+    if (row_scale && row_scale[n] == 0.0f) continue;
     float* row = table + idx[n] * i64{d};
     const double s = static_cast<double>(scale) * (row_scale ? row_scale[n] : 1.0f);
     for (int k = 0; k < d; ++k) row[k] = static_cast<float>(row[k] + s * grad[n * d + k]);
@@ -200,15 +200,17 @@ void scatter_add_atomic(float* table, std::int64_t /*V*/, int d, const std::int3
 void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
                       std::int32_t* unique, float* summed, std::int32_t* num_unique,
                       const float* row_scale) {
-  std::vector<i64> order(N);
-  std::iota(order.begin(), order.end(), i64{0});
+  std::vector<i64> order;
+  for (i64 n = 0; n < N; ++n)
+    if (!row_scale || row_scale[n] != 0.0f) order.push_back(n);
   std::stable_sort(order.begin(), order.end(), [&](i64 a, i64 b) { return idx[a] < idx[b]; });
+  const i64 kept = static_cast<i64>(order.size());
   std::vector<double> acc(d);
   i64 u = 0;
-  for (i64 begin = 0; begin < N;) {
+  for (i64 begin = 0; begin < kept;) {
     i64 end = begin;
     std::fill(acc.begin(), acc.end(), 0.0);
-    for (; end < N && idx[order[end]] == idx[order[begin]]; ++end)
+    for (; end < kept && idx[order[end]] == idx[order[begin]]; ++end)
       for (int k = 0; k < d; ++k)
         acc[k] += (row_scale ? double(row_scale[order[end]]) : 1.0) * grad[order[end] * d + k];
     unique[u] = idx[order[begin]];

@@ -66,7 +66,8 @@ void gemm_hidden_grad(const float* grad_logits, const float* table, std::int64_t
                       int d, float* grad_h);
 void gemm_table_grad(const float* grad_logits, const float* h, std::int64_t B, std::int64_t V,
                      int d, float alpha, float beta, float* out);
-// Adds the rows in input order, each rounded to float once.
+// Adds the rows in input order, each rounded to float once. As the kernels, every scatter and
+// segment sum skips a row whose row_scale is 0.
 void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale,
                         const float* row_scale = nullptr);

@@ -11,16 +11,20 @@
 namespace w2v::test {
 
 // The rows of each index summed in input order, one rounding per addition (one fma with a row
-// scale), indices ascending.
+// scale), indices ascending; rows of scale 0 left out.
 inline void segment_sums_in_input_order(const std::vector<std::int32_t>& idx,
                                         const std::vector<float>& grad, int d,
                                         const float* row_scale, std::vector<std::int32_t>& unique,
                                         std::vector<float>& summed) {
-  unique = idx;
+  auto skipped = [&](std::size_t n) { return row_scale && row_scale[n] == 0.0f; };
+  unique.clear();
+  for (std::size_t n = 0; n < idx.size(); ++n)
+    if (!skipped(n)) unique.push_back(idx[n]);
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   summed.assign(unique.size() * d, 0.0f);
   for (std::size_t n = 0; n < idx.size(); ++n) {
+    if (skipped(n)) continue;
     const std::size_t u = std::lower_bound(unique.begin(), unique.end(), idx[n]) - unique.begin();
     for (int k = 0; k < d; ++k) {
       float& s = summed[u * d + k];

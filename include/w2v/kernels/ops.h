@@ -91,17 +91,19 @@ void gemm_table_grad(const float* grad_logits, const float* h, std::int64_t B, s
 
 // ---- Scatter-add into a table (kernels/scatter_add.cu). Every scatter and segment sum takes
 // row_scale [N] (null: none): gradient row n is multiplied by row_scale[n] (the trainer's cap
-// on repeated rows).
+// on repeated rows), and a row whose scale is 0 is skipped, whatever its gradient: it adds
+// nothing and its index is not among the segment sum's distinct indices unless another row
+// of it has a scale (the trainer's padding slots).
 // table [V, d] row idx[n] += scale * grad [N, d] row n, with atomics (vector atomics on
 // sm_90). Repeated indices are fine; the summation order, and so the last bits, vary.
 void scatter_add_atomic(float* table, std::int64_t V, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale, const float* row_scale,
                         const Launch& launch);
 
-// Deterministic reduction of rows with equal index: unique [N] gets the distinct indices in
-// ascending order, summed [N, d] their summed gradient rows, *num_unique (device) their count
-// U. The rows of one index are added in input order, one rounding each (an fma with a row
-// scale), so the same input gives the same bits on every run. The workspace must hold
+// Deterministic reduction of rows with equal index (below 2^31 - 1): unique [N] gets the
+// distinct indices in ascending order, summed [N, d] their summed gradient rows, *num_unique
+// (device) their count U. The rows of one index are added in input order, one rounding each (an fma
+// with a row scale), so the same input gives the same bits on every run. The workspace must hold
 // segment_sum_workspace_bytes(N, d).
 std::size_t segment_sum_workspace_bytes(std::int64_t N, int d);
 void segment_sum_rows(const std::int32_t* idx, std::int64_t N, const float* grad, int d,
