@@ -225,6 +225,10 @@ std::vector<Flag> make_flags() {
       W2V_SWITCH("deterministic", deterministic,
                  "GPU trainer: sorted scatter and one sampler thread, so two runs with the same "
                  "seed give identical vectors"),
+      W2V_SWITCH("step-graph", step_graph,
+                 "GPU trainer, modular path, --loss ns: record each batch's step (its kernels) "
+                 "as a CUDA graph and launch it whole, so that the GPU starts each kernel "
+                 "without a launch gap (not under --trace, which times each kernel)"),
       W2V_INT_FLAG("twin-warps", twin_warps, std::uint32_t,
                    "--device twin, fused path: warps run in lock step, as many as the GPU holds "
                    "at once (2112: an H200 at dim 97..128, negative <= 5)"),
@@ -292,6 +296,8 @@ void validate(const TrainConfig& c) {
   if (c.pair_rows())  // a center's pairs go into one batch
     need(c.batch_rows() >= 2 * c.window, "batch", "at least 2 window pairs with --sg-rows pair",
          std::to_string(c.batch));
+  if (c.step_graph && c.loss != LossKind::kNegativeSampling)
+    throw Error("--step-graph: applies to --loss ns (the vocabulary losses' GEMMs are cuBLAS's)");
   need(c.momentum >= 0 && c.momentum < 1, "momentum", "in [0, 1)", show(c.momentum));
   if (c.format != "auto" && c.format != "text" && c.format != "bin" && c.format != "binary")
     throw Error("--format: expected text, bin or auto, got '" + c.format + "'");

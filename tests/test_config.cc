@@ -207,6 +207,13 @@ TEST(ConfigParse, SkipGramPairRows) {
   EXPECT_EQ(parse({"--sg-rows", "pair", "--batch", "10"}).batch_rows(), 10u);
 }
 
+TEST(ConfigParse, StepGraph) {
+  EXPECT_FALSE(parse({}).step_graph);
+  EXPECT_TRUE(parse({"--step-graph", "--model", "cbow"}).step_graph);
+  EXPECT_NE(parse_error(with_required({"--step-graph", "--loss", "softmax"})).find("--loss ns"),
+            std::string::npos);
+}
+
 TEST(ConfigParse, Switches) {
   TrainConfig c = parse({"--tied", "--lowercase", "--quiet"});
   EXPECT_TRUE(c.tied);

@@ -448,6 +448,9 @@ TEST(FusedPath, SupportedConfigs) {
   c.loss = LossKind::kNegativeSampling;
   c.deterministic = true;
   EXPECT_FALSE(use_fused_path(c));
+  c.deterministic = false;
+  c.step_graph = true;
+  EXPECT_NE(fused_unsupported(c).find("--step-graph"), std::string::npos);
 }
 
 // A window shares its noise words, so on 4 MB of text the fused step learns slower than the

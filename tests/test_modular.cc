@@ -595,6 +595,28 @@ TEST(ModularOnGpu, DeterministicRunsGiveIdenticalVectors) {
   EXPECT_EQ(std::memcmp(a.model.output.data(), b.model.output.data(), bytes), 0);
 }
 
+// --step-graph launches the same kernels with the same arguments, so a deterministic run gives
+// the direct launches' bits: with SGD, and with Adam, whose step count changes every batch.
+TEST(ModularOnGpu, StepGraphsGiveTheDirectLaunchesBits) {
+  REQUIRE_GPU();
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  for (OptimizerKind optimizer : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+    TrainConfig c = modular_config();
+    c.deterministic = true;
+    c.epochs = 1;
+    c.optimizer = optimizer;
+    const Trained direct = train_prefix(c, 1'000'000, train_gpu);
+    c.step_graph = true;
+    const Trained graphs = train_prefix(c, 1'000'000, train_gpu);
+    const std::size_t bytes = direct.model.input.rows() * direct.model.input.cols() * sizeof(float);
+    EXPECT_EQ(std::memcmp(direct.model.input.data(), graphs.model.input.data(), bytes), 0)
+        << to_string(optimizer);
+    EXPECT_EQ(std::memcmp(direct.model.output.data(), graphs.model.output.data(), bytes), 0)
+        << to_string(optimizer);
+    EXPECT_EQ(direct.stats.words, graphs.stats.words);
+  }
+}
+
 // The whole pipeline (sampler thread, pinned ring, two streams, events) against its host twin
 // on the same batches: small batches cycle every slot thousands of times, so a slot handed
 // to the GPU while the sampler still writes it, or refilled before its copy ended, would show

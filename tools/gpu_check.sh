@@ -215,13 +215,14 @@ if want wiki; then
   # The modular path three times: at the default samplers (7 on 16 cores) and at 14, each
   # packing about 6M words/s of skip-gram batches (bench/bench_pack.cc): which bounds it, they
   # or the GPU? And with rows of (center, context) pairs, which move ~35% fewer bytes a word
-  # through the device step (README, "What bounds the device step").
+  # through the device step (README, "What bounds the device step"); and those with each step
+  # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   corpus=.deps/data/enwiki_cut.txt.xz
   [[ -f $corpus ]] || corpus=../shared/data/extra/enwiki2015_60m.txt.xz
   bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 3 --corpus "$corpus" \
     --out /tmp/w2v-e2e-wiki \
-    --modes "sg-ns cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-cpu cbow-ns-cpu" \
+    --modes "sg-ns cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu" \
     >"$out/e2e-wiki.md" 2>&1
   record e2e-wiki $?
   tee -a "$summary" <"$out/e2e-wiki.md"

@@ -3,6 +3,7 @@
 #include "gpu/cuda_ops.h"
 
 #include <algorithm>
+#include <memory>
 
 namespace w2v {
 
@@ -40,8 +41,18 @@ GpuOps::GpuOps(std::size_t workspace_bytes) {
 }
 
 GpuOps::~GpuOps() {
-  // Errors are not thrown from here: the run has already failed or finished. The streams are
-  // drained before the buffers they use are freed.
+  // Errors are not thrown from here: the run has already failed or finished. A step that
+  // threw while it was captured leaves the capture open. The streams are drained before the
+  // buffers they use are freed.
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(compute_.get(), &capture) == cudaSuccess &&
+      capture != cudaStreamCaptureStatusNone) {
+    cudaGraph_t graph = nullptr;
+    cudaStreamEndCapture(compute_.get(), &graph);
+    if (graph) cudaGraphDestroy(graph);
+    cudaGetLastError();
+  }
+  if (step_graph_) cudaGraphExecDestroy(step_graph_);
   cudaStreamSynchronize(compute_.get());
   cudaStreamSynchronize(copy_.get());
   if (cublas_) cublasDestroy(cublas_);
@@ -81,9 +92,41 @@ void GpuOps::begin_batch(Slot& s) {
   }
   W2V_CUDA_CHECK(cudaEventRecord(s.copied, copy_.get()));
   W2V_CUDA_CHECK(cudaStreamWaitEvent(compute_.get(), s.copied, 0));
+  // Only this thread's calls are checked against the capture: the samplers make none.
+  if (capturing_steps())
+    W2V_CUDA_CHECK(cudaStreamBeginCapture(compute_.get(), cudaStreamCaptureModeThreadLocal));
+}
+
+void GpuOps::capture_steps(bool on) {
+#if defined(W2V_DEBUG_SYNC) || defined(W2V_CHECK_INDICES)
+  if (on)
+    throw Error(
+        "--step-graph: this build synchronises inside the step (W2V_DEBUG_SYNC or "
+        "W2V_CHECK_INDICES), which a captured stream cannot do");
+#endif
+  capture_steps_ = on;
+}
+
+// The step's topology is the same every batch, so the update only changes kernel arguments;
+// launches already in flight keep the arguments they were launched with.
+void GpuOps::launch_captured_step() {
+  cudaGraph_t captured = nullptr;
+  W2V_CUDA_CHECK(cudaStreamEndCapture(compute_.get(), &captured));
+  const std::unique_ptr<CUgraph_st, cudaError_t (*)(cudaGraph_t)> graph(captured, cudaGraphDestroy);
+  if (step_graph_) {
+    cudaGraphExecUpdateResultInfo result{};
+    if (cudaGraphExecUpdate(step_graph_, graph.get(), &result) != cudaSuccess) {
+      cudaGetLastError();  // not sticky: instantiate afresh
+      W2V_CUDA_CHECK(cudaGraphExecDestroy(step_graph_));
+      step_graph_ = nullptr;
+    }
+  }
+  if (!step_graph_) W2V_CUDA_CHECK(cudaGraphInstantiate(&step_graph_, graph.get(), 0));
+  W2V_CUDA_CHECK(cudaGraphLaunch(step_graph_, compute_.get()));
 }
 
 void GpuOps::end_batch(Slot& s) {
+  if (capturing_steps()) launch_captured_step();
   {
     const DeviceSpan span(*this, compute_track_, "copy losses", compute_.get());
     W2V_CUDA_CHECK(cudaMemcpyAsync(s.host_loss, s.loss, s.loss_floats * sizeof(float),

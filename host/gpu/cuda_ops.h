@@ -69,6 +69,11 @@ class GpuOps {
   // From now on every copy, step and kernel is timed by CUDA events and added to `trace` on
   // the "copy stream" and "compute stream" tracks once its batch is done.
   void attach_trace(Trace* trace);
+  // --step-graph: what the compute stream is given between begin_batch and end_batch (a
+  // modular step's kernels) is captured and launched as one CUDA graph: the executable graph
+  // of the first step, updated with each later step's arguments (its slot's block, the
+  // learning rate). Not while tracing: the trace times each kernel on its own.
+  void capture_steps(bool on);
 
 #define W2V_CALL_LAUNCHER(op)                                                              \
   template <class... Args>                                                                 \
@@ -109,6 +114,8 @@ class GpuOps {
     cudaStream_t stream_;
   };
   void resolve_trace();
+  bool capturing_steps() const { return capture_steps_ && !trace_; }
+  void launch_captured_step();
 
   // Device memory of any type.
   struct Bytes : gpu::DeviceBuffer<std::byte> {
@@ -135,6 +142,8 @@ class GpuOps {
   std::optional<gpu::CudaEvent> trace_origin_;  // recorded when the trace was attached
   double trace_origin_us_ = 0;                   // the trace's clock at that moment
   std::deque<TimedSpan> pending_spans_;
+  bool capture_steps_ = false;
+  cudaGraphExec_t step_graph_ = nullptr;
 };
 
 }  // namespace w2v

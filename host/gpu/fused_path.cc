@@ -161,6 +161,7 @@ std::string fused_unsupported(const TrainConfig& c) {
   if (c.optimizer != OptimizerKind::kSgd) return "it trains with --optimizer sgd only";
   if (c.deterministic) return "its lock-free updates are not deterministic";
   if (c.pair_rows()) return "--sg-rows pair shapes the modular path's batches";
+  if (c.step_graph) return "--step-graph launches the modular path's steps";
   if (c.dim > kFusedMaxDim) return "it takes --dim up to " + std::to_string(kFusedMaxDim);
   if (c.negative > kFusedMaxNegative)
     return "it takes --negative up to " + std::to_string(kFusedMaxNegative);

@@ -43,8 +43,10 @@ class GpuTrainer final : public Trainer {
                  "modular path, batch " + std::to_string(layout.rows) + " rows x " +
                      std::to_string(layout.outputs) + " slots, " + samplers + ", " +
                      to_string(config.scatter_kind()) + " scatter, optimizer " +
-                     to_string(config.optimizer));
+                     to_string(config.optimizer) +
+                     (config.step_graph ? ", steps launched as CUDA graphs" : ""));
     GpuOps ops(workspace);
+    ops.capture_steps(config.step_graph);
     train_with_path<ModularPath>(ops, job, model, progress, slots);
   }
 

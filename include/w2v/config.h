@@ -85,6 +85,7 @@ struct TrainConfig {
   ScatterKind scatter = ScatterKind::kAtomic;
   std::uint32_t repeat_cap = kAutoRepeatCap;  // repeat_cap_on()
   bool deterministic = false;       // sorted scatter, one sampler thread: identical vectors
+  bool step_graph = false;          // modular path on a GPU: each step launched as a CUDA graph
   std::uint32_t twin_warps = 2112;  // --device twin: fused warps in lock step (an H200's, d 128)
   std::uint64_t profile_steps = 0;  // stop after this many batches (0: train to the end)
   double progress_interval = 1.0;   // seconds between progress lines
