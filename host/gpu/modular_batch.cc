@@ -220,30 +220,26 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
   };
   // Counting and zeroing visit only the slots in use: padding slots all hold one id, whose
   // count would be a chain of dependent increments. each_input(f) calls f(id) for each input
-  // slot in use, each_output(f) f(id, mask) for each output slot in use.
+  // slot in use, each_output(f) f(id, mask) for each output slot in use. Without a cap they
+  // visit nothing, and every count reads as 0: the scales are 1 and 0.
+  const bool counting = cap_ > 0;
   auto each_input = [&](auto&& f) {
+    if (!counting) return;
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t s = 0, n = inputs_of(r); s < n; ++s) f(v.input_ids[r * l.inputs + s]);
   };
   auto each_output = [&](auto&& f) {
+    if (!counting) return;
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t s = 0, at = r * l.outputs, n = outputs_of(r); s < n; ++s)
         f(v.output_ids[at + s], v.mask[at + s]);
   };
-  // Without a cap nothing is counted, and every count reads as 0: the scales are 1 and 0.
-  const bool counting = cap_ > 0;
-  auto count_inputs = [&] {
-    if (counting) each_input([&](std::int32_t id) { ++counts_[id]; });
-  };
+  auto count_inputs = [&] { each_input([&](std::int32_t id) { ++counts_[id]; }); };
   auto count_outputs = [&] {
-    if (counting) each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
+    each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
   };
-  auto zero_inputs = [&] {
-    if (counting) each_input([&](std::int32_t id) { counts_[id] = 0; });
-  };
-  auto zero_outputs = [&] {
-    if (counting) each_output([&](std::int32_t id, float) { counts_[id] = 0; });
-  };
+  auto zero_inputs = [&] { each_input([&](std::int32_t id) { counts_[id] = 0; }); };
+  auto zero_outputs = [&] { each_output([&](std::int32_t id, float) { counts_[id] = 0; }); };
   // Every slot of the real rows reads its id's count, used or not (a count of 0 reads as 1),
   // and a slot without a gradient multiplies it by 0: no branches, so the loops vectorise
   // (gathers). A comparison of the mask with 0 would stop that (it may trap on a NaN), so the

@@ -190,9 +190,10 @@ void gemm_table_grad(const float* grad_logits, const float* h, std::int64_t B, s
 void scatter_add_atomic(float* table, std::int64_t /*V*/, int d, const std::int32_t* idx,
                         std::int64_t N, const float* grad, float scale, const float* row_scale) {
   for (i64 n = 0; n < N; ++n) {
-    if (row_scale && row_scale[n] == 0.0f) continue;
+    const float weight = row_scale ? row_scale[n] : 1.0f;
+    if (weight == 0.0f) continue;
     float* row = table + idx[n] * i64{d};
-    const double s = static_cast<double>(scale) * (row_scale ? row_scale[n] : 1.0f);
+    const double s = static_cast<double>(scale) * weight;
     for (int k = 0; k < d; ++k) row[k] = static_cast<float>(row[k] + s * grad[n * d + k]);
   }
 }
