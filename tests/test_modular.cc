@@ -4,12 +4,14 @@
 // the pipeline against its host twin. GPU tests skip with "no CUDA device" without one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstddef>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -267,6 +269,116 @@ struct SmallJob {
     tables = SamplingTables::build(vocab, c);
   }
 };
+
+// What RepeatCap::apply must write, counted slot by slot into a map: the weigh passes are
+// vectorised (gathers, masked tails at a row's length), and only full-size batches of real
+// rows reach every tail length.
+std::vector<float> plain_row_scales(const BatchLayout& l, const BatchView& v, std::size_t rows,
+                                    std::uint32_t cap, bool tied) {
+  const std::size_t n_in = l.input_ids(), n_out = l.output_ids();
+  auto input_used = [&](std::size_t slot) {
+    const std::size_t r = slot / l.inputs, s = slot % l.inputs;
+    return r < rows && s < (l.cbow() ? static_cast<std::size_t>(v.counts[r]) : 1u);
+  };
+  auto output_used = [&](std::size_t slot) {
+    const std::size_t r = slot / l.outputs, s = slot % l.outputs;
+    const std::size_t n = l.cbow() ? l.outputs : v.counts[r] * (1 + l.negative);
+    return r < rows && s < n && v.mask[slot] != 0.0f;
+  };
+  std::map<std::int32_t, std::uint32_t> in_counts, out_counts;
+  std::map<std::int32_t, std::uint32_t>& out_side = tied ? in_counts : out_counts;
+  for (std::size_t i = 0; i < n_in; ++i)
+    if (input_used(i)) ++in_counts[v.input_ids[i]];
+  if (l.ns())
+    for (std::size_t i = 0; i < n_out; ++i)
+      if (output_used(i)) ++out_side[v.output_ids[i]];
+  auto scale = [cap](std::uint32_t k) {
+    return cap == 0 || k <= cap ? 1.0f : static_cast<float>(cap) / static_cast<float>(k);
+  };
+  std::vector<float> want(n_in + n_out);
+  for (std::size_t i = 0; i < n_in; ++i)
+    want[i] = input_used(i) ? scale(in_counts[v.input_ids[i]]) : 0.0f;
+  for (std::size_t i = 0; i < n_out; ++i)
+    want[n_in + i] = !l.ns() ? 1.0f : output_used(i) ? scale(out_side[v.output_ids[i]]) : 0.0f;
+  return want;
+}
+
+// The first slot of a --loss ns batch whose label or mask breaks the packer's row shape
+// (skip-gram: a row's contexts, then `negative` noise words for each, then padding; CBOW: the
+// center, then its noise words), or the output slot count if none does.
+std::size_t first_misshapen_slot(const BatchLayout& l, const BatchView& v, std::size_t rows) {
+  for (std::size_t r = 0; r < l.rows; ++r) {
+    const std::size_t at = r * l.outputs;
+    const std::size_t contexts = r >= rows ? 0 : l.cbow() ? 1 : v.counts[r];
+    const std::size_t used = r >= rows ? 0 : l.cbow() ? l.outputs : contexts * (1 + l.negative);
+    for (std::size_t s = 0; s < l.outputs; ++s) {
+      const std::int32_t id = v.output_ids[at + s];
+      const bool positive = s < contexts, noise = !positive && s < used;
+      const std::int32_t its_positive = noise ? v.output_ids[at + (s - contexts) / l.negative] : -1;
+      const float want_label = positive ? 1.0f : 0.0f;
+      const float want_mask = positive || (noise && id != its_positive) ? 1.0f : 0.0f;
+      if (v.labels[at + s] != want_label || v.mask[at + s] != want_mask) return at + s;
+    }
+  }
+  return l.output_ids();
+}
+
+// Real batches at the trainer's shapes (window 5, negative 5, a partial last batch): their
+// rows are well formed, and every cap, tied or not, scales them as the plain count, slot by
+// slot.
+TEST(RepeatCap, MatchesAPlainCountOnPackedBatches) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = base_config();
+  c.epochs = 1;
+  const SmallJob data(c, 60'000);
+  struct Shape {
+    const char* name;
+    ModelKind model;
+    SkipGramRows rows;
+    LossKind loss;
+    std::uint32_t batch;
+  };
+  for (const Shape& shape :
+       {Shape{"sg", ModelKind::kSkipGram, SkipGramRows::kCenter, LossKind::kNegativeSampling, 256},
+        Shape{"sg pairs", ModelKind::kSkipGram, SkipGramRows::kPair, LossKind::kNegativeSampling,
+              1536},
+        Shape{"cbow", ModelKind::kCbow, SkipGramRows::kCenter, LossKind::kNegativeSampling, 256},
+        Shape{"sg softmax", ModelKind::kSkipGram, SkipGramRows::kCenter, LossKind::kSoftmax, 64}})
+    for (const bool tied : {false, true})
+      for (const std::uint32_t cap : {0u, 1u, 3u, 32u}) {
+        SCOPED_TRACE(std::string(shape.name) + (tied ? " tied" : "") + " cap " +
+                     std::to_string(cap));
+        c.model = shape.model;
+        c.sg_rows = shape.rows;
+        c.loss = shape.loss;
+        c.batch = shape.batch;
+        c.tied = tied;
+        const BatchLayout l = BatchLayout::for_config(c);
+        BatchPacker packer(c, *data.corpus, data.tables, {0, data.corpus->entry_count()}, 11);
+        RepeatCap repeat_cap(data.vocab.size(), cap, tied);
+        std::vector<std::byte> block(l.block_bytes());
+        const BatchView v = BatchView::carve(block.data(), l);
+        std::size_t batches = 0;
+        for (bool last = false; !last; ++batches) {
+          const PackResult packed = packer.fill(l, v);
+          last = packed.finished;
+          if (l.ns()) {
+            ASSERT_EQ(first_misshapen_slot(l, v, packed.rows), l.output_ids())
+                << "batch " << batches << " (" << packed.rows << " rows)";
+          }
+          repeat_cap.apply(l, v, packed.rows);
+          const std::vector<float> got(v.row_scale, v.row_scale + l.input_ids() + l.output_ids());
+          const std::vector<float> want = plain_row_scales(l, v, packed.rows, cap, tied);
+          const std::size_t first = static_cast<std::size_t>(
+              std::mismatch(got.begin(), got.end(), want.begin()).first - got.begin());
+          ASSERT_EQ(first, got.size())
+              << "batch " << batches << " (" << packed.rows << " rows): slot " << first << " of "
+              << l.input_ids() << " input + " << l.output_ids() << " output slots has "
+              << got[first] << " instead of " << want[first];
+        }
+        EXPECT_GT(batches, 3u);
+      }
+}
 
 void train_modular_host(const TrainJob& job, Model& model, Progress& progress) {
   train_modular_on_host(job, model, progress);
