@@ -113,8 +113,14 @@ inline void expect_loss_fell(const Trained& t, double initial_loss, double final
   ASSERT_GE(t.losses.size(), 5u);
   const std::size_t n = t.losses.size(), k = n / 5;
   double tail = mean(t.losses, n - k, n);
+  std::string fifths;
+  for (std::size_t f = 0; f < 5; ++f) {
+    fifths += ' ';
+    fifths += std::to_string(mean(t.losses, f * n / 5, (f + 1) * n / 5));
+  }
   EXPECT_LT(tail, final_fraction * initial_loss)
-      << "loss at initialisation " << initial_loss << ", over the last fifth of the run " << tail;
+      << "loss at initialisation " << initial_loss << ", over the last fifth of the run " << tail
+      << " (" << n << " rows; by fifths:" << fifths << ")";
 }
 
 // A softmax or BCE model's loss on text it was not trained on: the `bytes` of text8 from
