@@ -286,12 +286,6 @@ Model copy_of(const Model& m) {
   return c;
 }
 
-bool same_tables(const Model& a, const Model& b) {
-  const std::size_t bytes = a.input.rows() * a.input.cols() * sizeof(float);
-  return std::memcmp(a.input.data(), b.input.data(), bytes) == 0 &&
-         (a.tied || std::memcmp(a.output.data(), b.output.data(), bytes) == 0);
-}
-
 struct TwinRun {
   Model model;
   TrainerState saved;
@@ -389,7 +383,7 @@ TEST(ResumeGpuPipeline, StoppedAndResumedOnTheTwinsEqualsTheUninterruptedRunBitF
     ASSERT_EQ(stopped.saved.walkers.size(), 1u);
     const TwinRun rest = run_twin(k.config, data, k.train, 0, &stopped);
     EXPECT_EQ(stopped.saved.words_done + rest.stats.words, whole.stats.words);
-    EXPECT_TRUE(same_tables(rest.model, whole.model)) << "resumed tables differ";
+    EXPECT_TRUE(test::same_tables(rest.model, whole.model)) << "resumed tables differ";
   }
 }
 

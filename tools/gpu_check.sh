@@ -38,8 +38,7 @@ echo "# GPU check, $(date -u +%F), commit $(git rev-parse --short HEAD 2>/dev/nu
 step "device"
 { echo '```'; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem \
   --format=csv; echo '```'; } | tee -a "$summary"
-echo "CPU: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
-  "$(grep -o -w -m1 avx512f /proc/cpuinfo || echo 'no avx512f')" | tee -a "$summary"
+echo "CPU: $(tools/describe_cpu.sh)" | tee -a "$summary"
 
 prefix=$PWD/.deps/root
 if [[ ! -d $prefix/usr ]]; then

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <numeric>
 #include <sstream>
@@ -98,6 +99,13 @@ inline double cosine(const Trained& t, const std::string& a, const std::string& 
     yy += y[k] * y[k];
   }
   return xy / std::sqrt(xx * yy);
+}
+
+// Both tables (the input table only when tied) equal bit for bit.
+inline bool same_tables(const Model& a, const Model& b) {
+  const std::size_t bytes = a.input.rows() * a.input.cols() * sizeof(float);
+  return std::memcmp(a.input.data(), b.input.data(), bytes) == 0 &&
+         (a.tied || std::memcmp(a.output.data(), b.output.data(), bytes) == 0);
 }
 
 inline double mean(const std::vector<double>& v, std::size_t from, std::size_t to) {
