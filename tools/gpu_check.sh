@@ -3,23 +3,54 @@
 # suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
 # benchmarks with the PyTorch softmax comparison, ncu over the fused kernel's versions, and the
 # end-to-end table (every `w2v train` mode on the GPU, the CPU trainer and PyTorch beside them)
-# on the text8 prefix and on the Wikipedia cut. Logs go to $OUT (default gpu-logs/);
-# $OUT/summary.md sums them up.
+# on the text8 prefix and on the Wikipedia cut. $OUT/summary.md sums them up and
+# $OUT/logs.tar.gz holds every log (the device tool brings back at most 8 files; without $OUT
+# the logs stay in gpu-logs/).
 #
-#   tools/gpu_check.sh [STAGE...]    stages: tests sanitize resume trace bench ncu e2e wiki prepare
-#                                    synth1b avx512 (default: all but synth1b and avx512)
+#   [W2V_CHECK_SECONDS=450] tools/gpu_check.sh [STAGE...]
+#     stages, in the order given: tests wiki ncu sanitize bench e2e resume trace prepare synth1b
+#     avx512 (default: the first nine, in that order, the issues' headline figures first)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
 #   run(command="tools/gpu_check.sh", carry=[".deps"], timeout_s=600)
-# A device call may run 10 minutes: if the run grows past that, split the stages over calls
-# (the build is kept while the machine stays warm).
+# A device call may run 10 minutes, and the whole check takes more: no stage starts once the
+# run is W2V_CHECK_SECONDS old (the build included), and the summary ends with the command
+# that runs the stages left. Call it at once, before the machine goes back (30 s idle), and
+# the build is kept.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out=${OUT:-gpu-logs}
-mkdir -p "$out"
-stages=${*:-tests sanitize resume trace bench ncu e2e wiki prepare}
-want() { [[ " $stages " == *" $1 "* ]]; }
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
+all_stages="tests wiki ncu sanitize bench e2e resume trace prepare synth1b avx512"
+stages=${*:-tests wiki ncu sanitize bench e2e resume trace prepare}
+for stage in $stages; do
+  if [[ " $all_stages " != *" $stage "* ]]; then
+    echo "gpu_check.sh: unknown stage '$stage' (stages: $all_stages)" >&2
+    exit 2
+  fi
+done
+budget=${W2V_CHECK_SECONDS:-450}
+# On the device machine the logs are written outside $OUT and delivered there as two files,
+# renewed every 30 s (W2V_CHECK_DELIVER_SECONDS) and at the end, so that a run stopped at the
+# call's time limit still brings back all it finished.
+deliver_to=${OUT:-}
+if [[ -n $deliver_to ]]; then
+  out=$(mktemp -d /tmp/w2v-gpu-check.XXXXXX)
+else
+  out=gpu-logs
+  mkdir -p "$out"
+fi
+deliver() {
+  [[ -n $deliver_to ]] || return 0
+  local part=.$BASHPID.part archive=$deliver_to/logs.tar.gz
+  cp "$out/summary.md" "$deliver_to/summary.md$part" && mv "$deliver_to/summary.md$part" "$deliver_to/summary.md"
+  tar -C "$out" -czf "$archive$part" . || return
+  # The tool's limit is 16 MiB a file: the traces' JSON goes first (summary.md has their busy
+  # times, the SVGs their pictures).
+  if (($(stat -c %s "$archive$part") > 15 << 20)); then
+    tar -C "$out" -czf "$archive$part" --exclude='trace-*.json' . || return
+  fi
+  mv "$archive$part" "$archive"
+}
 status=0
 summary=$out/summary.md
 started=$SECONDS
@@ -27,6 +58,10 @@ step() { printf '\n## %s\n\n' "$*" | tee -a "$summary"; }
 record() {  # NAME EXIT
   echo "- $1: exit $2 ($((SECONDS - started)) s into the run)" | tee -a "$summary"
   ((status |= $2 != 0))
+}
+# An end-to-end run's per-mode logs (its vectors stay behind), into the archive.
+keep_logs() {  # E2E_DIR NAME
+  mkdir -p "$out/$2" && cp "$1"/*.log "$out/$2/" 2>/dev/null
 }
 # A log's lines matching a pattern, as a block in the summary.
 excerpt() {  # FILE PATTERN
@@ -39,6 +74,17 @@ step "device"
 { echo '```'; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem \
   --format=csv; echo '```'; } | tee -a "$summary"
 echo "CPU: $(tools/describe_cpu.sh)" | tee -a "$summary"
+if [[ -n $deliver_to ]]; then
+  (
+    trap 'kill $! 2>/dev/null; exit 0' TERM
+    while true; do
+      sleep "${W2V_CHECK_DELIVER_SECONDS:-30}" &
+      wait $!
+      deliver
+    done
+  ) &
+  deliverer=$!
+fi
 
 prefix=$PWD/.deps/root
 if [[ ! -d $prefix/usr ]]; then
@@ -67,18 +113,18 @@ cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
 record build $?
 excerpt "$out/build.log" 'error|warning|Linking' 3
 
-if want tests; then
+stage_tests() {
   step "all tests (ctest)"
   (cd build-gpu && ctest -j 8 --output-on-failure) >"$out/ctest.log" 2>&1
   record ctest $?
   excerpt "$out/ctest.log" 'tests passed|\*\*\*Failed|Skipped\)' 20
-fi
+}
 
 # The host code as GCC 12 builds it for this CPU with AVX-512, which CMakeLists.txt leaves out,
 # and the CPU tests on it (the device machine of 2026-12-04 was a Xeon with 48 KiB L1d and
 # 2 MiB L2 a core, so one with AVX-512): does AVX-512 code generation fail
 # ModularOnHost.SkipGramLearns, as CI did at c59d86d on its machine?
-if want avx512; then
+stage_avx512() {
   step "host tests built with AVX-512 (not the default build)"
   if grep -q -w avx512f /proc/cpuinfo; then
     cmake -S . -B build-avx512 "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DW2V_ENABLE_CUDA=OFF \
@@ -92,7 +138,7 @@ if want avx512; then
   else
     echo "- no avx512f on this CPU: nothing to check" | tee -a "$summary"
   fi
-fi
+}
 
 # The kernels, and the GPU trainer's step on real batches (ModularOnGpu.FirstBatches...). The
 # fused kernel's lock-free updates are global-memory races by design (include/w2v/kernels/fused_ns.h);
@@ -100,7 +146,7 @@ fi
 # run kernels' code on the CPU: nothing there for the sanitizers.)
 sanitized_tests='Dims/*:Shapes/*:*Kernel*:Gemm.*:ScatterAdd.*:SparseOptimizers.*:*FirstBatches*'
 sanitized_tests+='-*Emulated*'
-if want sanitize; then
+stage_sanitize() {
   for tool in memcheck racecheck; do
     step "compute-sanitizer $tool over the kernel and trainer-step tests"
     compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/w2v_tests \
@@ -108,12 +154,12 @@ if want sanitize; then
     record "$tool" $?
     excerpt "$out/$tool.log" 'ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED' 4
   done
-fi
+}
 
 # A run stopped by SIGINT and resumed from its checkpoint: with --deterministic its vectors
 # must equal an uninterrupted run's byte for byte; the fused path (not deterministic) must
 # finish and learn as well.
-if want resume; then
+stage_resume() {
   step "checkpoint and resume on the GPU (text8 prefix)"
   dir=/tmp/w2v-resume
   rm -rf "$dir" && mkdir -p "$dir"
@@ -142,9 +188,9 @@ if want resume; then
     echo "$f: $(build-gpu/w2v analogy "$dir/$f.bin" ../shared/data/questions-words.txt | grep '^total')"
   done | tee -a "$summary"
   excerpt "$out/resume-deterministic.log" 'stopped|resuming|exit|differ' 6
-fi
+}
 
-if want trace; then
+stage_trace() {
   step "timelines (--trace, open in ui.perfetto.dev): where a step's time goes"
   mkdir -p /tmp/w2v-trace
   # modular-pairs: the modular path with --sg-rows pair (README, "What bounds the device step").
@@ -177,9 +223,9 @@ PY
     python3 tools/plot_trace.py "$out/trace-$path.json" "$out/trace-$path-5ms.svg" \
       --train-middle 5 --title "w2v --trace, $path path: 5 ms in the middle of training" >/dev/null
   done
-fi
+}
 
-if want bench; then
+stage_bench() {
   step "kernel benchmarks"
   build-gpu/w2v_bench --benchmark_filter=-BM_Ref \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json >"$out/bench.txt" 2>&1
@@ -189,12 +235,12 @@ if want bench; then
   python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
   record torch $?
   tee -a "$summary" <"$out/torch.md"
-fi
+}
 
 # One launch of each of the fused kernel's versions at d 128 (BM_FusedNs's V = 1M rows), with
 # every section: what limits it (issue slots or memory), and its instructions per center
 # against the static count in bench/RESULTS.md ("Instructions of the fused kernel").
-if want ncu; then
+stage_ncu() {
   step "ncu: the fused kernel, d 128, V 1M, versions 2 and 1"
   for model in 0 1; do
     for version in 2 1; do
@@ -206,15 +252,16 @@ if want ncu; then
       excerpt "$out/$name.txt" 'fused_ns_kernel|  Duration|Registers Per Thread|Theoretical Occupancy|Achieved Active Warps|Issue Slots Busy|Issued Ipc Active|Compute \(SM\) Throughput|DRAM Throughput|L2 Hit Rate  |  Executed Instructions  |No Eligible' 14
     done
   done
-fi
+}
 
-if want e2e; then
+stage_e2e() {
   step "end to end: text8 prefix, 5 epochs, every mode; PyTorch d2l-style beside it"
   bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --torch --torch-epochs 1 \
     --out /tmp/w2v-e2e-text8 --extra "--max-vocab 30000" \
     --modes "sg-ns cbow-ns sg-ns-modular cbow-ns-modular sg-ns-tied sg-ns-momentum sg-ns-nesterov sg-ns-adam sg-ns-cpu cbow-ns-cpu" \
     >"$out/e2e-text8.md" 2>&1
   record e2e-text8 $?
+  keep_logs /tmp/w2v-e2e-text8 e2e-text8-logs
   tee -a "$summary" <"$out/e2e-text8.md"
   # The vocabulary losses step 8 centers at a time (TrainConfig::batch_rows): one epoch.
   step "end to end: text8 prefix, 1 epoch, softmax and BCE"
@@ -222,6 +269,7 @@ if want e2e; then
     --extra "--max-vocab 30000" --modes "sg-softmax cbow-softmax sg-bce cbow-bce" \
     >"$out/e2e-text8-vocab.md" 2>&1
   record e2e-text8-vocab $?
+  keep_logs /tmp/w2v-e2e-text8-vocab e2e-text8-vocab-logs
   tee -a "$summary" <"$out/e2e-text8-vocab.md"
   # PTB, the seeds' data set: neighbours against the CPU trainer's and its twin's in
   # bench/RESULTS.md ("Softmax and BCE on PTB"), which take an hour on 2 cores.
@@ -230,9 +278,10 @@ if want e2e; then
     --corpus ../shared/data/ptb/ptb.train.txt --modes "sg-softmax sg-bce" \
     --neighbours "chip intel monday stock baby president" >"$out/e2e-ptb.md" 2>&1
   record e2e-ptb $?
+  keep_logs /tmp/w2v-e2e-ptb e2e-ptb-logs
   tee -a "$summary" <"$out/e2e-ptb.md"
-fi
-if want wiki; then
+}
+stage_wiki() {
   # The modular path three times: at the default samplers (7 on 16 cores) and at 14, each
   # packing about 6M words/s of skip-gram batches (bench/bench_pack.cc): which bounds it, they
   # or the GPU? And with rows of (center, context) pairs, which move ~35% fewer bytes a word
@@ -246,13 +295,14 @@ if want wiki; then
     --modes "sg-ns cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu" \
     >"$out/e2e-wiki.md" 2>&1
   record e2e-wiki $?
+  keep_logs /tmp/w2v-e2e-wiki e2e-wiki-logs
   tee -a "$summary" <"$out/e2e-wiki.md"
-fi
+}
 
 # Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from
 # a cold page cache (root drops it), each stage from --trace, and a whole 5-epoch fused run's
 # preparation against its training.
-if want prepare; then
+stage_prepare() {
   step "preparation of the Wikipedia cut: 1 and 8 threads, cold cache; a 5-epoch fused run"
   dir=/tmp/w2v-prepare
   rm -rf "$dir" && mkdir -p "$dir"
@@ -282,13 +332,34 @@ PY
     done
   done
   traced_run fused-5-epochs --device cuda --epochs 5 --sample 1e-4
-fi
+}
 
-if want synth1b; then
+stage_synth1b() {
   step "end to end: 1B-token synthetic corpus (1M word types), 1 epoch, fused"
   bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 1 --synth 1000000000 \
     --out /tmp/w2v-e2e-synth1b --modes "sg-ns cbow-ns" >"$out/e2e-synth1b.md" 2>&1
   record e2e-synth1b $?
+  keep_logs /tmp/w2v-e2e-synth1b e2e-synth1b-logs
   tee -a "$summary" <"$out/e2e-synth1b.md"
+}
+left=()
+for stage in $stages; do
+  if ((SECONDS - started >= budget)); then
+    left+=("$stage")
+  else
+    "stage_$stage"
+  fi
+done
+if ((${#left[@]})); then
+  step "not started: the run had passed W2V_CHECK_SECONDS=$budget"
+  echo "- next: tools/gpu_check.sh ${left[*]}" | tee -a "$summary"
+  status=1
+fi
+
+if [[ -n $deliver_to ]]; then
+  kill "$deliverer"
+  wait "$deliverer" 2>/dev/null
+  rm -f "$deliver_to"/*.part
+  deliver
 fi
 exit "$status"

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tools/gpu_check.sh's bookkeeping, with stand-ins for cmake, ctest and nvidia-smi (no GPU
+# needed): its logs come back as $OUT/summary.md and $OUT/logs.tar.gz (the device tool returns
+# at most 8 files), also from a run killed at the call's time limit; no stage starts past
+# W2V_CHECK_SECONDS and the summary names the stages left; an unknown stage is refused before
+# anything runs. Usage: tests/gpu_check_test.sh WORK_DIR
+set -euo pipefail
+source_dir=$(cd "$(dirname "$0")/.." && pwd)
+work=$1
+rm -rf "$work"
+mkdir -p "$work/repo/tools" "$work/repo/.deps/root/usr" "$work/repo/build-gpu" "$work/bin"
+cp "$source_dir/tools/gpu_check.sh" "$source_dir/tools/describe_cpu.sh" "$work/repo/tools/"
+printf '#!/bin/sh\necho "name, memory.total"\necho "Stand-in GPU, 1 MiB"\n' >"$work/bin/nvidia-smi"
+printf '#!/bin/sh\necho "stand-in cmake $*"\n' >"$work/bin/cmake"
+printf '#!/bin/sh\necho "test 1 started"\nsleep "${CTEST_SECONDS:-0}"\necho "100%% tests passed"\n' \
+  >"$work/bin/ctest"
+chmod +x "$work/bin/"*
+export PATH=$work/bin:$PATH
+fail() {
+  echo "gpu_check_test: $*" >&2
+  exit 1
+}
+check() {  # NAME EXIT STAGES...: run the check into $work/NAME with that exit status
+  local name=$1 expected=$2 status=0
+  shift 2
+  mkdir -p "$work/$name"
+  OUT=$work/$name "$work/repo/tools/gpu_check.sh" "$@" >"$work/$name.log" 2>&1 || status=$?
+  [[ $status == "$expected" ]] || fail "$name: exit $status, expected $expected ($work/$name.log)"
+}
+in_archive() {  # NAME FILE: FILE's text from NAME's archive
+  tar -xzOf "$work/$1/logs.tar.gz" "./$2"
+}
+
+check whole 0 tests
+[[ $(ls "$work/whole") == $'logs.tar.gz\nsummary.md' ]] || fail "whole: \$OUT holds $(ls "$work/whole")"
+grep -q '^- ctest: exit 0' "$work/whole/summary.md" || fail "whole: no ctest line in the summary"
+in_archive whole ctest.log | grep -q 'tests passed' || fail "whole: ctest.log is not in the archive"
+
+W2V_CHECK_SECONDS=0 check late 1 tests wiki
+grep -q '^- next: tools/gpu_check.sh tests wiki$' "$work/late/summary.md" ||
+  fail "late: the summary does not name the stages left"
+
+check unknown 2 tests nonsense
+[[ -z $(ls "$work/unknown") ]] || fail "unknown: wrote $(ls "$work/unknown")"
+grep -q "unknown stage 'nonsense'" "$work/unknown.log" || fail "unknown: no message naming the stage"
+
+# Killed (as the device tool does at a call's time limit) while ctest runs, after a delivery:
+# what had been written by then comes back.
+mkdir -p "$work/killed"
+status=0
+CTEST_SECONDS=20 W2V_CHECK_DELIVER_SECONDS=1 OUT=$work/killed \
+  timeout 5 "$work/repo/tools/gpu_check.sh" tests >"$work/killed.log" 2>&1 || status=$?
+[[ $status == 124 ]] || fail "killed: exit $status, expected 124 from timeout"
+grep -q '^## all tests' "$work/killed/summary.md" || fail "killed: the summary stops before ctest"
+in_archive killed ctest.log | grep -q 'test 1 started' ||
+  fail "killed: the log of the stage in progress did not come back"
+echo "gpu_check.sh: delivery, time budget, unknown stage and a killed run all as expected"
