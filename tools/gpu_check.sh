@@ -13,7 +13,8 @@
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
-#   run(command="tools/gpu_check.sh", carry=[".deps"], timeout_s=600)
+#   run(command="tools/gpu_check.sh", carry=[".deps"], kind="nvidia-h200", timeout_s=600)
+# (the issues' goals are an H200's: a call that names no kind may get an H100)
 # A device call may run 10 minutes, and the whole check takes more: no stage starts once the
 # run is W2V_CHECK_SECONDS old (the build included), and the summary ends with the command
 # that runs the stages left. Call it at once, before the machine goes back (30 s idle), and

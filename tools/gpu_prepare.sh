@@ -4,7 +4,8 @@
 # Debian packages, and the data as xz files under .deps/ (git-ignored): the text8 prefix, the
 # analogy set, WordSim-353, PTB's training text and the first 170 MB of the Wikipedia corpus (28M words). About
 # 45 MiB, inside the device call's 64 MiB limit. Then:
-#   run(command="tools/gpu_check.sh", carry=[".deps"], timeout_s=600)
+#   run(command="tools/gpu_check.sh", carry=[".deps"], kind="nvidia-h200", timeout_s=600)
+# (the issues' goals are an H200's: a call that names no kind may get an H100)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 shared=${SHARED:-../shared/data}
