@@ -41,7 +41,6 @@ else
   mkdir -p "$out"
 fi
 deliver() {
-  [[ -n $deliver_to ]] || return 0
   local part=.$BASHPID.part archive=$deliver_to/logs.tar.gz
   cp "$out/summary.md" "$deliver_to/summary.md$part" && mv "$deliver_to/summary.md$part" "$deliver_to/summary.md"
   tar -C "$out" -czf "$archive$part" . || return
@@ -60,9 +59,15 @@ record() {  # NAME EXIT
   echo "- $1: exit $2 ($((SECONDS - started)) s into the run)" | tee -a "$summary"
   ((status |= $2 != 0))
 }
-# An end-to-end run's per-mode logs (its vectors stay behind), into the archive.
-keep_logs() {  # E2E_DIR NAME
-  mkdir -p "$out/$2" && cp "$1"/*.log "$out/$2/" 2>/dev/null
+# One bench/e2e.sh table on the GPU into the summary, and its per-mode logs (not its vectors)
+# into the archive.
+e2e_table() {  # NAME E2E_FLAGS...
+  local name=$1 dir=/tmp/w2v-$1
+  shift
+  bench/e2e.sh --w2v build-gpu/w2v --device cuda --out "$dir" "$@" >"$out/$name.md" 2>&1
+  record "$name" $?
+  mkdir -p "$out/$name-logs" && cp "$dir"/*.log "$out/$name-logs/" 2>/dev/null
+  tee -a "$summary" <"$out/$name.md"
 }
 # A log's lines matching a pattern, as a block in the summary.
 excerpt() {  # FILE PATTERN
@@ -257,30 +262,17 @@ stage_ncu() {
 
 stage_e2e() {
   step "end to end: text8 prefix, 5 epochs, every mode; PyTorch d2l-style beside it"
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --torch --torch-epochs 1 \
-    --out /tmp/w2v-e2e-text8 --extra "--max-vocab 30000" \
-    --modes "sg-ns cbow-ns sg-ns-modular cbow-ns-modular sg-ns-tied sg-ns-momentum sg-ns-nesterov sg-ns-adam sg-ns-cpu cbow-ns-cpu" \
-    >"$out/e2e-text8.md" 2>&1
-  record e2e-text8 $?
-  keep_logs /tmp/w2v-e2e-text8 e2e-text8-logs
-  tee -a "$summary" <"$out/e2e-text8.md"
+  e2e_table e2e-text8 --epochs 5 --torch --torch-epochs 1 --extra "--max-vocab 30000" \
+    --modes "sg-ns cbow-ns sg-ns-modular cbow-ns-modular sg-ns-tied sg-ns-momentum sg-ns-nesterov sg-ns-adam sg-ns-cpu cbow-ns-cpu"
   # The vocabulary losses step 8 centers at a time (TrainConfig::batch_rows): one epoch.
   step "end to end: text8 prefix, 1 epoch, softmax and BCE"
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 1 --out /tmp/w2v-e2e-text8-vocab \
-    --extra "--max-vocab 30000" --modes "sg-softmax cbow-softmax sg-bce cbow-bce" \
-    >"$out/e2e-text8-vocab.md" 2>&1
-  record e2e-text8-vocab $?
-  keep_logs /tmp/w2v-e2e-text8-vocab e2e-text8-vocab-logs
-  tee -a "$summary" <"$out/e2e-text8-vocab.md"
+  e2e_table e2e-text8-vocab --epochs 1 --extra "--max-vocab 30000" \
+    --modes "sg-softmax cbow-softmax sg-bce cbow-bce"
   # PTB, the seeds' data set: neighbours against the CPU trainer's and its twin's in
   # bench/RESULTS.md ("Softmax and BCE on PTB"), which take an hour on 2 cores.
   step "end to end: PTB, 5 epochs, softmax and BCE, nearest neighbours"
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 5 --out /tmp/w2v-e2e-ptb \
-    --corpus ../shared/data/ptb/ptb.train.txt --modes "sg-softmax sg-bce" \
-    --neighbours "chip intel monday stock baby president" >"$out/e2e-ptb.md" 2>&1
-  record e2e-ptb $?
-  keep_logs /tmp/w2v-e2e-ptb e2e-ptb-logs
-  tee -a "$summary" <"$out/e2e-ptb.md"
+  e2e_table e2e-ptb --epochs 5 --corpus ../shared/data/ptb/ptb.train.txt \
+    --modes "sg-softmax sg-bce" --neighbours "chip intel monday stock baby president"
 }
 stage_wiki() {
   # The modular path three times: at the default samplers (7 on 16 cores) and at 14, each
@@ -291,13 +283,8 @@ stage_wiki() {
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   corpus=.deps/data/enwiki_cut.txt.xz
   [[ -f $corpus ]] || corpus=../shared/data/extra/enwiki2015_60m.txt.xz
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 3 --corpus "$corpus" \
-    --out /tmp/w2v-e2e-wiki \
-    --modes "sg-ns cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu" \
-    >"$out/e2e-wiki.md" 2>&1
-  record e2e-wiki $?
-  keep_logs /tmp/w2v-e2e-wiki e2e-wiki-logs
-  tee -a "$summary" <"$out/e2e-wiki.md"
+  e2e_table e2e-wiki --epochs 3 --corpus "$corpus" \
+    --modes "sg-ns cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
 }
 
 # Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from
@@ -337,11 +324,7 @@ PY
 
 stage_synth1b() {
   step "end to end: 1B-token synthetic corpus (1M word types), 1 epoch, fused"
-  bench/e2e.sh --w2v build-gpu/w2v --device cuda --epochs 1 --synth 1000000000 \
-    --out /tmp/w2v-e2e-synth1b --modes "sg-ns cbow-ns" >"$out/e2e-synth1b.md" 2>&1
-  record e2e-synth1b $?
-  keep_logs /tmp/w2v-e2e-synth1b e2e-synth1b-logs
-  tee -a "$summary" <"$out/e2e-synth1b.md"
+  e2e_table e2e-synth1b --epochs 1 --synth 1000000000 --modes "sg-ns cbow-ns"
 }
 left=()
 for stage in $stages; do
