@@ -65,7 +65,7 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
                                             int position, int lane) {
   const int word = a.batch.tokens[position];
   float* row = a.in + std::int64_t(word) * a.dim;
-  const float scale = a.scales.input ? a.scales.input[word] : 1.0f;
+  const float scale = repeat_scale(a.scales.input, word, a.scales.inverse_warps);
   const int at = ring.at(position);
   if (a.store) {
     bool changed = false;
@@ -239,7 +239,7 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   for (int k = 0; k < kTargets; ++k) {
     if (!((active >> k) & 1u)) continue;
     float* row = a.out + std::int64_t(target[k]) * a.dim;
-    const float scale = a.scales.output ? a.scales.output[target[k]] : 1.0f;
+    const float scale = repeat_scale(a.scales.output, target[k], a.scales.inverse_warps);
 #pragma unroll
     for (int q = 0; q < kPerLane; ++q) {
       const int e = lane + 32 * q;

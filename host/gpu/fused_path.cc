@@ -1,6 +1,7 @@
 #include "gpu/fused_path.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "w2v/error.h"
@@ -138,7 +139,7 @@ std::uint32_t fused_sampler_threads(const TrainConfig& config, const Vocab& voca
 }
 
 std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables& tables,
-                                       const TrainConfig& config, std::size_t warps) {
+                                       const TrainConfig& config) {
   const std::uint32_t repeat_cap = config.repeat_cap_on(/*fused=*/true);
   if (repeat_cap == 0) return {};
   const std::size_t V = vocab.size();
@@ -146,14 +147,17 @@ std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables&
   const double total = expected_kept(vocab, tables, &kept);
   const std::vector<double> noise = tables.noise.probabilities();
   const double cap = repeat_cap, window_rows = 2.0 * config.window + 1;
-  auto scale = [&](double k) { return static_cast<float>(k > cap ? cap / k : 1.0); };
-  std::vector<float> scales(2 * V);
+  // A word never kept or drawn is never scaled: the largest float rather than cap / 0.
+  auto allowance = [&](double k) {
+    return static_cast<float>(k > 0 ? std::min(cap / k, double(FLT_MAX)) : FLT_MAX);
+  };
+  std::vector<float> allowances(2 * V);
   for (std::size_t w = 0; w < V; ++w) {
     const double f = total > 0 ? kept[w] / total : 0;
-    scales[w] = scale(double(warps) * window_rows * f);
-    scales[V + w] = scale(double(warps) * (f + config.negative * noise[w]));
+    allowances[w] = allowance(window_rows * f);
+    allowances[V + w] = allowance(f + config.negative * noise[w]);
   }
-  return scales;
+  return allowances;
 }
 
 std::string fused_unsupported(const TrainConfig& c) {

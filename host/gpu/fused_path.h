@@ -4,6 +4,7 @@
 // run_batch_pipeline drives over a backend that runs the fused kernels (FusedOps: the CUDA
 // kernels, or their reference in the CPU twin). What the kernels compute:
 // include/w2v/kernels/fused_ns.h.
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -69,15 +70,16 @@ class FusedPacker {
 // the modular path): they train negative sampling with SGD, not deterministically, within the
 // limits of include/w2v/kernels/fused_ns.h.
 std::string fused_unsupported(const TrainConfig& config);
-// FusedScales for `warps` concurrent warps, input scales then output scales ([2, vocab]);
-// empty when the cap is 0. Between a warp's read of a row and its write, about
+// The allowances of FusedScales, input rows then output rows ([2, vocab]); empty when the cap
+// is 0. Between a warp's read of a row and its write, about
 //   input rows (read when they enter the window, written when they leave, 2 window + 1
 //   centers later):  k = warps (2 window + 1) f_w,
 //   output rows (read and written within one center's step):  k = warps (f_w + negative q_w)
 // other changes land on word w's row, f_w its share of the kept tokens and q_w its noise
-// probability; k > cap scales the warp's change by cap / k.
+// probability; k > cap scales the warp's change by cap / k. A word's allowance is cap / k at
+// one warp: the warps of a launch divide it (repeat_scale).
 std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables& tables,
-                                       const TrainConfig& config, std::size_t warps);
+                                       const TrainConfig& config);
 
 // Sampler threads for the fused path: --sampler-threads when given, else `most`
 // (sampler_thread_count()) but no more than the batches one epoch fills. Each sampler walks
@@ -119,7 +121,8 @@ class FusedPath {
         job_(job),
         layout_{job.config.fused_tokens},
         shape_(fused_shape(job.config)),
-        vocab_(job.vocab.size()) {
+        vocab_(job.vocab.size()),
+        concurrency_(ops.fused_concurrency(shape_)) {
     const std::size_t table = vocab_ * shape_.dim;
     in_ = ops_.template alloc<float>(table);
     out_ = job.config.tied ? in_ : ops_.template alloc<float>(table);
@@ -129,8 +132,7 @@ class FusedPath {
     ops_.upload(threshold, noise.thresholds().data(), noise.size() * sizeof(std::uint32_t));
     ops_.upload(alias, noise.aliases().data(), noise.size() * sizeof(std::uint32_t));
     noise_ = FusedNoise{threshold, alias, static_cast<std::uint32_t>(noise.size()), nullptr};
-    const std::vector<float> scales =
-        fused_repeat_scales(job.vocab, job.tables, job.config, ops_.fused_concurrency(shape_));
+    const std::vector<float> scales = fused_repeat_scales(job.vocab, job.tables, job.config);
     if (!scales.empty()) {
       float* device = ops_.template alloc<float>(scales.size());
       ops_.upload(device, scales.data(), scales.size() * sizeof(float));
@@ -171,9 +173,13 @@ class FusedPath {
     std::memcpy(&launches_, bytes.data(), sizeof launches_);
   }
   void step(void* block, const FusedPackResult& packed, BatchRate rate, float* loss) {
+    // A batch of fewer chunks than the device holds warps runs one warp a chunk.
+    FusedScales scales = scales_;
+    scales.inverse_warps =
+        1.0f / static_cast<float>(std::clamp<std::size_t>(packed.chunks, 1, concurrency_));
     ops_.fused_ns(in_, out_, vocab_, shape_,
                   FusedStep{rate.begin, job_.config.seed, launches_++, rate.end}, noise_,
-                  batch(block, packed, loss), scales_);
+                  batch(block, packed, loss), scales);
   }
   std::pair<double, std::uint64_t> loss(const FusedPackResult& packed, const float* loss) const {
     double sum = 0, examples = 0;
@@ -198,6 +204,7 @@ class FusedPath {
   FusedLayout layout_;
   FusedShape shape_;
   std::size_t vocab_;
+  std::size_t concurrency_;  // the warps the device runs at once
   float *in_ = nullptr, *out_ = nullptr;
   FusedNoise noise_;
   FusedScales scales_;

@@ -113,7 +113,7 @@ class Emulation {
     if (std::all_of(delta, delta + d_, [](float x) { return x == 0.0f; }))
       return;  // never a context
     const std::int32_t word = batch_.tokens[position];
-    const float scale = scales_.input ? scales_.input[word] : 1.0f;
+    const float scale = repeat_scale(scales_.input, word, scales_.inverse_warps);
     float* change = additions_.add(in_row(position));
     for (std::size_t e = 0; e < d_; ++e) change[e] = scale * delta[e];
     if (s_.store_rows) {  // the row as loaded, plus the scaled change
@@ -228,7 +228,7 @@ class Emulation {
     for (std::size_t k = 0; k < K; ++k) {
       if (!active(k)) continue;
       float* change = additions_.add(out_ + static_cast<std::size_t>(targets_[k]) * d_);
-      const float scale = scales_.output ? scales_.output[targets_[k]] : 1.0f;
+      const float scale = repeat_scale(scales_.output, targets_[k], scales_.inverse_warps);
       // Store mode writes the row as read plus the scaled change; target_rows_ already holds
       // the row as read plus the unscaled change (as the kernel's o does).
       const float* row = &target_rows_[k * d_];

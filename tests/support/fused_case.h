@@ -25,7 +25,7 @@ namespace w2v::test {
 struct FusedCase {
   FusedShape shape;
   bool fixed_noise = false, scaled = false;
-  std::vector<float> in, out, scales;  // scales: [input V, output V]
+  std::vector<float> in, out, scales;  // allowances (FusedScales): [input V, output V]
   std::vector<std::int32_t> tokens, fixed;
   std::vector<FusedChunk> chunks;
   std::vector<std::uint32_t> threshold, alias;
@@ -41,8 +41,8 @@ struct FusedCase {
     std::mt19937 gen(shape.dim * 31 + shape.negative);
     in = random_floats(std::size_t(V) * shape.dim, gen, 0.5f);
     out = random_floats(in.size(), gen, 0.5f);
-    scales = random_floats(2 * V, gen, 0.5f);
-    for (float& x : scales) x += 0.5f;
+    scales = random_floats(2 * V, gen, 1.0f);
+    for (float& x : scales) x += 1.0f;  // allowances in [0, 2]: at 4/3 warps a third are 1
     tokens.resize(sentences * length);
     fixed.resize(tokens.size() * shape.negative);
     for (int s = 0; s < sentences; ++s) {
@@ -81,7 +81,7 @@ struct FusedCase {
             examples};
   }
   FusedScales scale_rows(const float* both) const {
-    return {scaled ? both : nullptr, scaled ? both + vocab : nullptr};
+    return {scaled ? both : nullptr, scaled ? both + vocab : nullptr, 0.75f};
   }
 
   std::string what() const {

@@ -111,12 +111,26 @@ struct FusedNoise {
 
 // Per-word scales of the changes a warp writes back (null: no scaling): the fused path's
 // repeat cap. A row that k other warps change between this warp's read and its write takes
-// the sum of k stale steps; scaling each by cap/k when k > cap keeps that sum at cap steps
-// (fused_repeat_scales computes k from the word frequencies and the number of warps).
+// the sum of k stale steps; scaling each by cap/k when k > cap keeps that sum at cap steps.
+// k grows with the warps running at once, which a batch with fewer chunks than the device
+// holds warps has fewer of: the tables hold each word's allowance cap / k1, k1 being its k
+// for one warp (fused_repeat_scales), and a launch's scale is min(1, allowance / warps).
 struct FusedScales {
   const float* input = nullptr;   // [vocab] input rows (the ring)
   const float* output = nullptr;  // [vocab] output rows (the targets)
+  float inverse_warps = 1.0f;     // 1 / the warps this launch runs at once
 };
+
+// The scale of word `word`'s change, for the kernel and its reference alike.
+#ifdef __CUDACC__
+__host__ __device__
+#endif
+    inline float
+    repeat_scale(const float* allowance, std::int32_t word, float inverse_warps) {
+  if (allowance == nullptr) return 1.0f;
+  const float scale = allowance[word] * inverse_warps;
+  return scale < 1.0f ? scale : 1.0f;
+}
 
 // One batch, in the memory the caller runs it in: tokens [token_count] and chunks
 // [chunk_count] in; chunk_loss and chunk_examples [chunk_count] out (the summed loss of each
@@ -137,8 +151,8 @@ namespace gpu {
 void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
               const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
               const FusedScales& scales, const Launch& launch);
-// How many warps of the kernel for `shape` the device keeps resident at once: the
-// concurrency fused_repeat_scales is computed for. The launcher never runs more.
+// How many warps of the kernel for `shape` the device keeps resident at once. The launcher
+// never runs more: a launch runs the fewer of these and its chunks at once (inverse_warps).
 std::size_t fused_ns_resident_warps(const FusedShape& shape);
 }  // namespace gpu
 #endif
