@@ -7,7 +7,9 @@
 
 namespace w2v::gpu {
 
-DeviceInfo probe_device() {
+namespace {
+
+DeviceInfo ask_the_runtime() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
@@ -22,9 +24,18 @@ DeviceInfo probe_device() {
   cudaDeviceProp prop{};
   err = cudaGetDeviceProperties(&prop, 0);
   if (err != cudaSuccess) return {false, cudaGetErrorString(err)};
-  return {true, std::string(prop.name) + " (sm_" + std::to_string(prop.major) +
-                    std::to_string(prop.minor) + ", " + std::to_string(prop.totalGlobalMem >> 30) +
-                    " GiB)"};
+  return {true,
+          std::string(prop.name) + " (sm_" + std::to_string(prop.major) +
+              std::to_string(prop.minor) + ", " + std::to_string(prop.totalGlobalMem >> 30) +
+              " GiB)",
+          prop.sharedMemPerBlockOptin};
+}
+
+}  // namespace
+
+DeviceInfo probe_device() {
+  static const DeviceInfo info = ask_the_runtime();
+  return info;
 }
 
 }  // namespace w2v::gpu

@@ -43,6 +43,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <utility>
 
 #include "common.cuh"
 #include "fused_ns_warp.cuh"
@@ -88,9 +89,7 @@ void check_shape(const FusedShape& shape) {
       kOp,
       "negative = " + std::to_string(shape.negative) + " is not compiled for dim " +
           std::to_string(shape.dim));
-  detail::require(
-      shape.window >= 1 && fused_ring_bytes(shape.dim, shape.window) <= kFusedMaxRingBytes, kOp,
-      "window = " + std::to_string(shape.window) + " does not fit shared memory");
+  detail::require(shape.window >= 1, kOp, "window = 0, must be at least 1");
 }
 
 // The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how
@@ -101,16 +100,31 @@ struct PreparedKernel {
   std::int64_t resident_blocks;
 };
 
-PreparedKernel configure(const FusedShape& shape, int device) {
+// The shared memory each kernel has opted in to, per device: shapes of other windows share a
+// kernel, and a smaller window's must not lower a larger one's.
+using OptedIn = std::map<std::pair<int, Kernel>, std::size_t>;
+
+PreparedKernel configure(const FusedShape& shape, int device, OptedIn& opted_in) {
   PreparedKernel l;
   l.kernel = fused_variant<Kernel>(shape, KernelVariants{});
   // check_shape() admits every shape version 2 is compiled for: only a version can be missing.
   detail::require(l.kernel != nullptr, "fused_ns",
                   "version = " + std::to_string(shape.version) +
                       " is not compiled for this shape (2; 1 at dim 97..128, negative <= 7)");
-  l.shared_bytes = kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window);
-  W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                      static_cast<int>(l.shared_bytes)));
+  l.shared_bytes = fused_block_shared_bytes(shape.dim, shape.window);
+  int most = 0;
+  W2V_CUDA_CHECK(cudaDeviceGetAttribute(&most, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  detail::require(
+      l.shared_bytes <= static_cast<std::size_t>(most), "fused_ns",
+      "window = " + std::to_string(shape.window) + " at dim = " + std::to_string(shape.dim) +
+          " needs " + std::to_string(l.shared_bytes) +
+          " bytes of shared memory a block; this device allows " + std::to_string(most));
+  std::size_t& allowed = opted_in[{device, l.kernel}];
+  if (l.shared_bytes > allowed) {
+    W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(l.shared_bytes)));
+    allowed = l.shared_bytes;
+  }
   int per_sm = 0, sms = 0;
   W2V_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
       &per_sm, l.kernel, kWarpsPerBlock * 32, l.shared_bytes));
@@ -129,9 +143,10 @@ PreparedKernel prepare(const FusedShape& shape) {
                                    shape.negative, shape.window, shape.version);
   static std::mutex mutex;
   static std::map<decltype(key), PreparedKernel> prepared;
+  static OptedIn opted_in;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = prepared.find(key);
-  if (it == prepared.end()) it = prepared.emplace(key, configure(shape, device)).first;
+  if (it == prepared.end()) it = prepared.emplace(key, configure(shape, device, opted_in)).first;
   return it->second;
 }
 

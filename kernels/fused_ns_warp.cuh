@@ -15,7 +15,7 @@
 namespace w2v::gpu {
 namespace {
 
-constexpr int kWarpsPerBlock = 4;
+constexpr int kWarpsPerBlock = kFusedWarpsPerBlock;
 constexpr int kWindowLane = 31;  // draws the center's window (above every noise-drawing lane)
 static_assert(kFusedMaxNegative < kWindowLane);
 

@@ -457,6 +457,18 @@ TEST(FusedPath, SupportedConfigs) {
   c.negative = 5;
   c.window = 100;
   EXPECT_NE(fused_unsupported(c).find("shared memory"), std::string::npos);
+  // dim 300 holds 10 floats a lane: 4 warps' rings of 2 (2 window + 1) rows are 215,040 bytes
+  // at window 10 and 235,520 at 11, over an H200's 232,448 (the twin's limit, as a GPU's).
+  c.device = DeviceKind::kTwin;
+  c.dim = 300;
+  c.window = 10;
+  EXPECT_EQ(fused_unsupported(c), "");
+  c.window = 11;
+  EXPECT_NE(fused_unsupported(c).find("235520 bytes of shared memory a block (an H200 allows "
+                                      "232448)"),
+            std::string::npos)
+      << fused_unsupported(c);
+  c.dim = 128;
   c.window = 5;
   c.loss = LossKind::kSoftmax;
   EXPECT_FALSE(use_fused_path(c));
@@ -527,6 +539,15 @@ TEST(FusedKernel, MatchesTheReference) {
   // negative 5, 7, 10: 6, 8 and 16 target slots
   for (const auto& c : test::fused_kernel_cases({1, 33, 100, 128, 300}, {5, 7, 10}))
     expect_kernel_matches_reference(c.shape, c.fixed_noise, c.scaled);
+}
+
+// Shapes of other windows share a kernel, and the shared memory it opts in to is the kernel's:
+// at dim 300 a block needs 174,080 bytes at window 8 and 112,640 at window 5, and window 8's
+// launches must still run after window 5's were prepared.
+TEST(FusedKernel, AWindowKeepsItsSharedMemoryAfterASmallerOne) {
+  REQUIRE_GPU();
+  for (std::uint32_t window : {8u, 5u, 8u})
+    expect_kernel_matches_reference({.dim = 300, .window = window, .negative = 5}, true, true);
 }
 
 TEST(FusedKernel, RefusesAVersionNotCompiledForTheShape) {

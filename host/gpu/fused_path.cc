@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "w2v/error.h"
+#include "w2v/kernels/device.h"
 #include "w2v/vocab.h"
 
 namespace w2v {
@@ -171,10 +172,15 @@ std::string fused_unsupported(const TrainConfig& c) {
     return "it takes --negative up to " + std::to_string(kFusedMaxNegative);
   if (c.negative > 7 && c.dim > kFusedMaxWideDim)
     return "it takes --negative above 7 only with --dim up to " + std::to_string(kFusedMaxWideDim);
-  if (fused_ring_bytes(c.dim, c.window) > kFusedMaxRingBytes)
-    return "its window of input rows needs " + std::to_string(fused_ring_bytes(c.dim, c.window)) +
-           " bytes of shared memory (at most " + std::to_string(kFusedMaxRingBytes) +
-           "): a smaller --window or --dim";
+  // The twin stands for an H200; a run on a GPU takes its device's limit.
+  const gpu::DeviceInfo device =
+      c.device == DeviceKind::kTwin ? gpu::DeviceInfo{} : gpu::probe_device();
+  const std::size_t most =
+      device.available ? device.shared_bytes_per_block : kHopperSharedBytesPerBlock;
+  if (const std::size_t need = fused_block_shared_bytes(c.dim, c.window); need > most)
+    return "its window of input rows needs " + std::to_string(need) +
+           " bytes of shared memory a block (" + (device.available ? "this GPU" : "an H200") +
+           " allows " + std::to_string(most) + "): a smaller --window or --dim";
   return "";
 }
 

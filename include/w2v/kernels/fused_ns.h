@@ -48,9 +48,12 @@ constexpr std::uint32_t kFusedChunkCenters = 64;
 
 // What the kernels take: a lane holds fused_row_per_lane(dim) elements of a row (dim rounded
 // up to one of the compiled widths); up to 7 noise words at any width, up to 15 with
-// dim <= 256; a warp's ring of input rows must fit kFusedMaxRingBytes of shared memory.
+// dim <= 256; a block's kFusedWarpsPerBlock rings of input rows must fit the shared memory a
+// kernel may opt in to: fused_block_shared_bytes <= DeviceInfo::shared_bytes_per_block.
 constexpr std::uint32_t kFusedMaxDim = 512, kFusedMaxNegative = 15, kFusedMaxWideDim = 256;
-constexpr std::size_t kFusedMaxRingBytes = std::size_t(96) << 10;
+constexpr std::uint32_t kFusedWarpsPerBlock = 4;
+// The H200's (and every sm_90's) opt-in limit, 227 KiB: the twin's, standing for that GPU.
+constexpr std::size_t kHopperSharedBytesPerBlock = 232448;
 constexpr std::uint32_t fused_row_per_lane(std::uint32_t dim) {
   const std::uint32_t need = (dim + 31) / 32;
   for (std::uint32_t width : {1u, 2u, 3u, 4u, 6u, 8u, 10u, 12u, 16u})
@@ -60,6 +63,9 @@ constexpr std::uint32_t fused_row_per_lane(std::uint32_t dim) {
 // Shared memory of one warp: 2 window + 1 rows, their values and the same rows as read.
 constexpr std::size_t fused_ring_bytes(std::uint32_t dim, std::uint32_t window) {
   return std::size_t(2) * (2 * window + 1) * 32 * fused_row_per_lane(dim) * sizeof(float);
+}
+constexpr std::size_t fused_block_shared_bytes(std::uint32_t dim, std::uint32_t window) {
+  return kFusedWarpsPerBlock * fused_ring_bytes(dim, window);
 }
 
 // Token positions in the batch.
