@@ -443,6 +443,43 @@ TEST(Pipeline, EverySamplerHasASlotToFill) {
   }
 }
 
+// A backend that counts the batches abandoned, and a path whose third step throws.
+struct AbandonCountingOps : HostOps {
+  int abandoned = 0;
+  void abandon_batch(Slot&) { ++abandoned; }
+};
+template <class Ops>
+class ThirdStepThrowsPath : public ModularPath<Ops> {
+ public:
+  using ModularPath<Ops>::ModularPath;
+  void step(void* block, const PackResult& packed, BatchRate rate, float* loss) {
+    if (++steps_ == 3) throw Error("the third step failed");
+    ModularPath<Ops>::step(block, packed, rate, loss);
+  }
+
+ private:
+  int steps_ = 0;
+};
+
+// A step that throws: its batch is abandoned on the driver thread, the one that began it (a
+// GPU's step capture can end only there), and its error reaches the caller.
+TEST(Pipeline, AStepThatThrowsIsAbandonedAndReported) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = modular_config();
+  c.dim = 8;
+  c.epochs = 1;
+  AbandonCountingOps ops;
+  try {
+    train_prefix(c, 300'000, [&](const TrainJob& job, Model& model, Progress& progress) {
+      train_with_path<ThirdStepThrowsPath>(ops, job, model, progress, 4);
+    });
+    ADD_FAILURE() << "the step's error was lost";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "the third step failed");
+  }
+  EXPECT_EQ(ops.abandoned, 1);
+}
+
 TEST(ModularOnHost, SkipGramLearns) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   TrainConfig c = modular_config();

@@ -109,9 +109,10 @@ void expect_sorted_paths_match_the_float_loop(int d, bool scaled) {
   std::vector<float> want_summed;
   test::segment_sums_in_input_order(idx, grad, d, scales, want_unique, want_summed);
   EXPECT_EQ(sorted.unique, want_unique) << what;
-  if (scaled)
+  if (scaled) {
     EXPECT_FALSE(std::binary_search(want_unique.begin(), want_unique.end(), 3))
         << what << ": index 3, all of whose rows have scale 0, is among the distinct indices";
+  }
   EXPECT_EQ(std::memcmp(summed.data(), want_summed.data(), want_summed.size() * sizeof(float)), 0)
       << what << ": segment_sum_rows' warps are not the bits of the float loop";
 }

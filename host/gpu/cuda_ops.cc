@@ -41,17 +41,8 @@ GpuOps::GpuOps(std::size_t workspace_bytes) {
 }
 
 GpuOps::~GpuOps() {
-  // Errors are not thrown from here: the run has already failed or finished. A step that
-  // threw while it was captured leaves the capture open. The streams are drained before the
-  // buffers they use are freed.
-  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-  if (cudaStreamIsCapturing(compute_.get(), &capture) == cudaSuccess &&
-      capture != cudaStreamCaptureStatusNone) {
-    cudaGraph_t graph = nullptr;
-    cudaStreamEndCapture(compute_.get(), &graph);
-    if (graph) cudaGraphDestroy(graph);
-    cudaGetLastError();
-  }
+  // Errors are not thrown from here: the run has already failed or finished. The streams are
+  // drained before the buffers they use are freed.
   if (step_graph_) cudaGraphExecDestroy(step_graph_);
   cudaStreamSynchronize(compute_.get());
   cudaStreamSynchronize(copy_.get());
@@ -135,6 +126,20 @@ void GpuOps::end_batch(Slot& s) {
   W2V_CUDA_CHECK(cudaEventRecord(s.done, compute_.get()));
 }
 
+// A step that threw while it was captured: the capture is ended on this thread (a thread-local
+// capture cannot be ended on another) and its graph dropped, so that the stream can drain.
+// Not thrown from: the step's own error is the one to report.
+void GpuOps::abandon_batch(Slot&) {
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(compute_.get(), &capture) != cudaSuccess ||
+      capture == cudaStreamCaptureStatusNone)
+    return;
+  cudaGraph_t graph = nullptr;
+  cudaStreamEndCapture(compute_.get(), &graph);
+  if (graph) cudaGraphDestroy(graph);
+  cudaGetLastError();
+}
+
 bool GpuOps::batch_done(Slot& s, bool wait) {
   if (wait) {
     NvtxRange range("wait for batch");
@@ -168,8 +173,12 @@ GpuOps::DeviceSpan::DeviceSpan(GpuOps& ops, std::uint32_t track, const char* nam
   W2V_CUDA_CHECK(cudaEventRecord(span_->start.get(), stream_));
 }
 
+// Not thrown from while the launcher's own error unwinds (a sticky CUDA error fails this
+// record too): a second exception would terminate the process.
 GpuOps::DeviceSpan::~DeviceSpan() noexcept(false) {
-  if (span_) W2V_CUDA_CHECK(cudaEventRecord(span_->end.get(), stream_));
+  if (!span_) return;
+  const cudaError_t recorded = cudaEventRecord(span_->end.get(), stream_);
+  if (std::uncaught_exceptions() == unwinding_) W2V_CUDA_CHECK(recorded);
 }
 
 // The spans whose work has finished, oldest first, placed on the trace's clock through the

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,6 +65,7 @@ class GpuOps {
   Slot make_slot(std::size_t index, std::size_t bytes, std::size_t loss_floats);
   void begin_batch(Slot& slot);
   void end_batch(Slot& slot);
+  void abandon_batch(Slot& slot);
   bool batch_done(Slot& slot, bool wait);
   static NvtxRange scope(const char* name) { return NvtxRange(name); }
   // From now on every copy, step and kernel is timed by CUDA events and added to `trace` on
@@ -112,6 +114,7 @@ class GpuOps {
    private:
     TimedSpan* span_ = nullptr;
     cudaStream_t stream_;
+    int unwinding_ = std::uncaught_exceptions();  // at construction
   };
   void resolve_trace();
   bool capturing_steps() const { return capture_steps_ && !trace_; }

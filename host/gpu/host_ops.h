@@ -52,6 +52,7 @@ class HostOps {
   }
   void begin_batch(Slot&) {}
   void end_batch(Slot&) {}
+  void abandon_batch(Slot&) {}
   bool batch_done(Slot&, bool) { return true; }
   struct NoScope {};
   static NoScope scope(const char*) { return {}; }

@@ -38,7 +38,9 @@ namespace w2v {
 // memory on a GPU), upload and download of bytes, both synchronous. A slot is a host block
 // the samplers fill (pinned on a GPU), its copy in the backend, and the batch's losses on
 // both sides; begin_batch uploads the block, end_batch downloads the losses and marks the
-// batch's end, batch_done says (or waits until) that end was reached. scope(name) is an RAII
+// batch's end, batch_done says (or waits until) that end was reached; abandon_batch, on the
+// thread that began it, ends a batch whose step threw (the GPU's step capture, which only
+// that thread can end). scope(name) is an RAII
 // trace range (NVTX on the GPU); attach_trace(trace) asks the backend to add its device work
 // (copies, steps, kernels) to a --trace timeline.
 template <class Ops>
@@ -55,6 +57,7 @@ concept PipelineOps = requires(Ops& ops, typename Ops::Slot& slot, std::size_t n
   { slot.loss } -> std::convertible_to<float*>;
   ops.begin_batch(slot);
   ops.end_batch(slot);
+  ops.abandon_batch(slot);
   { ops.batch_done(slot, true) } -> std::same_as<bool>;
   ops.scope("name");
   ops.attach_trace(static_cast<Trace*>(nullptr));
@@ -246,9 +249,12 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
           ops.begin_batch(slot.memory);
           const BatchRate rate{static_cast<float>(progress.alpha()),
                                static_cast<float>(progress.alpha_after(slot.packed.words))};
-          {
+          try {
             [[maybe_unused]] auto traced = ops.scope("train step");
             path.step(slot.memory.device, slot.packed, rate, slot.memory.loss);
+          } catch (...) {
+            ops.abandon_batch(slot.memory);
+            throw;
           }
           ops.end_batch(slot.memory);
         }

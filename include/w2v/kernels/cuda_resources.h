@@ -67,10 +67,12 @@ template <class T>
 class DeviceBuffer : public detail::Buffer<T, detail::allocate_device, cudaFree> {
  public:
   using detail::Buffer<T, detail::allocate_device, cudaFree>::Buffer;
-  // A copy of host data (synchronous).
+  // A copy of host data, landed before this returns: a pageable cudaMemcpy may return before its
+  // last bytes reach the device, and non-blocking streams do not wait for it.
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
-    if (!host.empty())
-      W2V_CUDA_CHECK(cudaMemcpy(this->get(), host.data(), this->bytes(), cudaMemcpyHostToDevice));
+    if (host.empty()) return;
+    W2V_CUDA_CHECK(cudaMemcpy(this->get(), host.data(), this->bytes(), cudaMemcpyHostToDevice));
+    W2V_CUDA_CHECK(cudaDeviceSynchronize());
   }
 };
 
