@@ -3,7 +3,8 @@
 # needed): its logs come back as $OUT/summary.md and $OUT/logs.tar.gz (the device tool returns
 # at most 8 files), also from a run killed at the call's time limit; no stage starts past
 # W2V_CHECK_SECONDS and the summary names the stages left; an unknown stage is refused before
-# anything runs. Usage: tests/gpu_check_test.sh WORK_DIR
+# anything runs; a stage still running at W2V_CHECK_STOP_SECONDS is stopped. Usage:
+# tests/gpu_check_test.sh WORK_DIR
 set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
 work=$1
@@ -40,6 +41,17 @@ W2V_CHECK_SECONDS=0 check late 1 tests wiki
 grep -q '^- next: tools/gpu_check.sh tests wiki$' "$work/late/summary.md" ||
   fail "late: the summary does not name the stages left"
 
+# A stage still running at W2V_CHECK_STOP_SECONDS is stopped with all it started, and named
+# first among the stages left.
+began=$SECONDS
+CTEST_SECONDS=61 W2V_CHECK_STOP_SECONDS=2 check stopped 1 tests wiki
+((SECONDS - began < 30)) || fail "stopped: the run took $((SECONDS - began)) s"
+grep -q '^- tests: stopped at W2V_CHECK_STOP_SECONDS=2$' "$work/stopped/summary.md" ||
+  fail "stopped: the summary does not say the stage was stopped"
+grep -q '^- next: tools/gpu_check.sh tests wiki$' "$work/stopped/summary.md" ||
+  fail "stopped: the summary does not name the stopped stage and those after it"
+if pgrep -f 'sleep 61' >/dev/null; then fail "stopped: the stage's ctest still runs"; fi
+
 check unknown 2 tests nonsense
 [[ -z $(ls "$work/unknown") ]] || fail "unknown: wrote $(ls "$work/unknown")"
 grep -q "unknown stage 'nonsense'" "$work/unknown.log" || fail "unknown: no message naming the stage"
@@ -54,4 +66,4 @@ CTEST_SECONDS=20 W2V_CHECK_DELIVER_SECONDS=1 OUT=$work/killed \
 grep -q '^## all tests' "$work/killed/summary.md" || fail "killed: the summary stops before ctest"
 in_archive killed ctest.log | grep -q 'test 1 started' ||
   fail "killed: the log of the stage in progress did not come back"
-echo "gpu_check.sh: delivery, time budget, unknown stage and a killed run all as expected"
+echo "gpu_check.sh: delivery, time budget, stop, unknown stage and a killed run all as expected"

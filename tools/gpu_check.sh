@@ -7,7 +7,7 @@
 # $OUT/logs.tar.gz holds every log (the device tool brings back at most 8 files; without $OUT
 # the logs stay in gpu-logs/).
 #
-#   [W2V_CHECK_SECONDS=450] tools/gpu_check.sh [STAGE...]
+#   [W2V_CHECK_SECONDS=450] [W2V_CHECK_STOP_SECONDS=570] tools/gpu_check.sh [STAGE...]
 #     stages, in the order given: tests wiki ncu sanitize bench e2e resume trace prepare synth1b
 #     avx512 (default: the first nine, in that order, the issues' headline figures first)
 #
@@ -16,9 +16,10 @@
 #   run(command="tools/gpu_check.sh", carry=[".deps"], kind="nvidia-h200", timeout_s=600)
 # (the issues' goals are an H200's: a call that names no kind may get an H100)
 # A device call may run 10 minutes, and the whole check takes more: no stage starts once the
-# run is W2V_CHECK_SECONDS old (the build included), and the summary ends with the command
-# that runs the stages left. Call it at once, before the machine goes back (30 s idle), and
-# the build is kept.
+# run is W2V_CHECK_SECONDS old (the build included), one still running at
+# W2V_CHECK_STOP_SECONDS is stopped (keep it under the call's timeout_s), and the summary ends
+# with the command that runs the stages left. Call it at once, before the machine goes back
+# (30 s idle), and the build is kept.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
 all_stages="tests wiki ncu sanitize bench e2e resume trace prepare synth1b avx512"
@@ -39,25 +40,35 @@ if [[ -n $deliver_to ]]; then
 else
   out=gpu-logs
   mkdir -p "$out"
+  rm -f "$out/failed"
 fi
 deliver() {
   local part=.$BASHPID.part archive=$deliver_to/logs.tar.gz
   cp "$out/summary.md" "$deliver_to/summary.md$part" && mv "$deliver_to/summary.md$part" "$deliver_to/summary.md"
-  tar -C "$out" -czf "$archive$part" . || return
+  archive_logs "$archive$part" || return
   # The tool's limit is 16 MiB a file: the traces' JSON goes first (summary.md has their busy
   # times, the SVGs their pictures).
   if (($(stat -c %s "$archive$part") > 15 << 20)); then
-    tar -C "$out" -czf "$archive$part" --exclude='trace-*.json' . || return
+    archive_logs "$archive$part" --exclude='trace-*.json' || return
   fi
   mv "$archive$part" "$archive"
+}
+# A log that grows while tar reads it (the running stage's) makes tar exit 1: the archive is
+# whole up to that moment, and taken.
+archive_logs() {  # ARCHIVE [TAR_OPTION...]
+  local archive=$1
+  shift
+  tar -C "$out" -czf "$archive" --warning=no-file-changed "$@" .
+  (($? <= 1))
 }
 status=0
 summary=$out/summary.md
 started=$SECONDS
 step() { printf '\n## %s\n\n' "$*" | tee -a "$summary"; }
+# Stages run in the background (run_stage): what failed is kept in a file, not a variable.
 record() {  # NAME EXIT
   echo "- $1: exit $2 ($((SECONDS - started)) s into the run)" | tee -a "$summary"
-  ((status |= $2 != 0))
+  [[ $2 == 0 ]] || echo "$1" >>"$out/failed"
 }
 # One bench/e2e.sh table on the GPU into the summary, and its per-mode logs (not its vectors)
 # into the archive.
@@ -74,8 +85,11 @@ excerpt() {  # FILE PATTERN
   { echo '```'; grep -E "$2" "$1" | tail -${3:-12}; echo '```'; } | tee -a "$summary"
 }
 
-echo "# GPU check, $(date -u +%F), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" |
-  tee "$summary"
+# The device's copy of the tree has no .git: tools/gpu_prepare.sh wrote the commit into .deps.
+if ! commit=$(git describe --always --dirty 2>/dev/null); then
+  commit="$(cat .deps/commit 2>/dev/null || echo unknown) (as tools/gpu_prepare.sh found it)"
+fi
+echo "# GPU check, $(date -u +%F), commit $commit" | tee "$summary"
 step "device"
 { echo '```'; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem \
   --format=csv; echo '```'; } | tee -a "$summary"
@@ -93,10 +107,8 @@ if [[ -n $deliver_to ]]; then
 fi
 
 prefix=$PWD/.deps/root
-if [[ ! -d $prefix/usr ]]; then
-  mkdir -p "$prefix"
-  for deb in .deps/*.deb; do dpkg -x "$deb" "$prefix"; done
-fi
+mkdir -p "$prefix"
+for deb in .deps/*.deb; do [[ -f $deb ]] && dpkg -x "$deb" "$prefix"; done
 export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # The tests look for the data beside the repository, as in a developer's checkout.
 if [[ ! -f ../shared/data/text8_prefix.txt && -d .deps/data ]]; then
@@ -164,31 +176,36 @@ stage_sanitize() {
 
 # A run stopped by SIGINT and resumed from its checkpoint: with --deterministic its vectors
 # must equal an uninterrupted run's byte for byte; the fused path (not deterministic) must
-# finish and learn as well.
+# finish and learn as well. The fused path trains 3 epochs of the text8 prefix in about 0.1 s,
+# before a first progress line: it runs 40.
 stage_resume() {
   step "checkpoint and resume on the GPU (text8 prefix)"
   dir=/tmp/w2v-resume
   rm -rf "$dir" && mkdir -p "$dir"
   train=(build-gpu/w2v train --corpus ../shared/data/text8_prefix.txt --cache-dir "$dir"
-    --device cuda --epochs 3 --sample 1e-4 --progress-interval 0.2)
+    --device cuda --sample 1e-4 --progress-interval 0.05)
   stop_and_resume() {  # NAME OUTPUT FLAGS...
     local name=$1 output=$2
     shift 2
     "${train[@]}" "$@" --output "$output" --checkpoint "$dir/$name.ckpt" 2>"$out/resume-$name.log" &
     local pid=$!
-    until grep -q '^progress' "$out/resume-$name.log" || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    until grep -q '^progress' "$out/resume-$name.log" || ! kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
     kill -INT "$pid" 2>/dev/null
     wait "$pid"
     echo "stopped: exit $?" >>"$out/resume-$name.log"
+    if [[ ! -f $dir/$name.ckpt ]]; then
+      echo "finished before the signal: no checkpoint, nothing resumed" | tee -a "$out/resume-$name.log"
+      return 3
+    fi
     "${train[@]}" "$@" --output "$output" --checkpoint "$dir/$name.ckpt" \
       --resume "$dir/$name.ckpt" >>"$out/resume-$name.log" 2>&1
   }
-  "${train[@]}" --deterministic --output "$dir/whole.bin" >"$out/resume-whole.log" 2>&1 &&
-    stop_and_resume deterministic "$dir/resumed.bin" --deterministic &&
+  "${train[@]}" --epochs 3 --deterministic --output "$dir/whole.bin" >"$out/resume-whole.log" 2>&1 &&
+    stop_and_resume deterministic "$dir/resumed.bin" --epochs 3 --deterministic &&
     cmp "$dir/whole.bin" "$dir/resumed.bin" >>"$out/resume-deterministic.log" 2>&1
   record "resume --deterministic, bit-identical" $?
-  "${train[@]}" --output "$dir/fused-whole.bin" >"$out/resume-fused-whole.log" 2>&1 &&
-    stop_and_resume fused "$dir/fused-resumed.bin"
+  "${train[@]}" --epochs 40 --output "$dir/fused-whole.bin" >"$out/resume-fused-whole.log" 2>&1 &&
+    stop_and_resume fused "$dir/fused-resumed.bin" --epochs 40
   record "resume fused" $?
   for f in whole resumed fused-whole fused-resumed; do
     echo "$f: $(build-gpu/w2v analogy "$dir/$f.bin" ../shared/data/questions-words.txt | grep '^total')"
@@ -326,19 +343,64 @@ stage_synth1b() {
   step "end to end: 1B-token synthetic corpus (1M word types), 1 epoch, fused"
   e2e_table e2e-synth1b --epochs 1 --synth 1000000000 --modes "sg-ns cbow-ns"
 }
+# A process and all it started, each held (SIGSTOP: it starts nothing more) until its children
+# are signalled. Through /proc: the device's image may have no pgrep. (Not a process group of
+# its own: a stage must stay in the group that the device tool stops at its time limit.)
+signal_tree() {  # SIGNAL PID
+  local stat rest pid ppid
+  kill -STOP "$2" 2>/dev/null || return 0
+  for stat in /proc/[0-9]*/stat; do
+    rest=$(<"$stat") 2>/dev/null || continue
+    pid=${rest%% *}
+    rest=${rest##*) }  # past the command's name, which may hold spaces
+    read -r _ ppid _ <<<"$rest"
+    [[ $ppid == "$2" ]] && signal_tree "$1" "$pid"
+  done
+  kill "-$1" "$2" 2>/dev/null
+  kill -CONT "$2" 2>/dev/null
+}
+# Each stage runs in the background, so that one still running once the run is
+# W2V_CHECK_STOP_SECONDS old is stopped, with all it started, before the device call's time
+# limit: the summary then names it among the stages left.
+stage_pid=
+stopped_by_signal() {
+  [[ -n $stage_pid ]] && signal_tree TERM "$stage_pid"
+  if [[ -n $deliver_to ]]; then
+    kill "$deliverer" 2>/dev/null
+    deliver
+  fi
+  exit 143
+}
+trap stopped_by_signal TERM INT
+run_stage() {  # STAGE: exit 1 when it was stopped
+  "stage_$1" &
+  stage_pid=$!
+  while kill -0 "$stage_pid" 2>/dev/null; do
+    if ((SECONDS - started >= stop_at)); then
+      signal_tree TERM "$stage_pid"
+      wait "$stage_pid" 2>/dev/null
+      stage_pid=
+      echo "- $1: stopped at W2V_CHECK_STOP_SECONDS=$stop_at" | tee -a "$summary"
+      return 1
+    fi
+    sleep 0.2
+  done
+  wait "$stage_pid"
+  stage_pid=
+}
+stop_at=${W2V_CHECK_STOP_SECONDS:-570}
 left=()
 for stage in $stages; do
-  if ((SECONDS - started >= budget)); then
+  if ((${#left[@]} || SECONDS - started >= budget)) || ! run_stage "$stage"; then
     left+=("$stage")
-  else
-    "stage_$stage"
   fi
 done
 if ((${#left[@]})); then
-  step "not started: the run had passed W2V_CHECK_SECONDS=$budget"
+  step "not finished: the run had passed W2V_CHECK_SECONDS=$budget or W2V_CHECK_STOP_SECONDS=$stop_at"
   echo "- next: tools/gpu_check.sh ${left[*]}" | tee -a "$summary"
   status=1
 fi
+[[ -s $out/failed ]] && status=1
 
 if [[ -n $deliver_to ]]; then
   kill "$deliverer"
