@@ -87,7 +87,8 @@ excerpt() {  # FILE PATTERN
 
 # The device's copy of the tree has no .git: tools/gpu_prepare.sh wrote the commit into .deps.
 if ! commit=$(git describe --always --dirty 2>/dev/null); then
-  commit="$(cat .deps/commit 2>/dev/null || echo unknown) (as tools/gpu_prepare.sh found it)"
+  commit=unknown
+  [[ -f .deps/commit ]] && commit="$(<.deps/commit) (as tools/gpu_prepare.sh found it)"
 fi
 echo "# GPU check, $(date -u +%F), commit $commit" | tee "$summary"
 step "device"
@@ -105,6 +106,79 @@ if [[ -n $deliver_to ]]; then
   ) &
   deliverer=$!
 fi
+
+# A process and all it started, each held (SIGSTOP: it starts nothing more) until its children
+# are signalled; prints their PIDs. Through /proc: the device's image may have no pgrep. (Not
+# a process group of its own: a stage must stay in the group that the device tool stops at its
+# time limit.)
+signal_tree() {  # SIGNAL PID
+  local stat rest pid ppid
+  kill -STOP "$2" 2>/dev/null || return 0
+  for stat in /proc/[0-9]*/stat; do
+    { read -r rest <"$stat"; } 2>/dev/null || continue
+    pid=${rest%% *}
+    rest=${rest##*) }  # past the command's name, which may hold spaces
+    read -r _ ppid _ <<<"$rest"
+    [[ $ppid == "$2" ]] && signal_tree "$1" "$pid"
+  done
+  kill "-$1" "$2" 2>/dev/null
+  kill -CONT "$2" 2>/dev/null
+  echo "$2"
+}
+# TERM to a process and all it started, then KILL to what still runs 5 s later: w2v takes a
+# TERM as a request to stop after its batch, which its corpus preparation does not heed, and
+# nothing of a stopped stage may go on into the next call on the warm machine.
+stop_tree() {  # PID
+  local pids pid alive i state
+  pids=$(signal_tree TERM "$1")
+  for ((i = 0; i < 25; ++i)); do
+    alive=()
+    for pid in $pids; do
+      { read -r state <"/proc/$pid/stat"; } 2>/dev/null || continue
+      state=${state##*) }
+      [[ ${state%% *} != Z ]] && alive+=("$pid")
+    done
+    ((${#alive[@]})) || return 0
+    sleep 0.2
+  done
+  kill -KILL "${alive[@]}" 2>/dev/null
+}
+# Each stage runs in the background, so that one still running once the run is
+# W2V_CHECK_STOP_SECONDS old is stopped, with all it started, before the device call's time
+# limit: the summary then names it among the stages left. A TERM or INT to this script stops
+# the stage the same way and delivers what there is; one to the whole process group ends the
+# stage's shells at once, and what does not heed it (w2v preparing a corpus) may outlive them:
+# keep W2V_CHECK_STOP_SECONDS under the device call's timeout_s.
+stop_at=${W2V_CHECK_STOP_SECONDS:-570}
+stage_pid=
+stopped_by_signal() {  # EXIT
+  [[ -n $stage_pid ]] && stop_tree "$stage_pid"
+  if [[ -n $deliver_to ]]; then
+    kill "$deliverer" 2>/dev/null
+    wait "$deliverer" 2>/dev/null
+    rm -f "$deliver_to"/*.part
+    deliver
+  fi
+  exit "$1"
+}
+trap 'stopped_by_signal 143' TERM
+trap 'stopped_by_signal 130' INT
+run_stage() {  # STAGE: exit 1 when it was stopped
+  "stage_$1" &
+  stage_pid=$!
+  while kill -0 "$stage_pid" 2>/dev/null; do
+    if ((SECONDS - started >= stop_at)); then
+      stop_tree "$stage_pid"
+      wait "$stage_pid" 2>/dev/null
+      stage_pid=
+      echo "- $1: stopped at W2V_CHECK_STOP_SECONDS=$stop_at" | tee -a "$summary"
+      return 1
+    fi
+    sleep 0.2
+  done
+  wait "$stage_pid"
+  stage_pid=
+}
 
 prefix=$PWD/.deps/root
 mkdir -p "$prefix"
@@ -343,55 +417,10 @@ stage_synth1b() {
   step "end to end: 1B-token synthetic corpus (1M word types), 1 epoch, fused"
   e2e_table e2e-synth1b --epochs 1 --synth 1000000000 --modes "sg-ns cbow-ns"
 }
-# A process and all it started, each held (SIGSTOP: it starts nothing more) until its children
-# are signalled. Through /proc: the device's image may have no pgrep. (Not a process group of
-# its own: a stage must stay in the group that the device tool stops at its time limit.)
-signal_tree() {  # SIGNAL PID
-  local stat rest pid ppid
-  kill -STOP "$2" 2>/dev/null || return 0
-  for stat in /proc/[0-9]*/stat; do
-    rest=$(<"$stat") 2>/dev/null || continue
-    pid=${rest%% *}
-    rest=${rest##*) }  # past the command's name, which may hold spaces
-    read -r _ ppid _ <<<"$rest"
-    [[ $ppid == "$2" ]] && signal_tree "$1" "$pid"
-  done
-  kill "-$1" "$2" 2>/dev/null
-  kill -CONT "$2" 2>/dev/null
-}
-# Each stage runs in the background, so that one still running once the run is
-# W2V_CHECK_STOP_SECONDS old is stopped, with all it started, before the device call's time
-# limit: the summary then names it among the stages left.
-stage_pid=
-stopped_by_signal() {
-  [[ -n $stage_pid ]] && signal_tree TERM "$stage_pid"
-  if [[ -n $deliver_to ]]; then
-    kill "$deliverer" 2>/dev/null
-    deliver
-  fi
-  exit 143
-}
-trap stopped_by_signal TERM INT
-run_stage() {  # STAGE: exit 1 when it was stopped
-  "stage_$1" &
-  stage_pid=$!
-  while kill -0 "$stage_pid" 2>/dev/null; do
-    if ((SECONDS - started >= stop_at)); then
-      signal_tree TERM "$stage_pid"
-      wait "$stage_pid" 2>/dev/null
-      stage_pid=
-      echo "- $1: stopped at W2V_CHECK_STOP_SECONDS=$stop_at" | tee -a "$summary"
-      return 1
-    fi
-    sleep 0.2
-  done
-  wait "$stage_pid"
-  stage_pid=
-}
-stop_at=${W2V_CHECK_STOP_SECONDS:-570}
 left=()
 for stage in $stages; do
-  if ((${#left[@]} || SECONDS - started >= budget)) || ! run_stage "$stage"; then
+  if ((${#left[@]} || SECONDS - started >= budget || SECONDS - started >= stop_at)) ||
+    ! run_stage "$stage"; then
     left+=("$stage")
   fi
 done
