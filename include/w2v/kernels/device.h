@@ -11,8 +11,8 @@ namespace w2v::gpu {
 struct DeviceInfo {
   bool available = false;
   std::string description;  // device name, or why there is none
-  std::size_t shared_bytes_per_block =
-      0;  // the most a kernel may opt in to (its dynamic shared memory)
+  // The most shared memory a kernel's block may opt in to (its dynamic shared memory).
+  std::size_t shared_bytes_per_block = 0;
 };
 
 #ifdef W2V_HAVE_CUDA
