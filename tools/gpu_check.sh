@@ -151,14 +151,17 @@ stop_tree() {  # PID
 # keep W2V_CHECK_STOP_SECONDS under the device call's timeout_s.
 stop_at=${W2V_CHECK_STOP_SECONDS:-570}
 stage_pid=
+# The periodic deliveries end (their unfinished .part files dropped) and the last is made.
+deliver_last() {
+  [[ -n $deliver_to ]] || return 0
+  kill "$deliverer" 2>/dev/null
+  wait "$deliverer" 2>/dev/null
+  rm -f "$deliver_to"/*.part
+  deliver
+}
 stopped_by_signal() {  # EXIT
   [[ -n $stage_pid ]] && stop_tree "$stage_pid"
-  if [[ -n $deliver_to ]]; then
-    kill "$deliverer" 2>/dev/null
-    wait "$deliverer" 2>/dev/null
-    rm -f "$deliver_to"/*.part
-    deliver
-  fi
+  deliver_last
   exit "$1"
 }
 trap 'stopped_by_signal 143' TERM
@@ -184,6 +187,9 @@ prefix=$PWD/.deps/root
 mkdir -p "$prefix"
 for deb in .deps/*.deb; do [[ -f $deb ]] && dpkg -x "$deb" "$prefix"; done
 export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# The Wikipedia cut tools/gpu_prepare.sh carries, or in a developer's checkout the whole corpus.
+wiki_corpus=.deps/data/enwiki_cut.txt.xz
+[[ -f $wiki_corpus ]] || wiki_corpus=../shared/data/extra/enwiki2015_60m.txt.xz
 # The tests look for the data beside the repository, as in a developer's checkout.
 if [[ ! -f ../shared/data/text8_prefix.txt && -d .deps/data ]]; then
   mkdir -p ../shared/data
@@ -372,9 +378,7 @@ stage_wiki() {
   # through the device step (README, "What bounds the device step"); and those with each step
   # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
-  corpus=.deps/data/enwiki_cut.txt.xz
-  [[ -f $corpus ]] || corpus=../shared/data/extra/enwiki2015_60m.txt.xz
-  e2e_table e2e-wiki --epochs 3 --corpus "$corpus" \
+  e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
     --modes "sg-ns cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
 }
 
@@ -385,9 +389,7 @@ stage_prepare() {
   step "preparation of the Wikipedia cut: 1 and 8 threads, cold cache; a 5-epoch fused run"
   dir=/tmp/w2v-prepare
   rm -rf "$dir" && mkdir -p "$dir"
-  corpus=.deps/data/enwiki_cut.txt.xz
-  [[ -f $corpus ]] || corpus=../shared/data/extra/enwiki2015_60m.txt.xz
-  xz -dc "$corpus" >"$dir/wiki.txt"
+  xz -dc "$wiki_corpus" >"$dir/wiki.txt"
   traced_run() {  # NAME FLAGS...
     local name=$1
     shift
@@ -430,11 +432,5 @@ if ((${#left[@]})); then
   status=1
 fi
 [[ -s $out/failed ]] && status=1
-
-if [[ -n $deliver_to ]]; then
-  kill "$deliverer"
-  wait "$deliverer" 2>/dev/null
-  rm -f "$deliver_to"/*.part
-  deliver
-fi
+deliver_last
 exit "$status"

@@ -2,9 +2,9 @@
 # Prepares, on the development machine, everything tools/gpu_check.sh needs on the device
 # machine (which reaches no network and has no ../shared): GoogleTest, Google Benchmark and
 # xxHash (the build requires it; the device's image has only the Python package) as Debian
-# packages, the commit prepared for, and the data as xz files under .deps/ (git-ignored): the text8 prefix, the
-# analogy set, WordSim-353, PTB's training text and the first 170 MB of the Wikipedia corpus (28M words). About
-# 45 MiB, inside the device call's 64 MiB limit. Then:
+# packages, the commit prepared for, and the data as xz files under .deps/ (git-ignored): the
+# text8 prefix, the analogy set, WordSim-353, PTB's training text and the first 170 MB of the
+# Wikipedia corpus (28M words). About 45 MiB, inside the device call's 64 MiB limit. Then:
 #   run(command="tools/gpu_check.sh", carry=[".deps"], kind="nvidia-h200", timeout_s=600)
 # (the issues' goals are an H200's: a call that names no kind may get an H100)
 set -euo pipefail
