@@ -478,6 +478,33 @@ TEST(CliFullDisk, EveryWriterReportsTheFileAndKeepsThePreviousOne) {
             vectors_bytes / 2, dir.file("run.ckpt"));
 }
 
+// The loss log fills the disk while the trainer's threads run (the monitoring thread writes
+// it): the same one line and no temporary file, from the CPU trainer and from the GPU
+// pipeline on its twins (which ended in std::terminate, with the message lost).
+TEST(CliFullDisk, ALossLogThatFillsTheDiskMidRunEndsItWithOneLine) {
+  test::TempDir dir;
+  const TrainConfig c = small_run(dir, 1'000'000);
+  ASSERT_EQ(test::run_w2v(with(train_args(c), {"--epochs", "1", "--quiet"})).exit_status, 0);
+  const std::string log = dir.file("loss.csv");
+  for (const std::string path : {"cpu", "modular", "fused"}) {
+    test::write_file(log, "the previous log\n");
+    // A row a millisecond: the 4 KiB the log buffers are written within the first epoch.
+    const auto args =
+        with(train_args(c), {"--device", path == "cpu" ? "cpu" : "twin", "--gpu-path",
+                             path == "cpu" ? "auto" : path, "--epochs", "10", "--progress-interval",
+                             "0.001", "--loss-log", log, "--quiet"});
+    test::RunOptions o;
+    o.file_size_limit = 1000;
+    const test::RunResult r = test::run_w2v(args, o);
+    EXPECT_EQ(r.exit_status, 1) << path << ": " << r.describe();
+    EXPECT_NE(r.err.find("w2v: error: " + log + ": write failed: File too large"),
+              std::string::npos)
+        << path << ": " << r.describe();
+    EXPECT_EQ(test::read_file(log), "the previous log\n") << path;
+    EXPECT_TRUE(temporary_files(dir.path()).empty()) << path << ": " << r.describe();
+  }
+}
+
 // Two processes preparing the same corpus into one cache directory at once: one builds, the
 // other waits and reuses it; both train and the cache is whole.
 TEST(CliCache, TwoProcessesShareOneCacheDirectory) {

@@ -149,40 +149,37 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
                          : path.make_packer(ranges[t], worker_seed(config.seed, t)).state();
   std::vector<std::exception_ptr> errors(sampler_count + 1);
   std::atomic<std::uint32_t> samplers_left{sampler_count};
-  std::vector<std::thread> samplers;
-  for (std::uint32_t t = 0; t < sampler_count; ++t) {
-    samplers.emplace_back([&, t] {
-      try {
-        const std::uint32_t track = trace ? trace->track("sampler " + std::to_string(t)) : 0;
-        auto packer = path.make_packer(ranges[t], worker_seed(config.seed, t));
-        if (resume) packer.restore(resume->walkers[t]);
-        for (bool finished = false; !finished;) {
-          std::optional<std::size_t> s;
-          {
-            Trace::Span span(trace, track, "wait for a free slot");
-            s = ring.acquire_free();
-          }
-          if (!s) break;
-          {
-            Trace::Span span(trace, track, "pack batch");
-            [[maybe_unused]] auto traced = ops.scope("sample batch");
-            slots[*s].packed = path.pack(packer, slots[*s].memory.host);
-            if (save) {
-              slots[*s].packed.sampler = t;
-              slots[*s].packed.walker = std::as_const(packer).state();
-            }
-          }
-          finished = slots[*s].packed.finished;
-          ring.publish(*s);
+  auto sample = [&](std::uint32_t t) {
+    try {
+      const std::uint32_t track = trace ? trace->track("sampler " + std::to_string(t)) : 0;
+      auto packer = path.make_packer(ranges[t], worker_seed(config.seed, t));
+      if (resume) packer.restore(resume->walkers[t]);
+      for (bool finished = false; !finished;) {
+        std::optional<std::size_t> s;
+        {
+          Trace::Span span(trace, track, "wait for a free slot");
+          s = ring.acquire_free();
         }
-      } catch (...) {
-        errors[t] = std::current_exception();
-        ring.cancel();
-        progress.cancel();
+        if (!s) break;
+        {
+          Trace::Span span(trace, track, "pack batch");
+          [[maybe_unused]] auto traced = ops.scope("sample batch");
+          slots[*s].packed = path.pack(packer, slots[*s].memory.host);
+          if (save) {
+            slots[*s].packed.sampler = t;
+            slots[*s].packed.walker = std::as_const(packer).state();
+          }
+        }
+        finished = slots[*s].packed.finished;
+        ring.publish(*s);
       }
-      if (samplers_left.fetch_sub(1) == 1) ring.close();
-    });
-  }
+    } catch (...) {
+      errors[t] = std::current_exception();
+      ring.cancel();
+      progress.cancel();
+    }
+    if (samplers_left.fetch_sub(1) == 1) ring.close();
+  };
 
   // Set by the monitor when a checkpoint is due (-1) or a signal asks for a stop (the signal);
   // the driver saves between two batches and clears it.
@@ -190,7 +187,7 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   using Clock = std::chrono::steady_clock;
   std::atomic<Clock::rep> last_save{Clock::now().time_since_epoch().count()};
   std::atomic<bool> done{false};
-  std::thread driver([&] {
+  auto drive = [&] {
     const std::uint32_t track = trace ? trace->track("driver") : 0;
     std::deque<std::size_t> in_flight;
     auto retire = [&](bool wait) {
@@ -269,26 +266,42 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
     }
     ring.cancel();  // samplers still waiting for a slot stop (--profile-steps, errors)
     done.store(true);
-  });
-  // A stop signal ends training after the batch in flight (with a checkpoint first when they
-  // are on); the tables are copied back as at the end, so the vectors so far are written.
-  progress.monitor([&] { return done.load(); },
-                   [&] {
-                     if (!control || checkpoint_request.load() != 0) return;
-                     const int signal = control->stop_signal ? control->stop_signal() : 0;
-                     if (!save) {
-                       if (signal) progress.interrupt(signal);
-                       return;
-                     }
-                     const double since = std::chrono::duration<double>(
-                                              Clock::now().time_since_epoch() -
-                                              Clock::duration(last_save.load()))
-                                              .count();
-                     if (signal || since >= control->save_every_seconds)
-                       checkpoint_request.store(signal ? signal : -1);
-                   });
-  driver.join();
+  };
+  std::vector<std::thread> samplers;
+  std::thread driver;
+  // An error on this thread (a thread that cannot start, the monitor's loss log on a full
+  // disk) stops the others and waits for them: a joinable std::thread destroyed ends the
+  // process, with the message lost and the temporary files left.
+  std::exception_ptr main_error;
+  try {
+    for (std::uint32_t t = 0; t < sampler_count; ++t) samplers.emplace_back(sample, t);
+    driver = std::thread(drive);
+    // A stop signal ends training after the batch in flight (with a checkpoint first when
+    // they are on); the tables are copied back as at the end, so the vectors so far are
+    // written.
+    progress.monitor([&] { return done.load(); },
+                     [&] {
+                       if (!control || checkpoint_request.load() != 0) return;
+                       const int signal = control->stop_signal ? control->stop_signal() : 0;
+                       if (!save) {
+                         if (signal) progress.interrupt(signal);
+                         return;
+                       }
+                       const double since =
+                           std::chrono::duration<double>(Clock::now().time_since_epoch() -
+                                                         Clock::duration(last_save.load()))
+                               .count();
+                       if (signal || since >= control->save_every_seconds)
+                         checkpoint_request.store(signal ? signal : -1);
+                     });
+  } catch (...) {
+    main_error = std::current_exception();
+    progress.cancel();
+    ring.cancel();
+  }
+  if (driver.joinable()) driver.join();
   for (auto& th : samplers) th.join();
+  if (main_error) std::rethrow_exception(main_error);
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }
