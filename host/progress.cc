@@ -105,8 +105,12 @@ void Progress::report(bool final_line) {
 void Progress::monitor(const std::function<bool()>& finished, const std::function<void()>& tick) {
   using namespace std::chrono;
   auto next = steady_clock::now() + duration<double>(options_.interval_seconds);
+  // Polls every 20 ms, or more often when the lines are asked for more often: a run on the
+  // GPU may last only tens of milliseconds.
+  const auto poll =
+      std::min<duration<double>>(milliseconds(20), duration<double>(options_.interval_seconds));
   while (!finished() && !stopped()) {
-    std::this_thread::sleep_for(milliseconds(20));
+    std::this_thread::sleep_for(poll);
     if (tick) tick();
     if (steady_clock::now() >= next) {
       next += duration<double>(options_.interval_seconds);
