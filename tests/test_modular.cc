@@ -753,7 +753,14 @@ TEST(ModularOnGpu, StepGraphsGiveTheDirectLaunchesBits) {
     c.optimizer = optimizer;
     const Trained direct = train_prefix(c, 1'000'000, train_gpu);
     c.step_graph = true;
-    const Trained graphs = train_prefix(c, 1'000'000, train_gpu);
+    Trained graphs;
+    try {
+      graphs = train_prefix(c, 1'000'000, train_gpu);
+    } catch (const Error& e) {
+      // A Debug or W2V_DEBUG_SYNC build synchronises inside the step and refuses graphs.
+      if (std::string(e.what()).starts_with("--step-graph: this build")) GTEST_SKIP() << e.what();
+      throw;
+    }
     EXPECT_TRUE(test::same_tables(direct.model, graphs.model)) << to_string(optimizer);
     EXPECT_EQ(direct.stats.words, graphs.stats.words);
   }

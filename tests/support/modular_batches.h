@@ -13,8 +13,8 @@
 namespace w2v::test {
 
 // The first `batches` batches of one sampler (the whole corpus, worker seed 0), each stepped
-// `repeats` times at the start learning rate; returns the mean loss before each step and
-// leaves the trained tables in `model`.
+// `repeats` times at the modular path's start learning rate; returns the mean loss before each step
+// and leaves the trained tables in `model`.
 template <ModularOps Ops>
 std::vector<double> run_modular_batches(Ops& ops, const TrainJob& job, Model& model,
                                         std::size_t batches, std::size_t repeats = 1) {
@@ -26,14 +26,14 @@ std::vector<double> run_modular_batches(Ops& ops, const TrainJob& job, Model& mo
   BatchPacker packer(config, job.corpus, job.tables, {0, job.corpus.entry_count()},
                      worker_seed(config.seed, 0));
   RepeatCap cap(job.vocab.size(), config.repeat_cap_on(/*fused=*/false), config.tied);
+  const auto alpha = static_cast<float>(config.start_alpha(/*modular_gpu=*/true, job.vocab.size()));
   std::vector<double> losses;
   for (std::size_t b = 0; b < batches; ++b) {
     const PackResult packed = pack_batch(packer, cap, layout, slot.host);
     if (packed.rows == 0) break;
     ops.begin_batch(slot);
     for (std::size_t r = 0; r < repeats; ++r) {
-      step.step(BatchView::carve(slot.device, layout), static_cast<float>(config.start_alpha()),
-                slot.loss);
+      step.step(BatchView::carve(slot.device, layout), alpha, slot.loss);
       ops.end_batch(slot);
       ops.batch_done(slot, true);
       double sum = 0;
