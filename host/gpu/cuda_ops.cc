@@ -183,17 +183,24 @@ GpuOps::DeviceSpan::~DeviceSpan() noexcept(false) {
 
 // The spans whose work has finished, oldest first, placed on the trace's clock through the
 // origin event. A span still running (another stream's) waits for the next finished batch.
+// Event times are float milliseconds, whose steps grow with the distance (62.5 us ten minutes
+// on, as long as a kernel): a span is timed from its own start, and the origin moves up to a
+// span's start once that is a second past it.
 void GpuOps::resolve_trace() {
   while (!pending_spans_.empty()) {
     TimedSpan& span = pending_spans_.front();
     const cudaError_t status = cudaEventQuery(span.end.get());
     if (status == cudaErrorNotReady) return;
     W2V_CUDA_CHECK(status);
-    float start_ms = 0, end_ms = 0;
+    float start_ms = 0, duration_ms = 0;
     W2V_CUDA_CHECK(cudaEventElapsedTime(&start_ms, trace_origin_->get(), span.start.get()));
-    W2V_CUDA_CHECK(cudaEventElapsedTime(&end_ms, trace_origin_->get(), span.end.get()));
-    trace_->add(span.track, span.name, trace_origin_us_ + 1000.0 * start_ms,
-                1000.0 * (end_ms - start_ms));
+    W2V_CUDA_CHECK(cudaEventElapsedTime(&duration_ms, span.start.get(), span.end.get()));
+    const double start_us = trace_origin_us_ + 1000.0 * start_ms;
+    trace_->add(span.track, span.name, start_us, 1000.0 * duration_ms);
+    if (start_ms > 1000) {
+      trace_origin_ = std::move(span.start);
+      trace_origin_us_ = start_us;
+    }
     pending_spans_.pop_front();
   }
 }

@@ -142,8 +142,9 @@ class GpuOps {
   gpu::Launch launch_;  // the compute stream, the workspace, cuBLAS
   Trace* trace_ = nullptr;
   std::uint32_t copy_track_ = 0, compute_track_ = 0;
-  std::optional<gpu::CudaEvent> trace_origin_;  // recorded when the trace was attached
-  double trace_origin_us_ = 0;                   // the trace's clock at that moment
+  // Recorded when the trace was attached, then a resolved span's start (resolve_trace).
+  std::optional<gpu::CudaEvent> trace_origin_;
+  double trace_origin_us_ = 0;  // the trace's clock at the origin
   std::deque<TimedSpan> pending_spans_;
   bool capture_steps_ = false;
   cudaGraphExec_t step_graph_ = nullptr;

@@ -20,6 +20,13 @@ namespace {
 // cuBLAS's own workspace, the CUDA context's growth and allocation rounding.
 constexpr std::size_t kHeadroomBytes = std::size_t(256) << 20;
 
+// A trace times every kernel of the step on its own, which a captured graph does not allow
+// (GpuOps::capturing_steps).
+std::string step_graph_setup(bool step_graph, bool traced) {
+  if (!step_graph) return "";
+  return traced ? ", --step-graph off under --trace" : ", steps launched as CUDA graphs";
+}
+
 class GpuTrainer final : public Trainer {
  public:
   const char* name() const override { return "cuda"; }
@@ -44,7 +51,7 @@ class GpuTrainer final : public Trainer {
                      std::to_string(layout.outputs) + " slots, " + samplers + ", " +
                      to_string(config.scatter_kind()) + " scatter, optimizer " +
                      to_string(config.optimizer) +
-                     (config.step_graph ? ", steps launched as CUDA graphs" : ""));
+                     step_graph_setup(config.step_graph, job.trace != nullptr));
     GpuOps ops(workspace);
     ops.capture_steps(config.step_graph);
     train_with_path<ModularPath>(ops, job, model, progress, slots);
