@@ -84,6 +84,10 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   const bool on_gpu = std::string_view(trainer->name()) != "cpu";
   const bool fused = on_gpu && use_fused_path(given);
   TrainConfig c = given;
+  // The path that runs, not `auto`, goes into a checkpoint's settings: a resume that would take
+  // the other path (on a GPU with less shared memory) is refused by name, where the other
+  // path's optimizer state read as a corrupt file.
+  if (on_gpu) c.gpu_path = fused ? GpuPathKind::kFused : GpuPathKind::kModular;
 
   const LogLine chatty = c.quiet ? nullptr : log;
   std::optional<Trace> trace;

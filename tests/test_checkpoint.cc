@@ -401,6 +401,41 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
   return args;
 }
 
+// A GPU run's checkpoint names the path that ran, not --gpu-path auto: a resume that would
+// take the other path (a GPU with less shared memory) is refused by that name.
+TEST(CliCheckpoint, NamesTheGpuPathThatRan) {
+  test::TempDir dir;
+  const TrainConfig c = small_run(dir, 300'000);
+  const std::string ckpt = dir.file("run.ckpt");
+  // The same settings but the path's own (the paths' default rates differ; --deterministic
+  // runs one sampler).
+  const auto twin = with(train_args(c), {"--device", "twin", "--epochs", "5", "--alpha", "0.05",
+                                         "--sampler-threads", "1", "--quiet"});
+  struct Run {
+    std::vector<std::string> flags;
+    std::string path;
+  };
+  for (const Run& run : {Run{{}, "fused"}, Run{{"--deterministic"}, "modular"}}) {
+    std::filesystem::remove(ckpt);
+    const auto args =
+        with(with(twin, {"--checkpoint", ckpt, "--checkpoint-every", "0.01"}), run.flags);
+    const test::RunResult r = test::run_w2v(args);
+    ASSERT_EQ(r.exit_status, 0) << r.describe();
+    ASSERT_TRUE(file_exists(ckpt)) << r.describe();
+    const CheckpointSettings settings = read_checkpoint(ckpt).settings;
+    const auto recorded = std::find_if(settings.begin(), settings.end(),
+                                       [](const auto& kv) { return kv.first == "--gpu-path"; });
+    ASSERT_NE(recorded, settings.end());
+    EXPECT_EQ(recorded->second, run.path);
+  }
+  const test::RunResult other = test::run_w2v(with(twin, {"--resume", ckpt}));
+  EXPECT_EQ(other.exit_status, 1) << other.describe();
+  EXPECT_NE(other.err.find("cannot resume: written by a run with --gpu-path modular; this run "
+                           "has --gpu-path fused"),
+            std::string::npos)
+      << other.describe();
+}
+
 TEST(CliStop, SigintSavesACheckpointAndTheVectorsAndResumeFinishesTheSameRun) {
   test::TempDir dir;
   const TrainConfig c = small_run(dir);
