@@ -34,10 +34,14 @@ std::size_t GpuOps::workspace_bytes(const TrainConfig& config, std::size_t vocab
   return bytes;
 }
 
-GpuOps::GpuOps(std::size_t workspace_bytes) {
-  check_cublas(cublasCreate(&cublas_), "cublasCreate");
-  launch_ =
-      gpu::Launch(compute_.get(), alloc<std::byte>(workspace_bytes), workspace_bytes, cublas_);
+GpuOps::GpuOps(std::size_t workspace_bytes, bool gemms) {
+  if (gemms) {
+    cublasHandle_t handle = nullptr;
+    check_cublas(cublasCreate(&handle), "cublasCreate");
+    cublas_.reset(handle);
+  }
+  launch_ = gpu::Launch(compute_.get(), alloc<std::byte>(workspace_bytes), workspace_bytes,
+                        cublas_.get());
 }
 
 GpuOps::~GpuOps() {
@@ -46,7 +50,6 @@ GpuOps::~GpuOps() {
   if (step_graph_) cudaGraphExecDestroy(step_graph_);
   cudaStreamSynchronize(compute_.get());
   cudaStreamSynchronize(copy_.get());
-  if (cublas_) cublasDestroy(cublas_);
 }
 
 void GpuOps::upload(void* to, const void* from, std::size_t bytes) {

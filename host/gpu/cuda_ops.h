@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,7 +42,9 @@ class GpuOps {
   // The modular path's sort and softmax scratch for this config.
   static std::size_t workspace_bytes(const TrainConfig& config, std::size_t vocab);
 
-  explicit GpuOps(std::size_t workspace_bytes);
+  // `gemms`: a cuBLAS handle, for the vocabulary losses' GEMMs (the other paths skip its
+  // creation's time and memory).
+  GpuOps(std::size_t workspace_bytes, bool gemms);
   ~GpuOps();
   GpuOps(const GpuOps&) = delete;
   GpuOps& operator=(const GpuOps&) = delete;
@@ -136,7 +139,10 @@ class GpuOps {
   };
 
   gpu::CudaStream copy_, compute_;
-  cublasHandle_t cublas_ = nullptr;
+  struct DestroyCublas {
+    void operator()(cublasHandle_t handle) const { cublasDestroy(handle); }
+  };
+  std::unique_ptr<cublasContext, DestroyCublas> cublas_;
   std::deque<Bytes> device_;  // stable addresses while buffers are added
   std::deque<SlotMemory> slots_;
   gpu::Launch launch_;  // the compute stream, the workspace, cuBLAS

@@ -40,7 +40,7 @@ class GpuTrainer final : public Trainer {
       check_memory(
           job, fused_path_memory(config, vocab, slots),
           "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " + samplers);
-      GpuOps ops(0);
+      GpuOps ops(0, /*gemms=*/false);
       train_with_path<FusedPath>(ops, job, model, progress, slots);
       return;
     }
@@ -52,7 +52,7 @@ class GpuTrainer final : public Trainer {
                      to_string(config.scatter_kind()) + " scatter, optimizer " +
                      to_string(config.optimizer) +
                      step_graph_setup(config.step_graph, job.trace != nullptr));
-    GpuOps ops(workspace);
+    GpuOps ops(workspace, /*gemms=*/config.loss != LossKind::kNegativeSampling);
     ops.capture_steps(config.step_graph);
     train_with_path<ModularPath>(ops, job, model, progress, slots);
   }
