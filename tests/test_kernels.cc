@@ -508,6 +508,24 @@ TEST(SparseOptimizers, MatchReferenceAndLeaveOtherRowsAlone) {
 
 // ---- launcher validation
 
+// An allocation the device cannot hold (another process took the memory the prediction saw
+// free) is one line naming the size, and leaves the device usable.
+TEST(DeviceMemory, AnAllocationPastTheDevicesMemoryIsAClearError) {
+  REQUIRE_GPU();
+  const std::size_t too_much = std::size_t(1) << 50;  // 1 PiB
+  try {
+    gpu::DeviceBuffer<std::byte> buffer(too_much);
+    FAIL() << "1 PiB was allocated";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "GPU memory: out of memory allocating " +
+                                         std::to_string(too_much) +
+                                         " bytes (is another process using it?)");
+  }
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  Device<float> after(std::vector<float>{1, 2, 3});
+  EXPECT_EQ(after.download(), (std::vector<float>{1, 2, 3}));
+}
+
 TEST(KernelArguments, BadShapesPointersAndIndicesAreErrors) {
   REQUIRE_GPU();
   Device<float> table(100 * 4), out(10 * 4);

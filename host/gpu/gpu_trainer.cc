@@ -39,7 +39,8 @@ class GpuTrainer final : public Trainer {
     if (use_fused_path(config)) {
       check_memory(
           job, fused_path_memory(config, vocab, slots),
-          "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " + samplers);
+          "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " + samplers,
+          "reduce --dim or --max-vocab, or use --tied");
       GpuOps ops(0, /*gemms=*/false);
       train_with_path<FusedPath>(ops, job, model, progress, slots);
       return;
@@ -51,7 +52,8 @@ class GpuTrainer final : public Trainer {
                      std::to_string(layout.outputs) + " slots, " + samplers + ", " +
                      to_string(config.scatter_kind()) + " scatter, optimizer " +
                      to_string(config.optimizer) +
-                     step_graph_setup(config.step_graph, job.trace != nullptr));
+                     step_graph_setup(config.step_graph, job.trace != nullptr),
+                 "reduce --dim, --max-vocab or --batch (or use --optimizer sgd)");
     GpuOps ops(workspace, /*gemms=*/config.loss != LossKind::kNegativeSampling);
     ops.capture_steps(config.step_graph);
     train_with_path<ModularPath>(ops, job, model, progress, slots);
@@ -60,11 +62,12 @@ class GpuTrainer final : public Trainer {
  private:
   // Compares the predicted memory with what the device has, before anything is allocated,
   // then says which path runs with which settings ("gpu: <setup>; memory X of Y free").
-  static void check_memory(const TrainJob& job, MemoryParts parts, const std::string& setup) {
+  static void check_memory(const TrainJob& job, MemoryParts parts, const std::string& setup,
+                           const std::string& remedy) {
     parts.emplace_back("cuBLAS and CUDA headroom", kHeadroomBytes);
     std::size_t free_bytes = 0, device_bytes = 0;
     W2V_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &device_bytes));
-    check_memory_fits(parts, free_bytes, "the GPU");
+    check_memory_fits(parts, free_bytes, "the GPU", remedy);
     if (job.log)
       job.log("gpu: " + setup + "; memory " + format_bytes(total_bytes(parts)) + " of " +
               format_bytes(free_bytes) + " free");

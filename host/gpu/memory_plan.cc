@@ -87,16 +87,15 @@ std::string format_bytes(std::size_t bytes) {
   return buf;
 }
 
-void check_memory_fits(const MemoryParts& parts, std::size_t free_bytes,
-                       const std::string& device) {
+void check_memory_fits(const MemoryParts& parts, std::size_t free_bytes, const std::string& device,
+                       const std::string& remedy) {
   const std::size_t total = total_bytes(parts);
   std::string detail;
   for (const auto& [name, bytes] : parts)
     detail += (detail.empty() ? "" : ", ") + name + " " + format_bytes(bytes);
   if (total <= free_bytes) return;
   throw Error("GPU memory: training needs " + format_bytes(total) + " (" + detail + ") but " +
-              device + " has " + format_bytes(free_bytes) +
-              " free; reduce --dim, --max-vocab or --batch (or use --optimizer sgd)");
+              device + " has " + format_bytes(free_bytes) + " free; " + remedy);
 }
 
 }  // namespace w2v

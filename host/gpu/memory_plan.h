@@ -41,9 +41,10 @@ MemoryParts modular_path_memory(const TrainConfig& config, std::size_t vocab, st
                                 std::size_t workspace_bytes);
 MemoryParts fused_path_memory(const TrainConfig& config, std::size_t vocab, std::size_t slots);
 
-// Throws w2v::Error with both figures, the parts and what to change when the parts do not fit
-// in `free_bytes` of `device`.
-void check_memory_fits(const MemoryParts& parts, std::size_t free_bytes, const std::string& device);
+// Throws w2v::Error with both figures, the parts and `remedy` (what to change) when the parts
+// do not fit in `free_bytes` of `device`.
+void check_memory_fits(const MemoryParts& parts, std::size_t free_bytes, const std::string& device,
+                       const std::string& remedy);
 std::size_t total_bytes(const MemoryParts& parts);
 std::string format_bytes(std::size_t bytes);
 

@@ -5,6 +5,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -34,14 +35,24 @@ class Owned {
   Handle handle_{};
 };
 
+// Memory the trainer predicted and found free, then could not have: another process took it.
+[[noreturn]] inline void throw_out_of_memory(const char* what, std::size_t bytes) {
+  cudaGetLastError();
+  throw Error(std::string(what) + ": out of memory allocating " + std::to_string(bytes) +
+              " bytes (is another process using it?)");
+}
 inline void* allocate_device(std::size_t bytes) {
   void* p = nullptr;
-  W2V_CUDA_CHECK(cudaMalloc(&p, bytes));
+  const cudaError_t status = cudaMalloc(&p, bytes);
+  if (status == cudaErrorMemoryAllocation) throw_out_of_memory("GPU memory", bytes);
+  W2V_CUDA_CHECK(status);
   return p;
 }
 inline void* allocate_pinned(std::size_t bytes) {
   void* p = nullptr;
-  W2V_CUDA_CHECK(cudaHostAlloc(&p, bytes, cudaHostAllocDefault));
+  const cudaError_t status = cudaHostAlloc(&p, bytes, cudaHostAllocDefault);
+  if (status == cudaErrorMemoryAllocation) throw_out_of_memory("pinned host memory", bytes);
+  W2V_CUDA_CHECK(status);
   return p;
 }
 
