@@ -15,7 +15,13 @@ std::unique_ptr<Trainer> make_gpu_trainer() { throw Error("this build has no CUD
 
 std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& announcement) {
   auto cpu = [&](const std::string& why) -> std::unique_ptr<Trainer> {
-    check_cpu_trainer_config(config);
+    try {
+      check_cpu_trainer_config(config);
+    } catch (const Error& e) {
+      // --device auto came to the CPU: say why, since the error asks for a GPU.
+      if (config.device == DeviceKind::kCpu) throw;
+      throw Error(std::string(e.what()) + "; --device auto: " + why);
+    }
     announcement = "device: cpu (" + why + ")";
     return std::make_unique<CpuTrainer>();
   };

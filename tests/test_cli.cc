@@ -296,6 +296,18 @@ TEST_F(Cli, CudaDeviceWithoutAGpuIsAnError) {
   expect_clean_failure(args, {"--device cuda"}, 1, dir_.file("v.txt"));
 }
 
+// --device auto that comes to the CPU says why when the CPU trainer refuses a GPU-only flag.
+TEST_F(Cli, AutoOnTheCpuSaysWhyWhenAGpuOnlyFlagIsRefused) {
+  const gpu::DeviceInfo device = gpu::probe_device();
+  if (device.available) GTEST_SKIP() << "a CUDA device is present";
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args[args.size() - 2] = "auto";  // after --device
+  args.insert(args.end(), {"--optimizer", "adam"});
+  expect_clean_failure(args, {"--optimizer adam", "--device auto: no CUDA device: " + device.description},
+                       1, dir_.file("v.txt"));
+}
+
 TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
   REQUIRE_GPU();
   std::string corpus = write_small_corpus(dir_);
