@@ -304,7 +304,8 @@ TEST_F(Cli, AutoOnTheCpuSaysWhyWhenAGpuOnlyFlagIsRefused) {
   auto args = train_args(corpus, dir_.file("v.txt"));
   args[args.size() - 2] = "auto";  // after --device
   args.insert(args.end(), {"--optimizer", "adam"});
-  expect_clean_failure(args, {"--optimizer adam", "--device auto: no CUDA device: " + device.description},
+  expect_clean_failure(args,
+                       {"--optimizer adam", "--device auto: no CUDA device: " + device.description},
                        1, dir_.file("v.txt"));
 }
 
