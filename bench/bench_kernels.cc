@@ -679,10 +679,32 @@ BENCHMARK(BM_SegmentSumRows)
     ->ArgNames({"N", "V", "d"})
     ->Args({1 << 20, 2000000, 128});
 
+// The words a trainer's batches hold over a Zipf corpus of V words (exponent 1): those that
+// subsampling at 1e-4 keeps (the trainer's --sample for these benchmarks), and the noise words
+// from unigram^0.75. Raw Zipf draws make the top word 7% of the tokens at V = 1M where
+// subsampling leaves 0.4%, which overstates hot rows, their atomics and the L2's hits.
+struct ZipfBatchWords {
+  static constexpr double kSample = 1e-4;
+  std::vector<double> kept, noise;  // probabilities, each summing to 1
+  explicit ZipfBatchWords(i64 V) : kept(V), noise(V) {
+    double harmonic = 0, kept_sum = 0, noise_sum = 0;
+    for (i64 w = 0; w < V; ++w) harmonic += 1.0 / double(w + 1);
+    for (i64 w = 0; w < V; ++w) {
+      const double f = 1.0 / double(w + 1) / harmonic;
+      kept[w] = f * std::min(1.0, std::sqrt(kSample / f) + kSample / f);  // keep_probability
+      noise[w] = std::pow(f, 0.75);
+      kept_sum += kept[w];
+      noise_sum += noise[w];
+    }
+    for (double& p : kept) p /= kept_sum;
+    for (double& p : noise) p /= noise_sum;
+  }
+};
+
 // The output slots of a modular skip-gram batch as the trainer scatters them (--batch 1024,
 // window 5, negative 5: 60 slots a row). A row's first 6c slots are in use (c, its context
-// words, uniform in 2..10: a dynamic window's 1..5 on each side), with scale 1 and
-// Zipf-distributed ids (frequent words are hot rows); the rest are padding, id 0, scale 0.
+// words, uniform in 2..10: a dynamic window's 1..5 on each side): each context word (a kept
+// word) and its 5 noise words, with scale 1; the rest are padding, id 0, scale 0.
 // `zero_rows` 1 scatters the padding as the trainer did before 2026-12-06, with scale 1 and a
 // zero gradient: every padding slot an update of row 0. op: 0 scatter_add_atomic,
 // 1 scatter_add_sorted, 2 segment_sum_rows (the step of momentum and Adam). Bytes: those of
@@ -695,14 +717,15 @@ struct ModularOutputSlots {
   i64 used = 0, distinct = 0;
   ModularOutputSlots(i64 V, bool zero_rows, std::uint64_t seed)
       : idx(kRows * kSlots, 0), scale(kRows * kSlots, zero_rows ? 1.0f : 0.0f) {
+    const ZipfBatchWords words(V);
+    const AliasTable kept(words.kept), noise(words.noise);
     Rng rng(seed);
     std::vector<i32> in_use;
     for (i64 r = 0; r < kRows; ++r) {
       const i64 slots = 6 * (2 + below(rng, 9));
       row_used.push_back(slots);
       for (i64 s = 0; s < slots; ++s) {
-        // Zipf with exponent 1 over [0, V): log-uniform.
-        const auto id = static_cast<i32>(std::pow(double(V), double(rng.uniform()))) - 1;
+        const auto id = static_cast<i32>(s % 6 == 0 ? kept.sample(rng) : noise.sample(rng));
         idx[r * kSlots + s] = id;
         scale[r * kSlots + s] = 1.0f;
         in_use.push_back(id);
@@ -823,8 +846,10 @@ void BM_SparseAdam(benchmark::State& state) {
 BENCHMARK(BM_SparseAdam)->Apply(typical)->ArgNames({"R", "V", "d"})->Args({32768, 100000, 128});
 BENCHMARK(BM_SparseAdam)->Apply(large)->ArgNames({"R", "V", "d"})->Args({1 << 20, 2000000, 128});
 
-// fused_ns (kernels/fused_ns.cu): one batch of `T` kept tokens in sentences of 1000, Zipf
-// words over V, noise from their unigram^0.75. Each center needs, at least, its input row read
+// fused_ns (kernels/fused_ns.cu): one batch of `T` kept tokens in sentences of 1000 (the kept
+// words of a Zipf corpus over V, ZipfBatchWords), noise from unigram^0.75, and the repeat cap
+// at the fused path's default (8, fused_repeat_scales's allowances for these distributions,
+// scaled for the warps the launch runs). Each center needs, at least, its input row read
 // and its change written once (it enters and leaves one ring) and 1 + N output rows read and
 // written: (2 + 2 (1 + N)) d * 4 bytes plus its token. `centers/s` is kept tokens trained per
 // second (corpus words/s is this over the kept fraction, about 0.5 at sample 1e-4).
@@ -838,15 +863,21 @@ void BM_FusedNs(benchmark::State& state) {
                            .window = static_cast<std::uint32_t>(state.range(3)),
                            .negative = static_cast<std::uint32_t>(state.range(4)),
                            .version = static_cast<std::uint32_t>(state.range(6))};
-    std::vector<double> zipf(V), noise(V);
-    for (i64 w = 0; w < V; ++w) {
-      zipf[w] = 1.0 / double(w + 1);
-      noise[w] = std::pow(zipf[w], 0.75);
-    }
-    const AliasTable words(zipf), noise_table(noise);
+    const ZipfBatchWords distribution(V);
+    const AliasTable words(distribution.kept), noise_table(distribution.noise);
     Rng rng(301);
     std::vector<i32> tokens(T);
     for (i32& t : tokens) t = static_cast<i32>(words.sample(rng));
+    // fused_repeat_scales: a word's expected rows in one warp's ring and targets, against the
+    // cap.
+    const double cap = 8, window_rows = 2.0 * shape.window + 1;
+    std::vector<float> allowances(2 * V);
+    for (i64 w = 0; w < V; ++w) {
+      const double kept = distribution.kept[w],
+                   drawn = kept + shape.negative * distribution.noise[w];
+      allowances[w] = static_cast<float>(cap / (window_rows * kept));
+      allowances[V + w] = static_cast<float>(cap / drawn);
+    }
     std::vector<FusedChunk> chunks;
     for (i64 s = 0; s < T; s += 1000) {
       const i32 end = static_cast<i32>(std::min<i64>(T, s + 1000));
@@ -861,7 +892,11 @@ void BM_FusedNs(benchmark::State& state) {
     DeviceBuffer<float> out(random_floats(V * shape.dim, -init, init, 303));
     DeviceBuffer<i32> d_tokens(tokens), d_chunks(chunk_words);
     DeviceBuffer<std::uint32_t> threshold(noise_table.thresholds()), alias(noise_table.aliases());
-    DeviceBuffer<float> loss(C), examples(C);
+    DeviceBuffer<float> loss(C), examples(C), d_allowances(allowances);
+    const FusedScales scales{
+        d_allowances.get(), d_allowances.get() + V,
+        1.0f / static_cast<float>(std::min<std::size_t>(static_cast<std::size_t>(C),
+                                                        gpu::fused_ns_resident_warps(shape)))};
     const double bytes =
         static_cast<double>(T) * ((2.0 + 2.0 * (1 + shape.negative)) * shape.dim * 4 + 4);
     std::uint32_t launch = 0;
@@ -870,7 +905,7 @@ void BM_FusedNs(benchmark::State& state) {
                     {threshold.get(), alias.get(), static_cast<std::uint32_t>(V), nullptr},
                     {d_tokens.get(), T, reinterpret_cast<const FusedChunk*>(d_chunks.get()), C,
                      loss.get(), examples.get()},
-                    {}, s);
+                    scales, s);
     });
     state.counters["centers/s"] =
         benchmark::Counter(static_cast<double>(T), benchmark::Counter::kIsIterationInvariantRate);

@@ -24,26 +24,35 @@ struct Prepared {
   std::unique_ptr<EncodedCorpus> corpus;
 };
 
-const Prepared& prepared_text() {
-  static const Prepared p = [] {
-    const char* env = std::getenv("W2V_BENCH_TEXT");
-    CorpusOptions o;
-    o.corpus_path = env && *env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
-    o.cache_dir = "/tmp/w2v_bench_pack";
-    Prepared r;
-    PreparedCorpus c = prepare_corpus(o);
-    r.corpus = std::make_unique<EncodedCorpus>(c.encoded_path, c.vocab);
-    r.vocab = std::move(c.vocab);
-    return r;
-  }();
-  return p;
+// The text once for all the benchmarks; without it a benchmark is skipped with the reason (an
+// exception out of a benchmark would end the whole run).
+const Prepared* prepared_text(benchmark::State& state) {
+  try {
+    static const Prepared p = [] {
+      const char* env = std::getenv("W2V_BENCH_TEXT");
+      CorpusOptions o;
+      o.corpus_path = env && *env ? env : W2V_SOURCE_DIR "/../shared/data/text8_prefix.txt";
+      o.cache_dir = "/tmp/w2v_bench_pack";
+      Prepared r;
+      PreparedCorpus c = prepare_corpus(o);
+      r.corpus = std::make_unique<EncodedCorpus>(c.encoded_path, c.vocab);
+      r.vocab = std::move(c.vocab);
+      return r;
+    }();
+    return &p;
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return nullptr;
+  }
 }
 
 // Args: CBOW (0/1), the repeat cap (0: off), skip-gram pair rows (--sg-rows pair). The
 // defaults of `w2v train --device cuda --gpu-path modular`: batch 1024 centers (6144 pairs),
 // window 5, negative 5, sample 1e-4.
 void BM_ModularPack(benchmark::State& state) {
-  const Prepared& p = prepared_text();
+  const Prepared* text = prepared_text(state);
+  if (!text) return;
+  const Prepared& p = *text;
   TrainConfig config;
   config.model = state.range(0) ? ModelKind::kCbow : ModelKind::kSkipGram;
   config.sg_rows = state.range(2) ? SkipGramRows::kPair : SkipGramRows::kCenter;
@@ -86,7 +95,9 @@ BENCHMARK(BM_ModularPack)
 // together for issue 14's skip-gram goal (500M for CBOW's): 43M (71M) each of the 7 on the
 // 16-core GPU machine.
 void BM_FusedPack(benchmark::State& state) {
-  const Prepared& p = prepared_text();
+  const Prepared* text = prepared_text(state);
+  if (!text) return;
+  const Prepared& p = *text;
   TrainConfig config;
   config.sample = 1e-4;
   config.epochs = 1000;

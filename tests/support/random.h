@@ -1,8 +1,10 @@
 #pragma once
 // Fresh random inputs for the tests and the benchmarks (never all zeros).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "w2v/sampling.h"
@@ -27,12 +29,24 @@ inline std::vector<std::int32_t> random_indices(std::size_t n, std::int64_t boun
   return v;
 }
 
-// The same from w2v::Rng (splitmix64) and a seed: fast enough for the benchmarks' inputs of up
-// to 256M values. Floats uniform in [lo, hi); indices uniform in [0, bound), bound < 2^32.
+// The same from w2v::Rng (splitmix64) and a seed. Floats uniform in [lo, hi); indices uniform
+// in [0, bound), bound < 2^32. Value i of the floats is draw i + 1 of Rng(seed), so threads
+// fill a large vector in slices with the values one thread would: the benchmarks' inputs
+// reach 600M values, seconds of a GPU session on one thread.
 inline std::vector<float> random_floats(std::size_t n, float lo, float hi, std::uint64_t seed) {
-  Rng rng(seed);
   std::vector<float> v(n);
-  for (float& x : v) x = lo + (hi - lo) * rng.uniform();
+  auto fill = [&](std::size_t from, std::size_t to) {
+    std::uint64_t state = seed + from * Rng::kIncrement;
+    for (std::size_t i = from; i < to; ++i)
+      v[i] = lo + (hi - lo) * Rng::uniform_of(Rng::output(state += Rng::kIncrement));
+  };
+  const std::size_t threads =
+      n < (std::size_t(1) << 22) ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> slices;
+  for (std::size_t t = 1; t < threads; ++t)
+    slices.emplace_back(fill, n * t / threads, n * (t + 1) / threads);
+  fill(0, n / threads);
+  for (std::thread& slice : slices) slice.join();
   return v;
 }
 inline std::vector<std::int32_t> random_indices(std::size_t n, std::int64_t bound,
