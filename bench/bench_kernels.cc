@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "support/random.h"
+#include "w2v/config.h"
 #include "w2v/reference.h"
 #include "w2v/sampling.h"
 
@@ -681,18 +682,19 @@ BENCHMARK(BM_SegmentSumRows)
 
 // The words a trainer's batches hold over a Zipf corpus of V words (exponent 1): those that
 // subsampling at 1e-4 keeps (the trainer's --sample for these benchmarks), and the noise words
-// from unigram^0.75. Raw Zipf draws make the top word 7% of the tokens at V = 1M where
-// subsampling leaves 0.4%, which overstates hot rows, their atomics and the L2's hits.
+// from unigram^exponent (the trainer's: 0.75 skip-gram, 0.6 CBOW). Raw Zipf draws make the top word
+// 7% of the tokens at V = 1M where subsampling leaves 0.4%, which overstates hot rows, their
+// atomics and the L2's hits.
 struct ZipfBatchWords {
   static constexpr double kSample = 1e-4;
   std::vector<double> kept, noise;  // probabilities, each summing to 1
-  explicit ZipfBatchWords(i64 V) : kept(V), noise(V) {
+  ZipfBatchWords(i64 V, double noise_exponent) : kept(V), noise(V) {
     double harmonic = 0, kept_sum = 0, noise_sum = 0;
     for (i64 w = 0; w < V; ++w) harmonic += 1.0 / double(w + 1);
     for (i64 w = 0; w < V; ++w) {
       const double f = 1.0 / double(w + 1) / harmonic;
       kept[w] = f * std::min(1.0, std::sqrt(kSample / f) + kSample / f);  // keep_probability
-      noise[w] = std::pow(f, 0.75);
+      noise[w] = std::pow(f, noise_exponent);
       kept_sum += kept[w];
       noise_sum += noise[w];
     }
@@ -717,7 +719,7 @@ struct ModularOutputSlots {
   i64 used = 0, distinct = 0;
   ModularOutputSlots(i64 V, bool zero_rows, std::uint64_t seed)
       : idx(kRows * kSlots, 0), scale(kRows * kSlots, zero_rows ? 1.0f : 0.0f) {
-    const ZipfBatchWords words(V);
+    const ZipfBatchWords words(V, TrainConfig{}.noise_exponent());  // skip-gram's
     const AliasTable kept(words.kept), noise(words.noise);
     Rng rng(seed);
     std::vector<i32> in_use;
@@ -847,7 +849,7 @@ BENCHMARK(BM_SparseAdam)->Apply(typical)->ArgNames({"R", "V", "d"})->Args({32768
 BENCHMARK(BM_SparseAdam)->Apply(large)->ArgNames({"R", "V", "d"})->Args({1 << 20, 2000000, 128});
 
 // fused_ns (kernels/fused_ns.cu): one batch of `T` kept tokens in sentences of 1000 (the kept
-// words of a Zipf corpus over V, ZipfBatchWords), noise from unigram^0.75, and the repeat cap
+// words of a Zipf corpus over V, ZipfBatchWords), noise as the model's default, the repeat cap
 // at the fused path's default (8, fused_repeat_scales's allowances for these distributions,
 // scaled for the warps the launch runs). Each center needs, at least, its input row read
 // and its change written once (it enters and leaves one ring) and 1 + N output rows read and
@@ -863,14 +865,16 @@ void BM_FusedNs(benchmark::State& state) {
                            .window = static_cast<std::uint32_t>(state.range(3)),
                            .negative = static_cast<std::uint32_t>(state.range(4)),
                            .version = static_cast<std::uint32_t>(state.range(6))};
-    const ZipfBatchWords distribution(V);
+    TrainConfig trainer;  // the defaults this benchmark follows
+    trainer.model = shape.cbow ? ModelKind::kCbow : ModelKind::kSkipGram;
+    const ZipfBatchWords distribution(V, trainer.noise_exponent());
     const AliasTable words(distribution.kept), noise_table(distribution.noise);
     Rng rng(301);
     std::vector<i32> tokens(T);
     for (i32& t : tokens) t = static_cast<i32>(words.sample(rng));
     // fused_repeat_scales: a word's expected rows in one warp's ring and targets, against the
     // cap.
-    const double cap = 8, window_rows = 2.0 * shape.window + 1;
+    const double cap = trainer.repeat_cap_on(/*fused=*/true), window_rows = 2.0 * shape.window + 1;
     std::vector<float> allowances(2 * V);
     for (i64 w = 0; w < V; ++w) {
       const double kept = distribution.kept[w],

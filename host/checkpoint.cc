@@ -240,6 +240,9 @@ void check_resumable(const std::string& path, const CheckpointSettings& saved,
     for (const auto& [saved_key, saved_value] : saved)
       if (saved_key == key) was = &saved_value;
     if (!was) throw_file_error(path, "cannot resume: the checkpoint does not record " + key);
+    // Checkpoints before 2026-12-06 recorded --gpu-path auto, not the path that ran; auto
+    // resolves the same way for the same flags on the same device.
+    if (key == "--gpu-path" && *was == "auto") continue;
     if (*was != value)
       throw_file_error(path, "cannot resume: written by a run with " + key + " " + *was +
                                  "; this run has " + key + " " + value);

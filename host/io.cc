@@ -217,6 +217,10 @@ void AtomicFile::write(const void* data, std::size_t n) {
   }
 }
 
+void AtomicFile::flush() {
+  if (std::fflush(file_) != 0) throw_file_error(path_, "write failed: " + errno_text());
+}
+
 void AtomicFile::rewrite_start(const void* data, std::size_t n) {
   if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0 ||
       std::fwrite(data, 1, n, file_) != n)

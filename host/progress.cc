@@ -99,16 +99,17 @@ void Progress::report(bool final_line) {
     std::snprintf(row, sizeof row, "%llu,%.3f,%.8f,%.6f,%.0f\n",
                   static_cast<unsigned long long>(words), seconds, alpha_now, final_loss_, rate);
     log_->write(row);
+    log_->flush();  // a full disk stops the run now, not at its end
   }
 }
 
 void Progress::monitor(const std::function<bool()>& finished, const std::function<void()>& tick) {
   using namespace std::chrono;
   auto next = steady_clock::now() + duration<double>(options_.interval_seconds);
-  // Polls every 20 ms, or more often when the lines are asked for more often: a run on the
-  // GPU may last only tens of milliseconds.
-  const auto poll =
-      std::min<duration<double>>(milliseconds(20), duration<double>(options_.interval_seconds));
+  // Polls every 20 ms, or down to every millisecond when the lines are asked for more often: a
+  // run on the GPU may last only tens of milliseconds.
+  const auto poll = std::clamp<duration<double>>(duration<double>(options_.interval_seconds),
+                                                 milliseconds(1), milliseconds(20));
   while (!finished() && !stopped()) {
     std::this_thread::sleep_for(poll);
     if (tick) tick();

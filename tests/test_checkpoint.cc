@@ -212,6 +212,23 @@ TEST(Resume, WithSeveralThreadsTheResumedRunReadsTheWordsLeft) {
   EXPECT_NEAR(rest.final_loss, whole.final_loss, 0.05 * whole.final_loss);
 }
 
+// Checkpoints before 2026-12-06 recorded --gpu-path auto: they resume under the path auto takes
+// now, and one that names a path resumes only under that path.
+TEST(Resume, AnOlderCheckpointsGpuPathAutoResumesUnderEitherPath) {
+  const CheckpointSettings fused = {{"--dim", "16"}, {"--gpu-path", "fused"}};
+  const CheckpointSettings modular = {{"--dim", "16"}, {"--gpu-path", "modular"}};
+  const CheckpointSettings older = {{"--dim", "16"}, {"--gpu-path", "auto"}};
+  EXPECT_NO_THROW(check_resumable("old.ckpt", older, fused));
+  EXPECT_NO_THROW(check_resumable("old.ckpt", older, modular));
+  EXPECT_NO_THROW(check_resumable("new.ckpt", fused, fused));
+  try {
+    check_resumable("new.ckpt", modular, fused);
+    FAIL() << "a modular checkpoint resumed on the fused path";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--gpu-path modular"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
   test::TempDir dir;
   TrainConfig c = small_run(dir, 1'000'000);
@@ -417,8 +434,9 @@ TEST(CliCheckpoint, NamesTheGpuPathThatRan) {
   };
   for (const Run& run : {Run{{}, "fused"}, Run{{"--deterministic"}, "modular"}}) {
     std::filesystem::remove(ckpt);
-    const auto args =
-        with(with(twin, {"--checkpoint", ckpt, "--checkpoint-every", "0.01"}), run.flags);
+    const auto args = with(with(twin, {"--checkpoint", ckpt, "--checkpoint-every", "0.01",
+                                       "--progress-interval", "0.001"}),
+                           run.flags);
     const test::RunResult r = test::run_w2v(args);
     ASSERT_EQ(r.exit_status, 0) << r.describe();
     ASSERT_TRUE(file_exists(ckpt)) << r.describe();
@@ -523,7 +541,7 @@ TEST(CliFullDisk, ALossLogThatFillsTheDiskMidRunEndsItWithOneLine) {
   const std::string log = dir.file("loss.csv");
   for (const std::string path : {"cpu", "modular", "fused"}) {
     test::write_file(log, "the previous log\n");
-    // A row a millisecond: the 4 KiB the log buffers are written within the first epoch.
+    // A row a millisecond, each flushed: the limit is passed within the first epoch.
     const auto args =
         with(train_args(c), {"--device", path == "cpu" ? "cpu" : "twin", "--gpu-path",
                              path == "cpu" ? "auto" : path, "--epochs", "10", "--progress-interval",

@@ -77,6 +77,8 @@ class AtomicFile {
   // Writes `n` bytes over the start of the file, for a writer that learns its header only at
   // the end (after a placeholder of the same size); the next write goes after them.
   void rewrite_start(const void* data, std::size_t n);
+  // What is written so far handed to the kernel: a full disk shows now (Error naming the file).
+  void flush();
   std::FILE* stream() { return file_; }
   void commit();
   const std::string& path() const { return path_; }

@@ -65,8 +65,8 @@ class Progress {
   std::uint64_t loss_count() const { return loss_count_.load(); }
 
   // Runs on the calling thread, printing a line per interval, until `finished()` returns
-  // true or training stops; `tick` (if set) runs every 20 ms, for checkpoints and stop
-  // requests. Join the workers after it, then call summary().
+  // true or training stops; `tick` (if set) runs every 20 ms (or the interval, down to 1 ms),
+  // for checkpoints and stop requests. Join the workers after it, then call summary().
   void monitor(const std::function<bool()>& finished, const std::function<void()>& tick = {});
   // After the workers are joined: throws DivergedError if training diverged, else prints
   // the summary line, commits the loss log and returns the figures.

@@ -35,23 +35,26 @@ class Owned {
   Handle handle_{};
 };
 
-// Memory the trainer predicted and found free, then could not have: another process took it.
-[[noreturn]] inline void throw_out_of_memory(const char* what, std::size_t bytes) {
+// Memory the trainer predicted and found free, then could not have.
+[[noreturn]] inline void throw_out_of_memory(const char* what, std::size_t bytes,
+                                             const char* likely_cause) {
   cudaGetLastError();
   throw Error(std::string(what) + ": out of memory allocating " + std::to_string(bytes) +
-              " bytes (is another process using it?)");
+              " bytes (" + likely_cause + ")");
 }
 inline void* allocate_device(std::size_t bytes) {
   void* p = nullptr;
   const cudaError_t status = cudaMalloc(&p, bytes);
-  if (status == cudaErrorMemoryAllocation) throw_out_of_memory("GPU memory", bytes);
+  if (status == cudaErrorMemoryAllocation)
+    throw_out_of_memory("GPU memory", bytes, "is another process using it?");
   W2V_CUDA_CHECK(status);
   return p;
 }
 inline void* allocate_pinned(std::size_t bytes) {
   void* p = nullptr;
   const cudaError_t status = cudaHostAlloc(&p, bytes, cudaHostAllocDefault);
-  if (status == cudaErrorMemoryAllocation) throw_out_of_memory("pinned host memory", bytes);
+  if (status == cudaErrorMemoryAllocation)
+    throw_out_of_memory("pinned host memory", bytes, "is the host's memory short?");
   W2V_CUDA_CHECK(status);
   return p;
 }
