@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Everything that needs a GPU, in one run on the device machine: build for sm_90, the whole test
-# suite, compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
+# Everything that needs a GPU, in one run on the device machine: build for sm_90, the tests that
+# use the device (the other tests last), compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
 # benchmarks with the PyTorch softmax comparison, ncu over the fused kernel's versions, and the
 # end-to-end table (every `w2v train` mode on the GPU, the CPU trainer and PyTorch beside them)
 # on the text8 prefix and on the Wikipedia cut. $OUT/summary.md sums them up and
@@ -8,8 +8,8 @@
 # the logs stay in gpu-logs/).
 #
 #   [W2V_CHECK_SECONDS=450] [W2V_CHECK_STOP_SECONDS=570] tools/gpu_check.sh [STAGE...]
-#     stages, in the order given: tests wiki ncu sanitize bench e2e resume trace prepare synth1b
-#     avx512 (default: the first nine, in that order, the issues' headline figures first)
+#     stages, in the order given: tests wiki ncu sanitize bench e2e resume trace prepare cputests
+#     synth1b avx512 (default: the first ten, in that order, the issues' headline figures first)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
@@ -22,8 +22,8 @@
 # (30 s idle), and the build is kept.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
-all_stages="tests wiki ncu sanitize bench e2e resume trace prepare synth1b avx512"
-stages=${*:-tests wiki ncu sanitize bench e2e resume trace prepare}
+all_stages="tests wiki ncu sanitize bench e2e resume trace prepare cputests synth1b avx512"
+stages=${*:-tests wiki ncu sanitize bench e2e resume trace prepare cputests}
 for stage in $stages; do
   if [[ " $all_stages " != *" $stage "* ]]; then
     echo "gpu_check.sh: unknown stage '$stage' (stages: $all_stages)" >&2
@@ -211,11 +211,21 @@ cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
 record build $?
 excerpt "$out/build.log" 'error|warning|Linking' 3
 
+# The tests that use the device (REQUIRE_GPU, or its limits through the device probe) first;
+# the rest, which CI runs on every change and which take a minute or more of the machine's
+# cores here, last. tests/gpu_check_test.sh checks that every REQUIRE_GPU test is listed.
+gpu_tests='^(Dims|Shapes)/|^(FusedKernel|FusedOnGpu|ModularOnGpu|ScatterAdd|SparseOptimizers|Gemm|KernelArguments|DeviceMemory|FusedPath)\.|^ModularOnHost\.TheModularTestsConfigTakesTheModularPath$|^Cli\.TrainsOnTheGpuWhenThereIsOne$'
 stage_tests() {
-  step "all tests (ctest)"
-  (cd build-gpu && ctest -j 8 --output-on-failure) >"$out/ctest.log" 2>&1
+  step "GPU tests (ctest: the tests that use the device)"
+  (cd build-gpu && ctest -j 8 --output-on-failure -R "$gpu_tests") >"$out/ctest.log" 2>&1
   record ctest $?
   excerpt "$out/ctest.log" 'tests passed|\*\*\*Failed|Skipped\)' 20
+}
+stage_cputests() {
+  step "the other tests (ctest), as CI runs them, on this machine"
+  (cd build-gpu && ctest -j 8 --output-on-failure -E "$gpu_tests") >"$out/ctest-cpu.log" 2>&1
+  record "ctest, the other tests" $?
+  excerpt "$out/ctest-cpu.log" 'tests passed|\*\*\*Failed|Skipped\)' 20
 }
 
 # The host code as GCC 12 builds it for this CPU with AVX-512, which CMakeLists.txt leaves out,
