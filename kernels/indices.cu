@@ -3,10 +3,12 @@
 //
 // check_indices: one thread per index (grid-stride); the first bad position is kept with
 // atomicMin, then copied back.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "common.cuh"
+#include "w2v/kernels/cuda_resources.h"
 #include "w2v/kernels/ops.h"
 
 namespace w2v::gpu {
@@ -70,25 +72,19 @@ double measure_copy_bandwidth(std::size_t bytes, int repeats, const Launch& laun
   const cudaStream_t stream = launch.stream;
   detail::require_size(static_cast<std::int64_t>(bytes), 1, "measure_copy_bandwidth", "bytes");
   detail::require_size(repeats, 1, "measure_copy_bandwidth", "repeats");
-  void *src = nullptr, *dst = nullptr;
-  W2V_CUDA_CHECK(cudaMalloc(&src, bytes));
-  W2V_CUDA_CHECK(cudaMalloc(&dst, bytes));
-  W2V_CUDA_CHECK(cudaMemsetAsync(src, 1, bytes, stream));
-  cudaEvent_t start, stop;
-  W2V_CUDA_CHECK(cudaEventCreate(&start));
-  W2V_CUDA_CHECK(cudaEventCreate(&stop));
-  W2V_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));  // warm-up
-  W2V_CUDA_CHECK(cudaEventRecord(start, stream));
+  // Owned, so that a failed call frees them (cudaFree waits for the device).
+  const DeviceBuffer<std::byte> src(bytes), dst(bytes);
+  const CudaEvent start, stop;
+  W2V_CUDA_CHECK(cudaMemsetAsync(src.get(), 1, bytes, stream));
+  // One copy unmeasured first: the device's clocks and the pages' first touch.
+  W2V_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, stream));
+  W2V_CUDA_CHECK(cudaEventRecord(start.get(), stream));
   for (int r = 0; r < repeats; ++r)
-    W2V_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
-  W2V_CUDA_CHECK(cudaEventRecord(stop, stream));
-  W2V_CUDA_CHECK(cudaEventSynchronize(stop));
+    W2V_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, stream));
+  W2V_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
+  W2V_CUDA_CHECK(cudaEventSynchronize(stop.get()));
   float ms = 0;
-  W2V_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-  W2V_CUDA_CHECK(cudaEventDestroy(start));
-  W2V_CUDA_CHECK(cudaEventDestroy(stop));
-  W2V_CUDA_CHECK(cudaFree(src));
-  W2V_CUDA_CHECK(cudaFree(dst));
+  W2V_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
   // A copy reads and writes every byte.
   return 2.0 * static_cast<double>(bytes) * repeats / (ms * 1e-3);
 }
