@@ -30,6 +30,7 @@
 #include <numeric>
 #include <vector>
 
+#include "gpu/fused_path.h"
 #include "support/random.h"
 #include "w2v/config.h"
 #include "w2v/reference.h"
@@ -693,7 +694,7 @@ struct ZipfBatchWords {
     for (i64 w = 0; w < V; ++w) harmonic += 1.0 / double(w + 1);
     for (i64 w = 0; w < V; ++w) {
       const double f = 1.0 / double(w + 1) / harmonic;
-      kept[w] = f * std::min(1.0, std::sqrt(kSample / f) + kSample / f);  // keep_probability
+      kept[w] = f * keep_probability(f, kSample);
       noise[w] = std::pow(f, noise_exponent);
       kept_sum += kept[w];
       noise_sum += noise[w];
@@ -872,16 +873,9 @@ void BM_FusedNs(benchmark::State& state) {
     Rng rng(301);
     std::vector<i32> tokens(T);
     for (i32& t : tokens) t = static_cast<i32>(words.sample(rng));
-    // fused_repeat_scales: a word's expected rows in one warp's ring and targets, against the
-    // cap.
-    const double cap = trainer.repeat_cap_on(/*fused=*/true), window_rows = 2.0 * shape.window + 1;
-    std::vector<float> allowances(2 * V);
-    for (i64 w = 0; w < V; ++w) {
-      const double kept = distribution.kept[w],
-                   drawn = kept + shape.negative * distribution.noise[w];
-      allowances[w] = static_cast<float>(cap / (window_rows * kept));
-      allowances[V + w] = static_cast<float>(cap / drawn);
-    }
+    const std::vector<float> allowances = fused_repeat_allowances(
+        distribution.kept, distribution.noise, trainer.repeat_cap_on(/*fused=*/true), shape.window,
+        shape.negative);
     std::vector<FusedChunk> chunks;
     for (i64 s = 0; s < T; s += 1000) {
       const i32 end = static_cast<i32>(std::min<i64>(T, s + 1000));

@@ -63,8 +63,12 @@ std::vector<double> AliasTable::probabilities() const {
 }
 
 double keep_probability(std::uint64_t count, std::uint64_t total, double sample) {
-  if (sample <= 0 || count == 0) return 1.0;
-  double f = static_cast<double>(count) / static_cast<double>(total);
+  if (count == 0) return 1.0;
+  return keep_probability(static_cast<double>(count) / static_cast<double>(total), sample);
+}
+
+double keep_probability(double f, double sample) {
+  if (sample <= 0) return 1.0;
   return std::min(1.0, std::sqrt(sample / f) + sample / f);
 }
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one run on the device machine: build for sm_90, the tests that
-# use the device (the other tests last), compute-sanitizer memcheck and racecheck over the kernel and GPU-step tests, the kernel
-# benchmarks with the PyTorch softmax comparison, ncu over the fused kernel's versions, and the
-# end-to-end table (every `w2v train` mode on the GPU, the CPU trainer and PyTorch beside them)
-# on the text8 prefix and on the Wikipedia cut. $OUT/summary.md sums them up and
-# $OUT/logs.tar.gz holds every log (the device tool brings back at most 8 files; without $OUT
-# the logs stay in gpu-logs/).
+# use the device (the other tests last), compute-sanitizer memcheck and racecheck over the
+# kernel and GPU-step tests, the kernel benchmarks with the PyTorch softmax comparison, ncu over
+# the fused kernel's versions, and the end-to-end table (every `w2v train` mode on the GPU, the
+# CPU trainer and PyTorch beside them) on the text8 prefix and on the Wikipedia cut.
+# $OUT/summary.md sums them up and $OUT/logs.tar.gz holds every log (the device tool brings back
+# at most 8 files; without $OUT the logs stay in gpu-logs/).
 #
 #   [W2V_CHECK_SECONDS=450] [W2V_CHECK_STOP_SECONDS=570] tools/gpu_check.sh [STAGE...]
 #     stages, in the order given: tests wiki ncu sanitize bench e2e resume trace prepare cputests
@@ -215,17 +215,20 @@ excerpt "$out/build.log" 'error|warning|Linking' 3
 # the rest, which CI runs on every change and which take a minute or more of the machine's
 # cores here, last. tests/gpu_check_test.sh checks that every REQUIRE_GPU test is listed.
 gpu_tests='^(Dims|Shapes)/|^(FusedKernel|FusedOnGpu|ModularOnGpu|ScatterAdd|SparseOptimizers|Gemm|KernelArguments|DeviceMemory|FusedPath)\.|^ModularOnHost\.TheModularTestsConfigTakesTheModularPath$|^Cli\.TrainsOnTheGpuWhenThereIsOne$'
+ctest_stage() {  # TITLE RECORD LOG CTEST_OPTION...
+  local title=$1 name=$2 log=$out/$3
+  shift 3
+  step "$title"
+  (cd build-gpu && ctest -j 8 --output-on-failure "$@") >"$log" 2>&1
+  record "$name" $?
+  excerpt "$log" 'tests passed|\*\*\*Failed|Skipped\)' 20
+}
 stage_tests() {
-  step "GPU tests (ctest: the tests that use the device)"
-  (cd build-gpu && ctest -j 8 --output-on-failure -R "$gpu_tests") >"$out/ctest.log" 2>&1
-  record ctest $?
-  excerpt "$out/ctest.log" 'tests passed|\*\*\*Failed|Skipped\)' 20
+  ctest_stage "GPU tests (ctest: the tests that use the device)" ctest ctest.log -R "$gpu_tests"
 }
 stage_cputests() {
-  step "the other tests (ctest), as CI runs them, on this machine"
-  (cd build-gpu && ctest -j 8 --output-on-failure -E "$gpu_tests") >"$out/ctest-cpu.log" 2>&1
-  record "ctest, the other tests" $?
-  excerpt "$out/ctest-cpu.log" 'tests passed|\*\*\*Failed|Skipped\)' 20
+  ctest_stage "the other tests (ctest), as CI runs them, on this machine" \
+    "ctest, the other tests" ctest-cpu.log -E "$gpu_tests"
 }
 
 # The host code as GCC 12 builds it for this CPU with AVX-512, which CMakeLists.txt leaves out,

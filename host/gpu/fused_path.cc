@@ -143,20 +143,27 @@ std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables&
                                        const TrainConfig& config) {
   const std::uint32_t repeat_cap = config.repeat_cap_on(/*fused=*/true);
   if (repeat_cap == 0) return {};
-  const std::size_t V = vocab.size();
   std::vector<double> kept;
   const double total = expected_kept(vocab, tables, &kept);
-  const std::vector<double> noise = tables.noise.probabilities();
-  const double cap = repeat_cap, window_rows = 2.0 * config.window + 1;
+  for (double& f : kept) f = total > 0 ? f / total : 0;
+  return fused_repeat_allowances(kept, tables.noise.probabilities(), repeat_cap, config.window,
+                                 config.negative);
+}
+
+std::vector<float> fused_repeat_allowances(const std::vector<double>& kept_share,
+                                           const std::vector<double>& noise, double cap,
+                                           std::uint32_t window, std::uint32_t negative) {
+  const std::size_t V = kept_share.size();
+  const double window_rows = 2.0 * window + 1;
   // A word never kept or drawn is never scaled: the largest float rather than cap / 0.
   auto allowance = [&](double k) {
     return static_cast<float>(k > 0 ? std::min(cap / k, double(FLT_MAX)) : FLT_MAX);
   };
   std::vector<float> allowances(2 * V);
   for (std::size_t w = 0; w < V; ++w) {
-    const double f = total > 0 ? kept[w] / total : 0;
+    const double f = kept_share[w];
     allowances[w] = allowance(window_rows * f);
-    allowances[V + w] = allowance(f + config.negative * noise[w]);
+    allowances[V + w] = allowance(f + negative * noise[w]);
   }
   return allowances;
 }

@@ -80,6 +80,11 @@ std::string fused_unsupported(const TrainConfig& config);
 // one warp: the warps of a launch divide it (repeat_scale).
 std::vector<float> fused_repeat_scales(const Vocab& vocab, const SamplingTables& tables,
                                        const TrainConfig& config);
+// The same from each word's share of the kept tokens (f) and noise probability (q), and the cap
+// (not 0), window and negative.
+std::vector<float> fused_repeat_allowances(const std::vector<double>& kept_share,
+                                           const std::vector<double>& noise, double cap,
+                                           std::uint32_t window, std::uint32_t negative);
 
 // Sampler threads for the fused path: --sampler-threads when given, else `most`
 // (sampler_thread_count()) but no more than the batches one epoch fills. Each sampler walks

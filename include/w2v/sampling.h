@@ -82,6 +82,7 @@ class AliasTable {
 // word2vec.c's keep probability for a word of relative frequency f = count/total:
 // sqrt(t/f) + t/f, capped at 1; t = 0 disables subsampling.
 double keep_probability(std::uint64_t count, std::uint64_t total, double sample);
+double keep_probability(double frequency, double sample);  // f given directly
 
 struct SamplingTables {
   std::vector<float> keep;  // [V] probability of keeping each occurrence

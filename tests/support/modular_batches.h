@@ -13,8 +13,8 @@
 namespace w2v::test {
 
 // The first `batches` batches of one sampler (the whole corpus, worker seed 0), each stepped
-// `repeats` times at the modular path's start learning rate; returns the mean loss before each step
-// and leaves the trained tables in `model`.
+// `repeats` times at the modular path's start learning rate; returns the mean loss before each
+// step and leaves the trained tables in `model`.
 template <ModularOps Ops>
 std::vector<double> run_modular_batches(Ops& ops, const TrainJob& job, Model& model,
                                         std::size_t batches, std::size_t repeats = 1) {
