@@ -136,7 +136,8 @@ std::vector<Flag> make_flags() {
       Flag{"alpha", "X",
            "initial learning rate (0: 0.05 skip-gram, 0.1 CBOW for ns with SGD on the CPU and "
            "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise, for bce at most "
-           "sqrt(10 / (centers a step x vocabulary)); for momentum and Nesterov those times "
+           "sqrt(10 / vocabulary), over sqrt(centers a step) on the modular path; for momentum "
+           "and Nesterov those times "
            "2 (1 - momentum); 0.02 for Adam)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {

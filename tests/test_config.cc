@@ -69,11 +69,14 @@ TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*modular_gpu=*/true), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--loss", "bce"}).start_alpha(), 0.05);
-  // BCE's step grows with the vocabulary and the centers summed into it: capped once the
-  // vocabulary is known (PTB's 9858 words; the modular path's 8 centers a step).
+  // BCE's step grows with the vocabulary: capped once the vocabulary is known (PTB's 9858
+  // words, a million); the modular path's 8 centers a step divide it by sqrt(8).
   EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(false, 9858), 0.025);
-  EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(true, 9858), std::sqrt(10.0 / (8 * 9858)));
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(true, 9858), 0.025 / std::sqrt(8.0));
   EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(false, 1000000), std::sqrt(1e-5));
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce"}).start_alpha(true, 1000000), std::sqrt(1e-5 / 8));
+  EXPECT_DOUBLE_EQ(parse({"--loss", "bce", "--batch", "2"}).start_alpha(true),
+                   0.025 / std::sqrt(2.0));
   EXPECT_DOUBLE_EQ(parse({"--loss", "bce", "--alpha", "0.05"}).start_alpha(true, 9858), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(true, 9858), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--optimizer", "momentum"}).start_alpha(), 0.005);
