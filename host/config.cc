@@ -137,8 +137,7 @@ std::vector<Flag> make_flags() {
            "initial learning rate (0: 0.05 skip-gram, 0.1 CBOW for ns with SGD on the CPU and "
            "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise, for bce at most "
            "sqrt(10 / vocabulary), over sqrt(centers a step) on the modular path; for momentum "
-           "and Nesterov those times "
-           "2 (1 - momentum); 0.02 for Adam)",
+           "and Nesterov those times 2 (1 - momentum); 0.02 for Adam)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.alpha = parse_double(t, f);
