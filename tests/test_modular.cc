@@ -530,8 +530,8 @@ TEST(ModularOnHost, SoftmaxAndBceTrainAtTheirDefaults) {
     twin.alpha = c.start_alpha(/*modular_gpu=*/true, c.max_vocab);
     twin.threads = 2;
     Trained t = train_prefix(twin, test::learning_bytes(1'500'000), train_modular_host);
-    ASSERT_EQ(t.vocab.size(), c.max_vocab);
     if (!test::kJudgeLearning) continue;
+    ASSERT_EQ(t.vocab.size(), c.max_vocab);
     if (loss == LossKind::kSoftmax)
       test::expect_softmax_learned(t);
     else
