@@ -134,8 +134,8 @@ std::vector<Flag> make_flags() {
                    "noise words per positive example (--loss ns)"),
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
       Flag{"alpha", "X",
-           "initial learning rate (0: 0.05 skip-gram, 0.1 CBOW for ns with SGD on the CPU and "
-           "the GPU's fused path; word2vec.c's 0.025 and 0.05 otherwise, for bce at most "
+           "initial learning rate (0: 0.05 skip-gram, 0.1 CBOW for ns with SGD; "
+           "word2vec.c's 0.025 and 0.05 otherwise, for bce at most "
            "sqrt(10 / vocabulary), over sqrt(centers a step) on the modular path; for momentum "
            "and Nesterov those times 2 (1 - momentum); 0.02 for Adam)",
            false, false,
@@ -212,7 +212,7 @@ std::vector<Flag> make_flags() {
            "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
            "on the fused path, the expected changes of concurrent warps) gets N/k of each, so "
            "frequent words' summed steps do not overshoot (0: no cap; auto: 8 on the fused "
-           "path, 32 on the modular path)",
+           "path, 16 on the modular path)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.repeat_cap =

@@ -345,7 +345,7 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
                 .size(),
             1u)
       << r.err;
-  EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // the CPU trainer's rate
+  EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // negative sampling's
   EXPECT_EQ(lines_with(r.err, "negative 5, noise unigram^0.75, sample").size(), 1u) << r.err;
   std::string vectors = test::read_file(dir_.file("v.txt"));
   EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
@@ -355,9 +355,9 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
   EXPECT_EQ(lines_with(r.err, "device: twin (the GPU trainer's modular path on the CPU)").size(),
             1u)
       << r.err;
-  EXPECT_EQ(lines_with(r.err, "alpha 0.025,").size(), 1u) << r.err;  // word2vec.c's
-  // BCE's rate follows the vocabulary, known only once the corpus is prepared, and the centers
-  // a step.
+  EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // as on every path
+  // BCE's rate follows the vocabulary, known only once the corpus is prepared, and the modular
+  // path's centers a step.
   args.insert(args.end(), {"--loss", "bce", "--batch", "512"});
   r = test::run_w2v(args);
   ASSERT_EQ(r.exit_status, 0) << r.describe();

@@ -60,13 +60,14 @@ TEST(ConfigParse, RequiredFlagsAloneGiveTheDefaults) {
   EXPECT_DOUBLE_EQ(c.start_alpha(), 0.05);
 }
 
-// Negative sampling with SGD starts above word2vec.c's rates on the CPU trainer and the fused
-// path; the modular GPU path, the other objectives and the other optimizers keep theirs.
+// Negative sampling with SGD starts above word2vec.c's rates on every path; the other
+// objectives and the other optimizers keep theirs, and BCE follows the vocabulary and the
+// modular path's centers a step.
 TEST(ConfigParse, DefaultLearningRateFollowsTheTrainerAndObjective) {
   EXPECT_DOUBLE_EQ(parse({}).start_alpha(), 0.05);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(), 0.1);
-  EXPECT_DOUBLE_EQ(parse({}).start_alpha(/*modular_gpu=*/true), 0.025);
-  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*modular_gpu=*/true), 0.05);
+  EXPECT_DOUBLE_EQ(parse({}).start_alpha(/*modular_gpu=*/true), 0.05);
+  EXPECT_DOUBLE_EQ(parse({"--model", "cbow"}).start_alpha(/*modular_gpu=*/true), 0.1);
   EXPECT_DOUBLE_EQ(parse({"--loss", "softmax"}).start_alpha(), 0.025);
   EXPECT_DOUBLE_EQ(parse({"--model", "cbow", "--loss", "bce"}).start_alpha(), 0.05);
   // BCE's step grows with the vocabulary: capped once the vocabulary is known (PTB's 9858
@@ -100,10 +101,10 @@ TEST(ConfigParse, NoiseExponentFollowsTheModel) {
 TEST(ConfigParse, RepeatCapFollowsThePath) {
   const TrainConfig d = parse({});
   EXPECT_EQ(d.repeat_cap_on(/*fused=*/true), 8u);
-  EXPECT_EQ(d.repeat_cap_on(/*fused=*/false), 32u);
+  EXPECT_EQ(d.repeat_cap_on(/*fused=*/false), 16u);
   EXPECT_EQ(parse({"--repeat-cap", "auto"}).repeat_cap_on(true), 8u);
   for (bool fused : {true, false}) {
-    EXPECT_EQ(parse({"--repeat-cap", "16"}).repeat_cap_on(fused), 16u);
+    EXPECT_EQ(parse({"--repeat-cap", "24"}).repeat_cap_on(fused), 24u);
     EXPECT_EQ(parse({"--repeat-cap", "0"}).repeat_cap_on(fused), 0u);
   }
   EXPECT_THROW(parse({"--repeat-cap", "many"}), Error);

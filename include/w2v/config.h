@@ -94,14 +94,14 @@ struct TrainConfig {
   // --alpha, or the default of the trainer that runs it. word2vec.c's rates (0.025 skip-gram,
   // 0.05 CBOW) undertrain corpora of millions to billions of words: negative sampling with SGD
   // starts higher, at 0.05 (fastText's rate) and 0.1 (bench/QUALITY.md, "Defaults" and §10), on
-  // the CPU trainer and on the GPU's fused path, whose repeat cap keeps its concurrent warps
-  // stable there (bench/RESULTS.md, "Fused path quality"). The modular GPU path, which sums
-  // a batch's gradients, keeps word2vec.c's. Its other optimizers are lazy (a row moves only
-  // in the steps that touch it), measured on its CPU twin (text8 prefix; README, --optimizer):
-  // momentum's velocity multiplies a steady step by 1 / (1 - momentum), a rare row's by less,
-  // so it starts at 2 (1 - momentum) times SGD's rate (at 0.025 it diverged); Adam's steps do
-  // not scale with the gradient, and a lazy one takes too few of them at dense Adam's 0.002
-  // (1.5% analogy; 9.8% at 0.02).
+  // the CPU trainer and on both GPU paths, whose repeat caps keep the fused path's concurrent
+  // warps and the modular path's summed batches stable there (bench/RESULTS.md, "Fused path
+  // quality" and "The modular path at the CPU trainer's rates"). The modular path's other
+  // optimizers are lazy (a row moves only in the steps that touch it), measured on its CPU
+  // twin (text8 prefix; README, --optimizer): momentum's velocity multiplies a steady step by
+  // 1 / (1 - momentum), a rare row's by less, so it starts at 2 (1 - momentum) times
+  // word2vec.c's rate (at 0.025 it diverged); Adam's steps do not scale with the gradient, and
+  // a lazy one takes too few of them at dense Adam's 0.002 (1.5% analogy; 9.8% at 0.02).
   //
   // BCE over the vocabulary also scales with the vocabulary: while every logit is near 0, a
   // center's step moves every output row by alpha sigmoid(x) h, and its own row by the sum
@@ -117,8 +117,7 @@ struct TrainConfig {
   double start_alpha(bool modular_gpu = false, std::size_t vocab = 0) const {
     if (alpha > 0) return alpha;
     if (optimizer == OptimizerKind::kAdam) return 0.02;
-    const bool higher =
-        !modular_gpu && loss == LossKind::kNegativeSampling && optimizer == OptimizerKind::kSgd;
+    const bool higher = loss == LossKind::kNegativeSampling && optimizer == OptimizerKind::kSgd;
     double sgd = model == ModelKind::kCbow ? (higher ? 0.1 : 0.05) : (higher ? 0.05 : 0.025);
     if (loss == LossKind::kFullBce) {
       if (vocab > 0) sgd = std::min(sgd, std::sqrt(kBceStepGain / static_cast<double>(vocab)));
@@ -135,9 +134,11 @@ struct TrainConfig {
     return model == ModelKind::kCbow ? 0.6 : 0.75;
   }
   // --repeat-cap, or the default of the GPU path: 8 on the fused path (at 32 its thousands
-  // of warps diverge at the rates above), 32 on the modular path.
+  // of warps diverge at the rates above), 16 on the modular path (skip-gram's batches of 1024
+  // centers at 0.05: 32 trained, 2.6 analogy points under 16 on the Wikipedia cut, and at 0.0625
+  // did not; bench/RESULTS.md, "The modular path at the CPU trainer's rates").
   std::uint32_t repeat_cap_on(bool fused) const {
-    return repeat_cap != kAutoRepeatCap ? repeat_cap : fused ? 8 : 32;
+    return repeat_cap != kAutoRepeatCap ? repeat_cap : fused ? 8 : 16;
   }
   bool writes_sum() const {
     if (tied) return false;  // one table: the sum is twice the input
