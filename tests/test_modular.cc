@@ -526,10 +526,9 @@ TEST(ModularOnHost, SoftmaxAndBceTrainAtTheirDefaults) {
     c.loss = loss;
     c.gpu_path = GpuPathKind::kModular;
     TrainConfig twin = c;
-    // train.cc's choice once the vocabulary is known: the 1.5 MB hold more than max_vocab words.
-    twin.alpha = c.start_alpha(/*modular_gpu=*/true, c.max_vocab);
     twin.threads = 2;
-    Trained t = train_prefix(twin, test::learning_bytes(1'500'000), train_modular_host);
+    Trained t = train_prefix(twin, test::learning_bytes(1'500'000), train_modular_host,
+                             test::DefaultRate::kModularPath);
     if (!test::kJudgeLearning) continue;
     ASSERT_EQ(t.vocab.size(), c.max_vocab);
     if (loss == LossKind::kSoftmax)
@@ -562,7 +561,8 @@ TEST(ModularOnHost, EveryOptimizerLearnsAtItsDefaults) {
     TrainConfig c = modular_config();
     c.alpha = 0;
     c.optimizer = optimizer;
-    const Trained t = train_prefix(c, test::learning_bytes(4'000'000), train_modular_host);
+    const Trained t = train_prefix(c, test::learning_bytes(4'000'000), train_modular_host,
+                                   test::DefaultRate::kModularPath);
     if (test::kJudgeLearning) test::expect_learned(t, c);
   }
 }

@@ -48,10 +48,15 @@ inline void train_on_cpu(const TrainJob& job, Model& model, Progress& progress) 
   CpuTrainer().train(job, model, progress);
 }
 
+// Whose default learning rate an `alpha` of 0 takes (TrainConfig::start_alpha).
+enum class DefaultRate { kCpuOrFused, kModularPath };
+
 // Trains on the first `bytes` of text8 with `config` (its corpus, output, cache and loss-log
-// fields are replaced) through the training sequence's own steps, with `train` as the trainer.
+// fields are replaced) through the training sequence's own steps, with `train` as the trainer
+// and an `alpha` of 0 resolved as train.cc resolves it for the path `rate` names.
 inline Trained train_prefix(TrainConfig config, std::size_t bytes,
-                            const TrainFunction& train = train_on_cpu) {
+                            const TrainFunction& train = train_on_cpu,
+                            DefaultRate rate = DefaultRate::kCpuOrFused) {
   test::TempDir dir;
   config.corpus = dir.file("text8_part.txt");
   config.output = dir.file("vectors.txt");
@@ -61,6 +66,7 @@ inline Trained train_prefix(TrainConfig config, std::size_t bytes,
   config.progress_interval = std::min(config.progress_interval, 0.02);
   test::write_file(config.corpus, test::read_file(kText8).substr(0, bytes));
   TrainingData data = prepare_training_data(config, nullptr);
+  config.alpha = config.start_alpha(rate == DefaultRate::kModularPath, data.vocab.size());
   Trained t;
   t.model = Model::initialize(data.vocab.size(), config.dim, config.tied, config.seed);
   Progress::Options po = progress_options(config, data.corpus->token_count());
