@@ -134,11 +134,13 @@ struct TrainConfig {
     return model == ModelKind::kCbow ? 0.6 : 0.75;
   }
   // --repeat-cap, or the default of the GPU path: 8 on the fused path (at 32 its thousands
-  // of warps diverge at the rates above), 16 on the modular path (skip-gram's batches of 1024
-  // centers at 0.05: 32 trained, 2.6 analogy points under 16 on the Wikipedia cut, and at 0.0625
-  // did not; bench/RESULTS.md, "The modular path at the CPU trainer's rates").
+  // of warps diverge at the rates above); on the modular path 16 for batches of centers
+  // (skip-gram at 0.05 on the Wikipedia cut: 32 trained, but not at 0.0625, which 16 does) and
+  // 32 for pair rows, where each pair of a center counts (0.0625 trained at 32, and 16 cost
+  // 0.025 WS-353; bench/RESULTS.md, "The modular path at the CPU trainer's rates").
   std::uint32_t repeat_cap_on(bool fused) const {
-    return repeat_cap != kAutoRepeatCap ? repeat_cap : fused ? 8 : 16;
+    if (repeat_cap != kAutoRepeatCap) return repeat_cap;
+    return fused ? 8 : pair_rows() ? 32 : 16;
   }
   bool writes_sum() const {
     if (tied) return false;  // one table: the sum is twice the input
