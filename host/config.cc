@@ -212,7 +212,7 @@ std::vector<Flag> make_flags() {
            "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
            "on the fused path, the expected changes of concurrent warps) gets N/k of each, so "
            "frequent words' summed steps do not overshoot (0: no cap; auto: 8 on the fused "
-           "path, 16 on the modular path, 32 there with --sg-rows pair)",
+           "path, 32 on the modular path)",
            false, false,
            [](TrainConfig& c, const std::string& t, const std::string& f) {
              c.repeat_cap =

@@ -97,14 +97,11 @@ TEST(ConfigParse, NoiseExponentFollowsTheModel) {
   EXPECT_DOUBLE_EQ(parse({"--ns-exponent", "0"}).noise_exponent(), 0.0);
 }
 
-// The repeat cap's default follows the GPU path and the modular path's rows; a given one
-// holds everywhere.
+// The repeat cap's default follows the GPU path; a given one holds on both.
 TEST(ConfigParse, RepeatCapFollowsThePath) {
   const TrainConfig d = parse({});
   EXPECT_EQ(d.repeat_cap_on(/*fused=*/true), 8u);
-  EXPECT_EQ(d.repeat_cap_on(/*fused=*/false), 16u);
-  EXPECT_EQ(parse({"--sg-rows", "pair"}).repeat_cap_on(/*fused=*/false), 32u);
-  EXPECT_EQ(parse({"--sg-rows", "pair", "--repeat-cap", "8"}).repeat_cap_on(false), 8u);
+  EXPECT_EQ(d.repeat_cap_on(/*fused=*/false), 32u);
   EXPECT_EQ(parse({"--repeat-cap", "auto"}).repeat_cap_on(true), 8u);
   for (bool fused : {true, false}) {
     EXPECT_EQ(parse({"--repeat-cap", "24"}).repeat_cap_on(fused), 24u);

@@ -84,19 +84,20 @@ TEST(RepeatCap, ScalesRowsThatRepeatBeyondTheCap) {
   std::copy(std::begin(mask), std::end(mask), v.mask);
   RepeatCap(10, 2, false).apply(l, v, 2);
   const std::vector<float> in(v.row_scale, v.row_scale + 3), out(v.row_scale + 3, v.row_scale + 15);
-  EXPECT_EQ(in, (std::vector<float>{1, 1, 0}));  // 5 occurs twice: within the cap
+  // Center 5's two rows carry 3 (center, context) pairs' steps: over the cap.
+  EXPECT_EQ(in, (std::vector<float>{2.0f / 3, 2.0f / 3, 0}));
   EXPECT_EQ(out, (std::vector<float>{0.5f, 0.5f, 0.5f, 1, 0.5f, 1, 0, 0, 0, 0, 0, 0}));
   // Tied: one table, so center 5 and output 7 count together only with their own ids; an id
   // used on both sides counts both.
   v.output_ids[3] = 5;
   RepeatCap(10, 2, true).apply(l, v, 2);
-  EXPECT_FLOAT_EQ(v.row_scale[0], 2.0f / 3);  // 5: two centers and one output
-  EXPECT_FLOAT_EQ(v.row_scale[3 + 3], 2.0f / 3);
-  // A second batch starts from zero counts.
+  EXPECT_FLOAT_EQ(v.row_scale[0], 0.5f);  // 5: three pairs as a center and one output
+  EXPECT_FLOAT_EQ(v.row_scale[3 + 3], 0.5f);
+  // A second batch starts from zero counts (else center 5 would count 6).
   RepeatCap reused(10, 2, false);
   reused.apply(l, v, 2);
   reused.apply(l, v, 2);
-  EXPECT_EQ(v.row_scale[0], 1.0f);
+  EXPECT_FLOAT_EQ(v.row_scale[0], 2.0f / 3);
   // Cap 0: no scaling, but slots without a gradient still get 0, so that the scatters skip
   // them (the padding slots all hold id 0).
   v.mask[1] = 0.0f;  // a masked noise word
@@ -286,8 +287,10 @@ std::vector<float> plain_row_scales(const BatchLayout& l, const BatchView& v, st
   };
   std::map<std::int32_t, std::uint32_t> in_counts, out_counts;
   std::map<std::int32_t, std::uint32_t>& out_side = tied ? in_counts : out_counts;
+  // A skip-gram center row under --loss ns counts once per (center, context) pair.
+  const bool count_pairs = l.ns() && !l.cbow();
   for (std::size_t i = 0; i < n_in; ++i)
-    if (input_used(i)) ++in_counts[v.input_ids[i]];
+    if (input_used(i)) in_counts[v.input_ids[i]] += count_pairs ? v.counts[i / l.inputs] : 1;
   if (l.ns())
     for (std::size_t i = 0; i < n_out; ++i)
       if (output_used(i)) ++out_side[v.output_ids[i]];

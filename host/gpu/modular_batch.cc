@@ -234,7 +234,16 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
       for (std::size_t s = 0, at = r * l.outputs, n = outputs_of(r); s < n; ++s)
         f(v.output_ids[at + s], v.mask[at + s]);
   };
-  auto count_inputs = [&] { each_input([&](std::int32_t id) { ++counts_[id]; }); };
+  // A skip-gram center's row carries the summed steps of its counts[r] (center, context)
+  // pairs, so under --loss ns it counts as that many: the cap then bounds the same steps
+  // whether a batch holds centers or pairs (--sg-rows pair).
+  auto count_inputs = [&] {
+    if (counting && !l.cbow() && l.ns()) {
+      for (std::size_t r = 0; r < rows; ++r) counts_[v.input_ids[r]] += v.counts[r];
+      return;
+    }
+    each_input([&](std::int32_t id) { ++counts_[id]; });
+  };
   auto count_outputs = [&] {
     each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
   };

@@ -111,7 +111,8 @@ class BatchPacker {
 };
 
 // Fills BatchView::row_scale for --repeat-cap: an id that occurs k > cap times among the rows
-// a batch updates in one table (both ids when tied) scales each of its gradient rows by cap/k,
+// a batch updates in one table (both ids when tied; a skip-gram center under --loss ns counts
+// once per context word) scales each of its gradient rows by cap/k,
 // so that its summed step is at most cap single steps: without it, the few hundred hits of a
 // frequent noise word in a batch add up to a step that overshoots and diverges. Slots without
 // a gradient (padding, masked noise) do not count and get 0, with or without a cap (cap 0:

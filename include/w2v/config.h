@@ -134,13 +134,11 @@ struct TrainConfig {
     return model == ModelKind::kCbow ? 0.6 : 0.75;
   }
   // --repeat-cap, or the default of the GPU path: 8 on the fused path (at 32 its thousands
-  // of warps diverge at the rates above); on the modular path 16 for batches of centers
-  // (skip-gram at 0.05 on the Wikipedia cut: 32 trained, but not at 0.0625, which 16 does) and
-  // 32 for pair rows, where each pair of a center counts (0.0625 trained at 32, and 16 cost
-  // 0.025 WS-353; bench/RESULTS.md, "The modular path at the CPU trainer's rates").
+  // of warps diverge at the rates above), 32 on the modular path, where a skip-gram center
+  // counts once per context word (bench/RESULTS.md, "The modular path at the CPU trainer's
+  // rates").
   std::uint32_t repeat_cap_on(bool fused) const {
-    if (repeat_cap != kAutoRepeatCap) return repeat_cap;
-    return fused ? 8 : pair_rows() ? 32 : 16;
+    return repeat_cap != kAutoRepeatCap ? repeat_cap : fused ? 8 : 32;
   }
   bool writes_sum() const {
     if (tied) return false;  // one table: the sum is twice the input
