@@ -218,15 +218,23 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
     return l.cbow() ? std::size_t{l.outputs}
                     : static_cast<std::size_t>(v.counts[r]) * (1 + l.negative);
   };
+  // A skip-gram center's row carries the summed steps of its counts[r] (center, context)
+  // pairs, so under --loss ns it counts as that many: the cap then bounds the same steps
+  // whether a batch holds centers or pairs (--sg-rows pair).
+  const bool center_counts_pairs = !l.cbow() && l.ns();
+  auto input_weight = [&](std::size_t r) {
+    return center_counts_pairs ? static_cast<std::uint32_t>(v.counts[r]) : 1u;
+  };
   // Counting and zeroing visit only the slots in use: padding slots all hold one id, whose
-  // count would be a chain of dependent increments. each_input(f) calls f(id) for each input
-  // slot in use, each_output(f) f(id, mask) for each output slot in use. Without a cap they
-  // visit nothing, and every count reads as 0: the scales are 1 and 0.
+  // count would be a chain of dependent increments. each_input(f) calls f(id, weight) for each
+  // input slot in use, each_output(f) f(id, mask) for each output slot in use. Without a cap
+  // they visit nothing, and every count reads as 0: the scales are 1 and 0.
   const bool counting = cap_ > 0;
   auto each_input = [&](auto&& f) {
     if (!counting) return;
     for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s) f(v.input_ids[r * l.inputs + s]);
+      for (std::size_t s = 0, n = inputs_of(r); s < n; ++s)
+        f(v.input_ids[r * l.inputs + s], input_weight(r));
   };
   auto each_output = [&](auto&& f) {
     if (!counting) return;
@@ -234,20 +242,13 @@ void RepeatCap::apply(const BatchLayout& l, const BatchView& v, std::size_t rows
       for (std::size_t s = 0, at = r * l.outputs, n = outputs_of(r); s < n; ++s)
         f(v.output_ids[at + s], v.mask[at + s]);
   };
-  // A skip-gram center's row carries the summed steps of its counts[r] (center, context)
-  // pairs, so under --loss ns it counts as that many: the cap then bounds the same steps
-  // whether a batch holds centers or pairs (--sg-rows pair).
   auto count_inputs = [&] {
-    if (counting && !l.cbow() && l.ns()) {
-      for (std::size_t r = 0; r < rows; ++r) counts_[v.input_ids[r]] += v.counts[r];
-      return;
-    }
-    each_input([&](std::int32_t id) { ++counts_[id]; });
+    each_input([&](std::int32_t id, std::uint32_t weight) { counts_[id] += weight; });
   };
   auto count_outputs = [&] {
     each_output([&](std::int32_t id, float mask) { counts_[id] += mask != 0.0f; });
   };
-  auto zero_inputs = [&] { each_input([&](std::int32_t id) { counts_[id] = 0; }); };
+  auto zero_inputs = [&] { each_input([&](std::int32_t id, std::uint32_t) { counts_[id] = 0; }); };
   auto zero_outputs = [&] { each_output([&](std::int32_t id, float) { counts_[id] = 0; }); };
   // Every slot of the real rows reads its id's count, used or not (a count of 0 reads as 1),
   // and a slot without a gradient multiplies it by 0: no branches, so the loops vectorise
