@@ -2,7 +2,8 @@
 # w2v against fastText (and gensim with --gensim, Mikolov's word2vec.c with --word2vec-c
 # BINARY), side by side on one machine: skip-gram and CBOW with the same settings and
 # learning rate, every tool's vectors scored by w2v's own evaluators; and w2v once more with its
-# own defaults (row w2v_defaults: its rates, CBOW's noise and written vectors).
+# own defaults (row w2v_defaults: its rates, skip-gram's noise shared by a window, CBOW's noise
+# and written vectors).
 #
 #   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X] [--gensim]
 #                             [--word2vec-c BINARY]
@@ -63,13 +64,14 @@ echo "corpus $corpus; dim $dim, window $window, negative $negative, sample $samp
   "min-count $min_count, epochs $epochs, threads $threads, lr $lr (w2v_defaults: its own), seeds $seeds" >&2
 for model in skipgram cbow; do
   for ((seed = 1; seed <= seeds; seed++)); do
-    # w2v twice: with the other tools' algorithm (their rate, word2vec.c's noise distribution,
-    # the input vectors), and with its own defaults. A fresh cache dir per run: w2v's wall time
-    # includes vocabulary and encoding, as fastText's does.
+    # w2v twice: with the other tools' algorithm (their rate, word2vec.c's noise distribution
+    # drawn for each skip-gram pair, the input vectors), and with its own defaults. A fresh
+    # cache dir per run: w2v's wall time includes vocabulary and encoding, as fastText's does.
     for tool in w2v w2v_defaults; do
       stem="$tmp/$model.$tool.$seed"
       echo "== $model $tool seed $seed" >&2
       flags=(--alpha "$lr" --ns-exponent 0.75 --vectors input)
+      [[ $model == skipgram ]] && flags+=(--sg-noise pair)
       [[ $tool == w2v ]] || flags=()
       python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
         --cache-dir "$stem.cache" --model "$model" --dim $dim --window $window \

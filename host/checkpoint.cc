@@ -101,6 +101,9 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   s.emplace_back("--ns-exponent", flags::show(c.noise_exponent()));
   s.emplace_back("--alpha", flags::show(c.start_alpha()));
   if (trainer == "cpu") {
+    // The GPU paths draw as their path does (--gpu-path below).
+    if (c.model == ModelKind::kSkipGram && c.loss == LossKind::kNegativeSampling)
+      add_flags({"sg-noise"});
     s.emplace_back("--threads", std::to_string(c.thread_count()));
     return s;
   }
@@ -239,6 +242,9 @@ void check_resumable(const std::string& path, const CheckpointSettings& saved,
     const std::string* was = nullptr;
     for (const auto& [saved_key, saved_value] : saved)
       if (saved_key == key) was = &saved_value;
+    // The CPU trainer's skip-gram drew noise words for each pair before --sg-noise existed.
+    static const std::string kNoisePerPair = "pair";
+    if (!was && key == "--sg-noise") was = &kNoisePerPair;
     if (!was) throw_file_error(path, "cannot resume: the checkpoint does not record " + key);
     // Checkpoints before 2026-12-06 recorded --gpu-path auto, not the path that ran; auto
     // resolves the same way for the same flags on the same device.

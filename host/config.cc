@@ -49,6 +49,8 @@ constexpr Choice<GpuPathKind> kGpuPaths[] = {{"auto", GpuPathKind::kAuto},
                                              {"modular", GpuPathKind::kModular}};
 constexpr Choice<FusedUpdate> kFusedUpdates[] = {{"add", FusedUpdate::kAtomicAdd},
                                                  {"store", FusedUpdate::kStore}};
+constexpr Choice<NoiseSharing> kNoiseSharings[] = {{"window", NoiseSharing::kWindow},
+                                                   {"pair", NoiseSharing::kPair}};
 constexpr Choice<SkipGramRows> kSkipGramRows[] = {{"center", SkipGramRows::kCenter},
                                                   {"pair", SkipGramRows::kPair}};
 constexpr Choice<VectorsKind> kVectors[] = {
@@ -64,6 +66,7 @@ const char* to_string(ScatterKind s) { return flags::choice_name(kScatters, s); 
 const char* to_string(GpuPathKind p) { return flags::choice_name(kGpuPaths, p); }
 const char* to_string(FusedUpdate u) { return flags::choice_name(kFusedUpdates, u); }
 const char* to_string(SkipGramRows r) { return flags::choice_name(kSkipGramRows, r); }
+const char* to_string(NoiseSharing s) { return flags::choice_name(kNoiseSharings, s); }
 const char* to_string(VectorsKind v) { return flags::choice_name(kVectors, v); }
 
 namespace {
@@ -132,6 +135,10 @@ std::vector<Flag> make_flags() {
                    "maximum context window (each center draws 1..N)"),
       W2V_INT_FLAG("negative", negative, std::uint32_t,
                    "noise words per positive example (--loss ns)"),
+      W2V_CHOICE_FLAG("sg-noise", "window|pair", sg_noise, kNoiseSharings,
+                      "skip-gram with --loss ns: a center's noise words serve every context "
+                      "word of its window (as the fused path's), or each (center, context) pair "
+                      "draws its own (word2vec.c's; the modular path always does)"),
       W2V_SWITCH("tied", tied, "share one matrix between input and output embeddings"),
       Flag{"alpha", "X",
            "initial learning rate (0: 0.05 skip-gram, 0.1 CBOW for ns with SGD; "
@@ -291,6 +298,9 @@ void validate(const TrainConfig& c) {
        "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
        std::to_string(c.fused_tokens));
   need(c.batch <= (1u << 22), "batch", "at most 4194304", std::to_string(c.batch));
+  if (c.sg_noise == NoiseSharing::kPair &&
+      (c.model != ModelKind::kSkipGram || c.loss != LossKind::kNegativeSampling))
+    throw Error("--sg-noise pair: applies to --model skipgram with --loss ns");
   if (c.sg_rows == SkipGramRows::kPair && !c.pair_rows())
     throw Error("--sg-rows pair: applies to --model skipgram with --loss ns");
   if (c.pair_rows())  // a center's pairs go into one batch

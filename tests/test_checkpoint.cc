@@ -229,6 +229,21 @@ TEST(Resume, AnOlderCheckpointsGpuPathAutoResumesUnderEitherPath) {
   }
 }
 
+// Before --sg-noise the CPU trainer's skip-gram drew per pair: such a checkpoint resumes under
+// --sg-noise pair, and under the new default says what to pass.
+TEST(Resume, AnOlderSkipGramCheckpointDrewNoisePerPair) {
+  const CheckpointSettings older = {{"--dim", "16"}};
+  EXPECT_NO_THROW(check_resumable("old.ckpt", older, {{"--dim", "16"}, {"--sg-noise", "pair"}}));
+  try {
+    check_resumable("old.ckpt", older, {{"--dim", "16"}, {"--sg-noise", "window"}});
+    FAIL() << "an older checkpoint resumed with the window's noise";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--sg-noise pair; this run has --sg-noise window"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
   test::TempDir dir;
   TrainConfig c = small_run(dir, 1'000'000);
@@ -255,6 +270,9 @@ TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
   other = c;
   other.threads = 2;
   refused(other, "--threads");
+  other = c;
+  other.sg_noise = NoiseSharing::kPair;
+  refused(other, "--sg-noise window; this run has --sg-noise pair");
   other = c;
   other.ns_exponent = 0.5;  // the saved run's is skip-gram's default
   refused(other, "--ns-exponent 0.75; this run has --ns-exponent 0.5");

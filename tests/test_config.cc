@@ -211,6 +211,21 @@ TEST(ConfigParse, SkipGramPairRows) {
   EXPECT_EQ(parse({"--sg-rows", "pair", "--batch", "10"}).batch_rows(), 10u);
 }
 
+// --sg-noise: a center's noise words serve its window by default; per pair for skip-gram with
+// negative sampling only.
+TEST(ConfigParse, SkipGramNoiseSharing) {
+  EXPECT_EQ(parse({}).sg_noise, NoiseSharing::kWindow);
+  EXPECT_EQ(parse({"--sg-noise", "pair"}).sg_noise, NoiseSharing::kPair);
+  EXPECT_STREQ(to_string(NoiseSharing::kWindow), "window");
+  EXPECT_NE(parse_error(with_required({"--sg-noise", "pair", "--model", "cbow"})).find("skipgram"),
+            std::string::npos);
+  EXPECT_NE(
+      parse_error(with_required({"--sg-noise", "pair", "--loss", "softmax"})).find("--loss ns"),
+      std::string::npos);
+  EXPECT_NE(parse_error(with_required({"--sg-noise", "each"})).find("window or pair"),
+            std::string::npos);
+}
+
 TEST(ConfigParse, StepGraph) {
   EXPECT_FALSE(parse({}).step_graph);
   EXPECT_TRUE(parse({"--step-graph", "--model", "cbow"}).step_graph);

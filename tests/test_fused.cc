@@ -478,10 +478,13 @@ TEST(FusedPath, SupportedConfigs) {
   c.deterministic = false;
   c.step_graph = true;
   EXPECT_NE(fused_unsupported(c).find("--step-graph"), std::string::npos);
+  c.step_graph = false;
+  c.sg_noise = NoiseSharing::kPair;  // --gpu-path auto: the modular path, which draws per pair
+  EXPECT_NE(fused_unsupported(c).find("--sg-noise pair"), std::string::npos);
 }
 
-// A window shares its noise words, so on 4 MB of text the fused step learns slower than the
-// CPU trainer's: 3 epochs at alpha 0.025 leave skip-gram's vectors bunched; 0.05 learns.
+// On 4 MB of text 3 epochs at alpha 0.025 leave the fused step's skip-gram vectors bunched;
+// 0.05 learns.
 TrainConfig fused_config(ModelKind model) {
   TrainConfig c = test::base_config();
   c.model = model;

@@ -172,6 +172,8 @@ std::string fused_unsupported(const TrainConfig& c) {
   if (c.loss != LossKind::kNegativeSampling) return "it trains --loss ns only";
   if (c.optimizer != OptimizerKind::kSgd) return "it trains with --optimizer sgd only";
   if (c.deterministic) return "its lock-free updates are not deterministic";
+  if (c.sg_noise == NoiseSharing::kPair)
+    return "it shares a center's noise words across its window (--sg-noise pair)";
   if (c.pair_rows()) return "--sg-rows pair shapes the modular path's batches";
   if (c.step_graph) return "--step-graph launches the modular path's steps";
   if (c.dim > kFusedMaxDim) return "it takes --dim up to " + std::to_string(kFusedMaxDim);

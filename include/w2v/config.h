@@ -33,6 +33,9 @@ enum class FusedUpdate { kAtomicAdd, kStore };
 // layout), or one per (center, context) pair (the context word and its noise words, no
 // padding: about 35% fewer rows for the device step to move at window 5).
 enum class SkipGramRows { kCenter, kPair };
+// Skip-gram's noise words under --loss ns: drawn once a center and scored by every context word
+// of its window (the fused kernel's way), or drawn for each (center, context) pair (word2vec.c's).
+enum class NoiseSharing { kWindow, kPair };
 // Which vectors the output file holds: the input table (word2vec.c's, gensim's, fastText's),
 // or each word's input plus output vector (GloVe's W + C); auto: the sum where it was
 // measured to help at every epoch count, CBOW with negative sampling and separate tables
@@ -65,6 +68,7 @@ struct TrainConfig {
   std::uint32_t dim = 100;
   std::uint32_t window = 5;
   std::uint32_t negative = 5;
+  NoiseSharing sg_noise = NoiseSharing::kWindow;  // skip-gram with --loss ns
   bool tied = false;
   // Optimisation.
   double alpha = 0;  // 0: start_alpha()'s default
@@ -178,6 +182,7 @@ const char* to_string(DeviceKind d);
 const char* to_string(OptimizerKind o);
 const char* to_string(ScatterKind s);
 const char* to_string(SkipGramRows r);
+const char* to_string(NoiseSharing s);
 const char* to_string(GpuPathKind p);
 const char* to_string(FusedUpdate u);
 const char* to_string(VectorsKind v);
