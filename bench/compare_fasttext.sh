@@ -3,10 +3,11 @@
 # BINARY), side by side on one machine: skip-gram and CBOW with the same settings and
 # learning rate, every tool's vectors scored by w2v's own evaluators; and w2v once more with its
 # own defaults (row w2v_defaults: its rates, skip-gram's noise shared by a window, CBOW's noise
-# and written vectors).
+# and written vectors). --loss hs: hierarchical softmax instead of negative sampling, in every
+# tool (w2v_defaults: w2v's rates for it, word2vec.c's).
 #
 #   bench/compare_fasttext.sh [--seeds N] [--threads N] [--corpus FILE] [--lr X] [--gensim]
-#                             [--word2vec-c BINARY]
+#                             [--word2vec-c BINARY] [--loss ns|hs]
 #
 # Environment: W2V (the binary, default build/w2v), W2V_BENCH_CORPUS, W2V_BENCH_THREADS.
 set -euo pipefail
@@ -20,6 +21,7 @@ seeds=1
 lr=0.05
 gensim=0
 word2vec_c=
+loss=ns
 # The fixed settings; fastText's flag for each is beside it below.
 dim=100 window=5 negative=5 sample=1e-4 min_count=5 epochs=5
 
@@ -32,12 +34,17 @@ while (($#)); do
     --lr) lr=$2; shift 2 ;;
     --gensim) gensim=1; shift ;;
     --word2vec-c) word2vec_c=$2; shift 2 ;;
+    --loss) loss=$2; shift 2 ;;
     -h | --help) usage ;;
     *) echo "unknown argument: $1" >&2; usage 2 ;;
   esac
 done
 
 die() { echo "compare_fasttext: $*" >&2; exit 1; }
+[[ $loss == ns || $loss == hs ]] || die "--loss: ns or hs, got '$loss'"
+# Each tool's flags for the objective.
+hs=0 ft_loss=() c_negative=$negative
+[[ $loss == hs ]] && hs=1 ft_loss=(-loss hs) c_negative=0
 [[ -x $w2v ]] || die "no w2v binary at $w2v; build it first:
   cmake -S $root -B $root/build -G Ninja -DW2V_BUILD_TESTS=OFF -DW2V_BUILD_BENCH=OFF
   cmake --build $root/build --target w2v"
@@ -60,7 +67,7 @@ evaluate() {  # VECTORS STEM
   "$w2v" similarity "$1" "$pairs" >"$2.ws"
 }
 
-echo "corpus $corpus; dim $dim, window $window, negative $negative, sample $sample," \
+echo "corpus $corpus; loss $loss, dim $dim, window $window, negative $negative, sample $sample," \
   "min-count $min_count, epochs $epochs, threads $threads, lr $lr (w2v_defaults: its own), seeds $seeds" >&2
 for model in skipgram cbow; do
   for ((seed = 1; seed <= seeds; seed++)); do
@@ -72,7 +79,9 @@ for model in skipgram cbow; do
       echo "== $model $tool seed $seed" >&2
       flags=(--alpha "$lr" --ns-exponent 0.75 --vectors input)
       [[ $model == skipgram ]] && flags+=(--sg-noise pair)
+      ((hs)) && flags=(--alpha "$lr" --vectors input)
       [[ $tool == w2v ]] || flags=()
+      ((hs)) && flags+=(--loss hs)
       python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
         --cache-dir "$stem.cache" --model "$model" --dim $dim --window $window \
         --negative $negative --sample $sample --min-count $min_count --epochs $epochs \
@@ -87,7 +96,7 @@ for model in skipgram cbow; do
     echo "== $model fastText seed $seed" >&2
     python3 "$helper" run "$stem.log" -- fasttext "$model" -input "$corpus" -output "$stem" \
       -minn 0 -maxn 0 -dim $dim -ws $window -neg $negative -t $sample -minCount $min_count \
-      -epoch $epochs -thread "$threads" -lr "$lr" -seed "$seed" ||
+      -epoch $epochs -thread "$threads" -lr "$lr" -seed "$seed" "${ft_loss[@]}" ||
       die "fastText failed:$(echo; tail -c 500 "$stem.log")"
     tr '\r' '\n' <"$stem.log" | grep 'Progress:' | tail -1 >&2
     evaluate "$stem.vec" "$stem"
@@ -99,7 +108,7 @@ for model in skipgram cbow; do
       # word2vec.c has no seed flag: its threads seed their generators with their ids.
       python3 "$helper" run "$stem.log" -- "$word2vec_c" -train "$corpus" -output "$stem.txt" \
         -cbow $([[ $model == cbow ]] && echo 1 || echo 0) -size $dim -window $window \
-        -negative $negative -hs 0 -sample $sample -min-count $min_count -iter $epochs \
+        -negative $c_negative -hs $hs -sample $sample -min-count $min_count -iter $epochs \
         -threads "$threads" -alpha "$lr" -binary 0 || die "word2vec.c failed:$(echo; tail -c 500 "$stem.log")"
       evaluate "$stem.txt" "$stem"
       rm -f "$stem.txt"
@@ -110,7 +119,7 @@ for model in skipgram cbow; do
     echo "== $model gensim seed $seed" >&2
     python3 "$helper" run "$stem.log" -- python3 "$root/bench/gensim_train.py" "$corpus" \
       "$stem.txt" "$model" $dim $window $negative $sample $min_count $epochs "$threads" "$lr" \
-      "$seed" || die "gensim failed:$(echo; tail -5 "$stem.log")"
+      "$seed" "$loss" || die "gensim failed:$(echo; tail -5 "$stem.log")"
     grep "trained" "$stem.log" >&2
     evaluate "$stem.txt" "$stem"
     rm -f "$stem.txt"
@@ -120,7 +129,7 @@ done
 echo
 ft_version=$(dpkg-query -W -f '${Version}' fasttext 2>/dev/null || echo "version unknown")
 gensim_version=$( ((gensim)) && python3 -c 'import gensim; print(", gensim", gensim.__version__)' || true)
-echo "w2v vs fastText ($ft_version$gensim_version) on $(basename "$corpus"), $(nproc) cores: dim $dim, window $window," \
+echo "w2v vs fastText ($ft_version$gensim_version) on $(basename "$corpus"), $(nproc) cores: loss $loss, dim $dim, window $window," \
   "negative $negative, sample $sample, min-count $min_count, epochs $epochs, threads $threads," \
   "lr $lr for every tool but w2v_defaults"
 echo

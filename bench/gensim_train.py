@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains gensim's Word2Vec with w2v's settings, for bench/compare_fasttext.sh.
 
-usage: gensim_train.py CORPUS OUT.txt MODEL DIM WINDOW NEGATIVE SAMPLE MIN_COUNT EPOCHS THREADS LR SEED
+usage: gensim_train.py CORPUS OUT.txt MODEL DIM WINDOW NEGATIVE SAMPLE MIN_COUNT EPOCHS THREADS LR SEED [ns|hs]
 
 Uses gensim's corpus_file mode (its fastest: Cython, one reader per worker) on a copy of the
 corpus with lines cut every 10,000 words, the sentences w2v and word2vec.c train on: in that
@@ -21,6 +21,7 @@ except ImportError:
 
 (corpus, out, model_name, dim, window, negative, sample, min_count, epochs, threads, lr,
  seed) = sys.argv[1:13]
+hs = len(sys.argv) > 13 and sys.argv[13] == "hs"
 lr = float(lr)
 MAX_SENTENCE = 10000
 with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as lines:
@@ -30,7 +31,8 @@ with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as lines:
             for start in range(0, len(words), MAX_SENTENCE):
                 lines.write(b" ".join(words[start:start + MAX_SENTENCE]) + b"\n")
 corpus = lines.name
-model = Word2Vec(vector_size=int(dim), window=int(window), negative=int(negative), hs=0,
+model = Word2Vec(vector_size=int(dim), window=int(window), negative=0 if hs else int(negative),
+                 hs=int(hs),
                  sample=float(sample), min_count=int(min_count), sg=int(model_name == "skipgram"),
                  cbow_mean=1, workers=int(threads), alpha=lr, min_alpha=lr * 1e-4,
                  seed=int(seed), epochs=int(epochs))

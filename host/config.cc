@@ -32,7 +32,8 @@ constexpr Choice<ModelKind> kModels[] = {
     {"skipgram", ModelKind::kSkipGram}, {"cbow", ModelKind::kCbow}, {"sg", ModelKind::kSkipGram}};
 constexpr Choice<LossKind> kLosses[] = {{"ns", LossKind::kNegativeSampling},
                                         {"softmax", LossKind::kSoftmax},
-                                        {"bce", LossKind::kFullBce}};
+                                        {"bce", LossKind::kFullBce},
+                                        {"hs", LossKind::kHierarchicalSoftmax}};
 constexpr Choice<DeviceKind> kDevices[] = {{"auto", DeviceKind::kAuto},
                                            {"cpu", DeviceKind::kCpu},
                                            {"cuda", DeviceKind::kCuda},
@@ -127,9 +128,10 @@ std::vector<Flag> make_flags() {
                                                                   : show(c.ns_exponent);
            }},
       W2V_CHOICE_FLAG("model", "skipgram|cbow", model, kModels, "architecture"),
-      W2V_CHOICE_FLAG("loss", "ns|softmax|bce", loss, kLosses,
-                      "negative sampling; full softmax; or one-vs-all sigmoid BCE over the "
-                      "vocabulary (softmax and bce cost O(vocabulary) per example)"),
+      W2V_CHOICE_FLAG("loss", "ns|softmax|bce|hs", loss, kLosses,
+                      "negative sampling; full softmax; one-vs-all sigmoid BCE over the "
+                      "vocabulary (softmax and bce cost O(vocabulary) per example); or "
+                      "hierarchical softmax over a Huffman tree (O(log vocabulary), CPU only)"),
       W2V_INT_FLAG("dim", dim, std::uint32_t, "embedding dimension"),
       W2V_INT_FLAG("window", window, std::uint32_t,
                    "maximum context window (each center draws 1..N)"),
@@ -298,6 +300,12 @@ void validate(const TrainConfig& c) {
        "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
        std::to_string(c.fused_tokens));
   need(c.batch <= (1u << 22), "batch", "at most 4194304", std::to_string(c.batch));
+  if (c.loss == LossKind::kHierarchicalSoftmax) {
+    // The output rows are the tree's inner nodes, not words: no table to tie or add.
+    if (c.tied) throw Error("--tied: --loss hs's output rows are tree nodes, not words");
+    if (c.vectors == VectorsKind::kSum)
+      throw Error("--vectors sum: --loss hs's output rows are tree nodes, not words");
+  }
   if (c.sg_noise == NoiseSharing::kPair &&
       (c.model != ModelKind::kSkipGram || c.loss != LossKind::kNegativeSampling))
     throw Error("--sg-noise pair: applies to --model skipgram with --loss ns");
@@ -315,7 +323,8 @@ void validate(const TrainConfig& c) {
 
 std::string train_help() {
   return "usage: w2v train --corpus FILE --output FILE [flags]\n\n"
-         "Trains word vectors (skip-gram or CBOW; negative sampling or full softmax).\n\nflags:\n" +
+         "Trains word vectors (skip-gram or CBOW; negative sampling, full softmax, vocabulary\n"
+         "BCE or hierarchical softmax).\n\nflags:\n" +
          flags_help(train_flags());
 }
 

@@ -43,24 +43,70 @@ float LogisticTable::softplus(float x) const {
   return softplus_[static_cast<int>((x + kMaxLogit) * (kSize / (2 * kMaxLogit)) + 0.5f)];
 }
 
+namespace {
+
+// One logistic output of a step: the score of `in` against `row`, labelled 1 (positive) or 0.
+// Its share of in's gradient goes to `in_grad`, the row is updated in place (word2vec.c's
+// order: the gradient first, from the row before its update); returns its loss.
+inline float logistic_step(const LogisticTable& table, const float* in, float* row, std::size_t dim,
+                           bool positive, float alpha, float* in_grad) {
+  const float f = dot(in, row, dim);
+  // g is alpha times the gradient of the log-likelihood w.r.t. f.
+  float loss, g;
+  if (positive) {
+    loss = table.softplus(-f);
+    g = (1.0f - table.sigmoid(f)) * alpha;
+  } else {
+    loss = table.softplus(f);
+    g = -table.sigmoid(f) * alpha;
+  }
+  axpy(in_grad, g, row, dim);
+  axpy(row, g, in, dim);
+  return loss;
+}
+
+}  // namespace
+
 float ns_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
               const std::uint32_t* targets, std::size_t count, float alpha, float* in_grad) {
   float loss = 0;
   for (std::size_t k = 0; k < count; ++k) {
     if (k > 0 && !noise_word_used(targets[k], targets[0])) continue;
-    float* row = out + static_cast<std::size_t>(targets[k]) * dim;
-    float f = dot(in, row, dim);
-    // g is alpha times the gradient of the log-likelihood w.r.t. f.
-    float g;
-    if (k == 0) {
-      loss += table.softplus(-f);
-      g = (1.0f - table.sigmoid(f)) * alpha;
-    } else {
-      loss += table.softplus(f);
-      g = -table.sigmoid(f) * alpha;
+    loss += logistic_step(table, in, out + static_cast<std::size_t>(targets[k]) * dim, dim, k == 0,
+                          alpha, in_grad);
+  }
+  return loss;
+}
+
+// Code 0 is label 1. word2vec.c skips a node whose score is past ±6; here it takes its step,
+// which is largest exactly when the score is large and on the wrong side. A path's nodes are
+// distinct and `in` changes only after the step, so each node's score depends on no update
+// before it: the scores of a stretch of the path are taken first, independent of one another
+// (the core overlaps them), then the updates, which gives word2vec.c's node-by-node arithmetic.
+float hs_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
+              const std::uint32_t* nodes, const std::uint8_t* codes, std::size_t length,
+              float alpha, float* in_grad) {
+  constexpr std::size_t kStretch = 16;
+  float loss = 0, score[kStretch];
+  for (std::size_t begin = 0; begin < length; begin += kStretch) {
+    const std::size_t n = std::min(kStretch, length - begin);
+    for (std::size_t k = 0; k < n; ++k)
+      score[k] = dot(in, out + static_cast<std::size_t>(nodes[begin + k]) * dim, dim);
+    for (std::size_t k = 0; k < n; ++k) {
+      float* row = out + static_cast<std::size_t>(nodes[begin + k]) * dim;
+      // g is alpha times the gradient of the log-likelihood w.r.t. the score.
+      const float f = score[k];
+      float g;
+      if (codes[begin + k] == 0) {
+        loss += table.softplus(-f);
+        g = (1.0f - table.sigmoid(f)) * alpha;
+      } else {
+        loss += table.softplus(f);
+        g = -table.sigmoid(f) * alpha;
+      }
+      axpy(in_grad, g, row, dim);
+      axpy(row, g, in, dim);
     }
-    axpy(in_grad, g, row, dim);
-    axpy(row, g, in, dim);
   }
   return loss;
 }
@@ -185,7 +231,7 @@ class Worker {
         next_targets_(targets_.size()),
         trace_(job.trace),
         track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
-    if (c_.loss != LossKind::kNegativeSampling) logits_.resize(vocab_);
+    if (c_.loss == LossKind::kSoftmax || c_.loss == LossKind::kFullBce) logits_.resize(vocab_);
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
       const WalkerState& from = job.control->resume->walkers[id];
@@ -247,10 +293,11 @@ class Worker {
   void train_sentence() {
     const bool cbow = c_.model == ModelKind::kCbow;
     const bool ns = c_.loss == LossKind::kNegativeSampling;
+    const bool hs = c_.loss == LossKind::kHierarchicalSoftmax;
     const std::size_t n = sentence_.size();
     for (std::size_t i = 0; i < n; ++i) {
       // The next center's output row and the input row that enters the window next.
-      if (i + 1 < n) prefetch_row(out_row(sentence_[i + 1]), dim_);
+      if (ns && i + 1 < n) prefetch_row(out_row(sentence_[i + 1]), dim_);
       if (i + c_.window + 1 < n) prefetch_row(in_row(sentence_[i + c_.window + 1]), dim_);
       std::size_t b = draw_window(rng_, c_.window);
       std::size_t lo = i >= b ? i - b : 0, hi = std::min(n - 1, i + b);
@@ -258,6 +305,8 @@ class Worker {
         cbow_center(i, lo, hi);
       else if (ns)
         skipgram_ns_center(i, lo, hi);
+      else if (hs)
+        skipgram_hs_center(i, lo, hi);
       else
         skipgram_vocab_center(i, lo, hi);
     }
@@ -299,6 +348,33 @@ class Worker {
     }
   }
 
+  // A word's path down the tree, its rows asked for ahead of their use: a frequent word's short
+  // path is mostly the tree's top, in cache; a rare word's ends in random rows.
+  void prefetch_path(std::uint32_t word) {
+    const HuffmanTree& tree = job_.tables.tree;
+    const std::uint32_t* nodes = tree.nodes(word);
+    for (std::size_t k = 0; k < tree.path_length(word); ++k) prefetch_row(out_row(nodes[k]), dim_);
+  }
+  float hs_center_step(std::uint32_t center, const float* in, float* in_grad) {
+    const HuffmanTree& tree = job_.tables.tree;
+    return hs_step(table_, in, out_, dim_, tree.nodes(center), tree.codes(center),
+                   tree.path_length(center), alpha_, in_grad);
+  }
+
+  // word2vec.c's -hs skip-gram: each context word's input row predicts the center's path.
+  void skipgram_hs_center(std::size_t i, std::size_t lo, std::size_t hi) {
+    if (hi == lo) return;  // no context word
+    prefetch_path(sentence_[i]);
+    for (std::size_t j = lo; j <= hi; ++j) {
+      if (j == i) continue;
+      float* row = in_row(sentence_[j]);
+      std::fill(grad_.begin(), grad_.end(), 0.0f);
+      loss_sum_ += hs_center_step(sentence_[i], row, grad_.data());
+      axpy(row, 1.0f, grad_.data(), dim_);
+      ++loss_count_;
+    }
+  }
+
   float vocab_step(const float* h, const std::uint32_t* targets, std::size_t count, float step) {
     return (c_.loss == LossKind::kSoftmax ? softmax_step : full_bce_step)(
         h, out_, vocab_, dim_, targets, count, step, logits_.data(), grad_.data());
@@ -333,19 +409,25 @@ class Worker {
   void cbow_center(std::size_t i, std::size_t lo, std::size_t hi) {
     if (hi == lo) return;  // no context word
     const bool ns = c_.loss == LossKind::kNegativeSampling;
+    const bool hs = c_.loss == LossKind::kHierarchicalSoftmax;
     targets_[0] = sentence_[i];
     if (ns) {
       // Drawn first (nothing else draws in between), so that the output rows arrive while the
       // context rows are summed.
       prefetch_row(out_row(targets_[0]), dim_);
       draw_noise(targets_);
+    } else if (hs) {
+      prefetch_path(targets_[0]);
     }
     std::fill(hidden_.begin(), hidden_.end(), 0.0f);
     for (std::size_t j = lo; j <= hi; ++j)
       if (j != i) axpy(hidden_.data(), 1.0f, in_row(sentence_[j]), dim_);
     const float inv = 1.0f / static_cast<float>(hi - lo);  // lo <= i <= hi: hi - lo contexts
     for (float& h : hidden_) h *= inv;
-    if (!ns) {
+    if (hs) {
+      std::fill(grad_.begin(), grad_.end(), 0.0f);
+      loss_sum_ += hs_center_step(targets_[0], hidden_.data(), grad_.data());
+    } else if (!ns) {
       loss_sum_ += vocab_step(hidden_.data(), targets_.data(), 1, alpha_);
     } else {
       std::fill(grad_.begin(), grad_.end(), 0.0f);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <utility>
 
 #include "w2v/error.h"
 
@@ -81,6 +83,65 @@ SamplingTables SamplingTables::build(const Vocab& vocab, double sample, double n
     weights[i] = std::pow(static_cast<double>(vocab.count(i)), ns_exponent);
   }
   t.noise = AliasTable(weights);
+  return t;
+}
+
+HuffmanTree HuffmanTree::build(const std::vector<std::uint64_t>& counts) {
+  const std::size_t words = counts.size();
+  if (words < 2)
+    throw Error("--loss hs: the vocabulary has " + std::to_string(words) +
+                " word(s); a Huffman tree needs at least 2");
+  if (words > std::numeric_limits<std::uint32_t>::max() / 2)
+    throw Error("--loss hs: a vocabulary of " + std::to_string(words) + " words is too large");
+  // Two queues in increasing count: the leaves (sorted once) and the inner nodes, which are
+  // made in increasing count, so the two smallest are always at their fronts. Node ids: a
+  // leaf's is its word's, inner node n's is V + n, so a parent's id is above its children's.
+  std::vector<std::uint32_t> leaves(words);
+  std::iota(leaves.begin(), leaves.end(), 0u);
+  std::stable_sort(leaves.begin(), leaves.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return counts[a] < counts[b]; });
+  const std::size_t inner = words - 1;
+  std::vector<std::uint64_t> inner_count(inner);
+  std::vector<std::uint32_t> parent(words + inner);  // by node id (leaf: its word id)
+  std::vector<std::uint8_t> branch(words + inner);
+  std::size_t next_leaf = 0, next_inner = 0;
+  // The smallest node not yet joined, of the leaves and the `made` inner nodes. A leaf on
+  // ties (word2vec.c takes the inner node; either gives an optimal tree).
+  auto take_smallest = [&](std::size_t made) -> std::pair<std::uint32_t, std::uint64_t> {
+    if (next_leaf < words &&
+        (next_inner == made || counts[leaves[next_leaf]] <= inner_count[next_inner])) {
+      const std::uint32_t w = leaves[next_leaf++];
+      return {w, counts[w]};
+    }
+    const std::size_t n = next_inner++;
+    return {static_cast<std::uint32_t>(words + n), inner_count[n]};
+  };
+  for (std::size_t n = 0; n < inner; ++n) {
+    const auto [first, first_count] = take_smallest(n);
+    const auto [second, second_count] = take_smallest(n);
+    inner_count[n] = first_count + second_count;
+    const auto id = static_cast<std::uint32_t>(words + n);
+    parent[first] = parent[second] = id;
+    branch[first] = 0;
+    branch[second] = 1;
+  }
+  const std::uint32_t root = static_cast<std::uint32_t>(words + inner - 1);
+  std::vector<std::uint32_t> depth(words + inner, 0);
+  for (std::uint32_t node = root; node-- > 0;) depth[node] = depth[parent[node]] + 1;
+  HuffmanTree t;
+  t.offsets_.resize(words + 1);
+  for (std::uint32_t w = 0; w < words; ++w) t.offsets_[w + 1] = t.offsets_[w] + depth[w];
+  t.nodes_.resize(t.offsets_[words]);
+  t.codes_.resize(t.offsets_[words]);
+  for (std::uint32_t w = 0; w < words; ++w) {
+    // Walked up from the leaf, written from the end of its path: the root comes first.
+    std::uint64_t at = t.offsets_[w + 1];
+    for (std::uint32_t node = w; node != root; node = parent[node]) {
+      --at;
+      t.nodes_[at] = static_cast<std::uint32_t>(parent[node] - words);
+      t.codes_[at] = branch[node];
+    }
+  }
   return t;
 }
 

@@ -102,9 +102,11 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   say("vocabulary " + std::to_string(vocab.size()) + " words, corpus " +
       std::to_string(data.corpus->token_count()) + " tokens; " + to_string(c.model) + "/" +
       to_string(c.loss) + ", dim " + std::to_string(c.dim) + ", window " +
-      std::to_string(c.window) + ", negative " + std::to_string(c.negative) +
-      (c.loss == LossKind::kNegativeSampling ? ", noise unigram^" + flags::show(c.noise_exponent())
-                                             : std::string()) +
+      std::to_string(c.window) +
+      (c.loss == LossKind::kNegativeSampling
+           ? ", negative " + std::to_string(c.negative) + ", noise unigram^" +
+                 flags::show(c.noise_exponent())
+           : std::string()) +
       ", sample " + flags::show(c.sample) + ", alpha " + flags::show(c.start_alpha()) +
       ", epochs " + std::to_string(c.epochs) + ", threads " + std::to_string(c.thread_count()) +
       (c.tied ? ", tied" : ""));

@@ -26,6 +26,12 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
     return std::make_unique<CpuTrainer>();
   };
   if (config.device == DeviceKind::kCpu) return cpu("--device cpu");
+  if (config.loss == LossKind::kHierarchicalSoftmax) {
+    if (config.device != DeviceKind::kAuto)
+      throw Error(std::string("--device ") + to_string(config.device) +
+                  ": the GPU trainer has no --loss hs (the CPU trainer has: --device cpu)");
+    return cpu("--loss hs: the CPU trainer's only");
+  }
   auto check_fused = [&] {
     if (config.gpu_path == GpuPathKind::kFused)
       if (std::string why = fused_unsupported(config); !why.empty())

@@ -309,6 +309,28 @@ TEST_F(Cli, AutoOnTheCpuSaysWhyWhenAGpuOnlyFlagIsRefused) {
                        1, dir_.file("v.txt"));
 }
 
+// --loss hs is the CPU trainer's: --device auto takes the CPU, saying why, on any machine;
+// a GPU device asked for is one error line.
+TEST_F(Cli, HierarchicalSoftmaxTrainsOnTheCpu) {
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args[args.size() - 2] = "auto";  // after --device
+  args.insert(args.end(), {"--loss", "hs"});
+  test::RunResult r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_EQ(lines_with(r.err, "device: cpu (--loss hs: the CPU trainer's only)").size(), 1u)
+      << r.err;
+  EXPECT_EQ(lines_with(r.err, "skipgram/hs, dim 16, window 5, sample").size(), 1u) << r.err;
+  std::string vectors = test::read_file(dir_.file("v.txt"));
+  EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
+  args[4] = dir_.file("w.txt");  // after --output
+  for (const char* device : {"cuda", "twin"}) {
+    args[args.size() - 4] = device;
+    expect_clean_failure(args, {std::string("--device ") + device, "--loss hs"}, 1,
+                         dir_.file("w.txt"));
+  }
+}
+
 TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
   REQUIRE_GPU();
   std::string corpus = write_small_corpus(dir_);
@@ -366,7 +388,7 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
   const double vocab = std::stod(r.err.substr(at + 11));
   const double rate = std::min(0.025, std::sqrt(10 / vocab)) / std::sqrt(512.0);
   EXPECT_EQ(lines_with(r.err, "alpha " + flags::show(rate) + ",").size(), 1u) << r.err;
-  EXPECT_TRUE(lines_with(r.err, "noise unigram").empty()) << r.err;  // no noise words in BCE
+  EXPECT_TRUE(lines_with(r.err, "negative").empty()) << r.err;  // no noise words in BCE
   EXPECT_FALSE(has_temporary_file(dir_));
 }
 

@@ -226,6 +226,21 @@ TEST(ConfigParse, SkipGramNoiseSharing) {
             std::string::npos);
 }
 
+// --loss hs: its output rows are the tree's inner nodes, so there is nothing to tie or add.
+TEST(ConfigParse, HierarchicalSoftmax) {
+  EXPECT_EQ(parse({"--loss", "hs"}).loss, LossKind::kHierarchicalSoftmax);
+  EXPECT_STREQ(to_string(LossKind::kHierarchicalSoftmax), "hs");
+  EXPECT_EQ(parse({"--loss", "hs", "--model", "cbow"}).start_alpha(), 0.05) << "word2vec.c's";
+  EXPECT_EQ(parse({"--loss", "hs"}).start_alpha(), 0.025);
+  EXPECT_FALSE(parse({"--loss", "hs", "--model", "cbow"}).writes_sum()) << "the input vectors";
+  EXPECT_NE(parse_error(with_required({"--loss", "hs", "--tied"})).find("--tied"),
+            std::string::npos);
+  EXPECT_NE(parse_error(with_required({"--loss", "hs", "--vectors", "sum"})).find("--vectors sum"),
+            std::string::npos);
+  EXPECT_NE(parse_error(with_required({"--loss", "hs", "--sg-noise", "pair"})).find("--loss ns"),
+            std::string::npos);
+}
+
 TEST(ConfigParse, StepGraph) {
   EXPECT_FALSE(parse({}).step_graph);
   EXPECT_TRUE(parse({"--step-graph", "--model", "cbow"}).step_graph);
@@ -321,7 +336,7 @@ const BadArgs kBadArgs[] = {
      {"--min-alpha-fraction"}},
     {"ProgressIntervalZero", with_required({"--progress-interval", "0"}), {"--progress-interval"}},
     {"BadModel", with_required({"--model", "glove"}), {"--model", "glove"}},
-    {"BadLoss", with_required({"--loss", "hs"}), {"--loss", "hs"}},
+    {"BadLoss", with_required({"--loss", "nce"}), {"--loss", "nce"}},
     {"BadDevice", with_required({"--device", "tpu"}), {"--device", "tpu"}},
     {"BadFormat", with_required({"--format", "xml"}), {"--format", "xml"}},
     {"SwitchGivenValue", with_required({"--tied=yes"}), {"--tied"}},

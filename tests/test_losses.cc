@@ -10,6 +10,8 @@
 #include "support/random.h"
 #include "w2v/cpu_trainer.h"
 #include "w2v/reference.h"
+#include "w2v/sampling.h"
+#include "w2v/vector_math.h"
 
 namespace w2v {
 namespace {
@@ -207,6 +209,98 @@ TEST(SoftmaxStep, MatchesReferenceGradientStep) {
   for (std::size_t k = 0; k < dim; ++k) EXPECT_NEAR(h_update[k], -alpha * gh[k], 1e-5);
   for (std::size_t i = 0; i < out.size(); ++i)
     EXPECT_NEAR(fast_out[i], out[i] - alpha * gu[i], 1e-5);
+}
+
+// Hierarchical softmax is negative sampling's loss over a word's path, each node labelled 1 -
+// its code: the reference's gradient (checked against finite differences above), and the
+// step's against central differences of that loss directly, on a real tree's path.
+TEST(HsStep, MatchesReferenceGradientStepOnATreesPath) {
+  std::mt19937 gen(14);
+  const std::size_t dim = 29, vocab = 40;
+  const float alpha = 0.1f;
+  std::vector<std::uint64_t> counts(vocab);
+  for (auto& c : counts) c = 1 + gen() % 1000;
+  const HuffmanTree tree = HuffmanTree::build(counts);
+  std::uint32_t word = 0;  // the word with the longest path
+  for (std::uint32_t w = 0; w < vocab; ++w)
+    if (tree.path_length(w) > tree.path_length(word)) word = w;
+  const std::size_t length = tree.path_length(word);
+  ASSERT_GE(length, 4u);
+  const std::uint32_t* nodes = tree.nodes(word);
+  const std::uint8_t* codes = tree.codes(word);
+  auto in = random_floats(dim, gen, 0.8f);
+  auto out = random_floats((vocab - 1) * dim, gen, 0.8f);
+  std::vector<float> labels(length), u(length * dim);
+  for (std::size_t k = 0; k < length; ++k) {
+    labels[k] = 1.0f - codes[k];
+    std::copy_n(out.begin() + nodes[k] * dim, dim, u.begin() + k * dim);
+  }
+  std::vector<float> gv(dim), gu(u.size());
+  const double ref_loss =
+      ref::ns_loss(in.data(), u.data(), labels.data(), length, dim, gv.data(), gu.data());
+  auto path_loss = [&] {
+    return ref::ns_loss(in.data(), u.data(), labels.data(), length, dim, nullptr, nullptr);
+  };
+
+  LogisticTable table;
+  std::vector<float> stepped = out, in_grad(dim, 0.0f);
+  const float loss =
+      hs_step(table, in.data(), stepped.data(), dim, nodes, codes, length, alpha, in_grad.data());
+  EXPECT_NEAR(loss, ref_loss, 1e-2);
+  // Against the analytic gradient: the table's error (sigmoid within 1e-3) per node.
+  for (std::size_t k = 0; k < dim; ++k) EXPECT_NEAR(in_grad[k], -alpha * gv[k], 2e-3) << k;
+  for (std::size_t k = 0; k < length; ++k)
+    for (std::size_t e = 0; e < dim; ++e)
+      EXPECT_NEAR(stepped[nodes[k] * dim + e], out[nodes[k] * dim + e] - alpha * gu[k * dim + e],
+                  2e-3);
+  // Against central differences of the path's loss (relative error stated: atol 2e-3 / alpha
+  // for the table, rtol 1e-2).
+  double worst = 0;
+  for (std::size_t k = 0; k < dim; ++k)
+    worst = std::max(worst, scaled_error(-in_grad[k] / alpha, numeric_grad(in, k, path_loss),
+                                         2e-3 / alpha, 1e-2));
+  EXPECT_LE(worst, 1.0);
+  // Rows off the path are untouched.
+  std::vector<bool> on_path(vocab - 1, false);
+  for (std::size_t k = 0; k < length; ++k) on_path[nodes[k]] = true;
+  for (std::size_t n = 0; n < vocab - 1; ++n) {
+    if (on_path[n]) continue;
+    for (std::size_t e = 0; e < dim; ++e) ASSERT_EQ(stepped[n * dim + e], out[n * dim + e]);
+  }
+}
+
+// hs_step takes a stretch of the path's scores before its updates: word2vec.c's node-by-node
+// loop, bit for bit, on a path longer than one stretch.
+TEST(HsStep, GivesTheNodeByNodeLoopsBits) {
+  std::mt19937 gen(15);
+  const std::size_t dim = 50, vocab = 40;
+  // Fibonacci counts: the deepest tree, a path of vocab - 1 nodes.
+  std::vector<std::uint64_t> counts = {1, 1};
+  while (counts.size() < vocab) counts.push_back(counts.end()[-1] + counts.end()[-2]);
+  const HuffmanTree tree = HuffmanTree::build(counts);
+  const std::uint32_t word = 0;
+  const std::size_t length = tree.path_length(word);
+  ASSERT_GT(length, 16u);
+  auto in = random_floats(dim, gen, 0.8f);
+  const auto out = random_floats((vocab - 1) * dim, gen, 0.8f);
+  LogisticTable table;
+  std::vector<float> want_out = out, want_grad(dim, 0.0f);
+  float want_loss = 0;
+  for (std::size_t k = 0; k < length; ++k) {
+    float* row = want_out.data() + tree.nodes(word)[k] * dim;
+    const float f = dot(in.data(), row, dim);
+    const bool label = tree.codes(word)[k] == 0;
+    want_loss += label ? table.softplus(-f) : table.softplus(f);
+    const float g = ((label ? 1.0f : 0.0f) - table.sigmoid(f)) * 0.05f;
+    axpy(want_grad.data(), g, row, dim);
+    axpy(row, g, in.data(), dim);
+  }
+  std::vector<float> got_out = out, got_grad(dim, 0.0f);
+  const float got_loss = hs_step(table, in.data(), got_out.data(), dim, tree.nodes(word),
+                                 tree.codes(word), length, 0.05f, got_grad.data());
+  EXPECT_EQ(got_loss, want_loss);
+  EXPECT_EQ(got_grad, want_grad);
+  EXPECT_EQ(got_out, want_out);
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <numeric>
+#include <queue>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "w2v/error.h"
@@ -235,6 +240,94 @@ TEST(Rng, WorkersGetDistinctReproducibleStreams) {
     mean += f;
   }
   EXPECT_NEAR(mean / 100000, 0.5, 0.005);
+}
+
+// The codes a tree gives, as strings of '0'/'1' from the root.
+std::vector<std::string> huffman_codes(const HuffmanTree& tree) {
+  std::vector<std::string> codes(tree.words());
+  for (std::uint32_t w = 0; w < tree.words(); ++w)
+    for (std::size_t k = 0; k < tree.path_length(w); ++k)
+      codes[w] += static_cast<char>('0' + tree.codes(w)[k]);
+  return codes;
+}
+
+// The least weighted path length of any binary code for these counts: the sum of the merges
+// of the textbook priority-queue Huffman algorithm.
+std::uint64_t optimal_weighted_length(const std::vector<std::uint64_t>& counts) {
+  std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<>> queue(
+      counts.begin(), counts.end());
+  std::uint64_t cost = 0;
+  while (queue.size() > 1) {
+    const std::uint64_t a = queue.top();
+    queue.pop();
+    const std::uint64_t b = queue.top();
+    queue.pop();
+    cost += a + b;
+    queue.push(a + b);
+  }
+  return cost;
+}
+
+TEST(HuffmanTree, GivesTheTextbookCodeLengths) {
+  // 1 + 2 = 3, 3 + 3 = 6, 4 + 5 = 9, 6 + 9 = 15.
+  const HuffmanTree tree = HuffmanTree::build({5, 4, 3, 2, 1});
+  const std::vector<std::size_t> lengths = {2, 2, 2, 3, 3};
+  for (std::uint32_t w = 0; w < 5; ++w) EXPECT_EQ(tree.path_length(w), lengths[w]) << w;
+  for (std::uint32_t w = 0; w < 5; ++w) EXPECT_EQ(tree.nodes(w)[0], 3u) << "the root, V - 2";
+}
+
+// On fresh random counts (Zipf-like, with ties), in any order: a prefix-free code of a full
+// binary tree (Kraft's sum exactly 1) whose weighted length is the optimum; every prefix of a
+// code reaches one inner node, every inner node (0 .. V-2) is reached.
+TEST(HuffmanTree, IsAnOptimalPrefixCodeOverTheInnerNodes) {
+  std::mt19937 gen(2026);
+  for (const std::size_t words : {2, 3, 17, 1000, 30000}) {
+    SCOPED_TRACE(words);
+    std::vector<std::uint64_t> counts(words);
+    for (std::size_t w = 0; w < words; ++w)
+      counts[w] = 1 + static_cast<std::uint64_t>(1e6 / static_cast<double>(w + 1)) + gen() % 3;
+    std::shuffle(counts.begin(), counts.end(), gen);
+    const HuffmanTree tree = HuffmanTree::build(counts);
+    ASSERT_EQ(tree.words(), words);
+    std::vector<std::string> codes = huffman_codes(tree);
+    double kraft = 0;
+    std::uint64_t weighted = 0;
+    std::map<std::string, std::uint32_t> node_of_prefix;
+    for (std::uint32_t w = 0; w < words; ++w) {
+      ASSERT_GE(codes[w].size(), 1u);
+      kraft += std::ldexp(1.0, -static_cast<int>(codes[w].size()));
+      weighted += counts[w] * codes[w].size();
+      for (std::size_t k = 0; k < codes[w].size(); ++k) {
+        const std::uint32_t node = tree.nodes(w)[k];
+        ASSERT_LT(node, words - 1);
+        const auto [at, added] = node_of_prefix.emplace(codes[w].substr(0, k), node);
+        EXPECT_EQ(at->second, node) << "prefix '" << codes[w].substr(0, k) << "'";
+      }
+    }
+    EXPECT_DOUBLE_EQ(kraft, 1.0);
+    EXPECT_EQ(weighted, optimal_weighted_length(counts));
+    EXPECT_EQ(node_of_prefix.size(), words - 1) << "one prefix per inner node";
+    std::sort(codes.begin(), codes.end());
+    for (std::size_t i = 1; i < words; ++i)
+      EXPECT_NE(codes[i].rfind(codes[i - 1], 0), 0u) << codes[i - 1] << " prefixes " << codes[i];
+  }
+}
+
+TEST(HuffmanTree, NeedsTwoWords) {
+  EXPECT_THROW(HuffmanTree::build({7}), Error);
+  EXPECT_THROW(HuffmanTree::build({}), Error);
+}
+
+// --loss hs builds the tree with the run's tables; the other losses do not.
+TEST(SamplingTables, BuildTheTreeForHierarchicalSoftmax) {
+  const Vocab vocab = Vocab::from_counts({"a", "b", "c"}, {9, 4, 1}, "test");
+  TrainConfig c;
+  EXPECT_EQ(SamplingTables::build(vocab, c).tree.words(), 0u);
+  c.loss = LossKind::kHierarchicalSoftmax;
+  const SamplingTables t = SamplingTables::build(vocab, c);
+  ASSERT_EQ(t.tree.words(), 3u);
+  EXPECT_EQ(t.tree.path_length(0), 1u);
+  EXPECT_EQ(t.tree.path_length(2), 2u);
 }
 
 }  // namespace

@@ -63,6 +63,19 @@ TEST(Training, CbowNegativeSamplingLearns) {
   expect_learned(train_prefix(c, 4'000'000), c);
 }
 
+// word2vec.c's -hs 1: both models, at their default rates.
+TEST(Training, HierarchicalSoftmaxLearns) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
+    SCOPED_TRACE(to_string(model));
+    TrainConfig c = base_config();
+    c.model = model;
+    c.loss = LossKind::kHierarchicalSoftmax;
+    c.epochs = model == ModelKind::kCbow ? 5 : 3;
+    expect_learned(train_prefix(c, 4'000'000), c);
+  }
+}
+
 TEST(Training, TiedEmbeddingsLearn) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   TrainConfig c = base_config();

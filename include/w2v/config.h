@@ -14,7 +14,10 @@ namespace w2v {
 
 enum class ModelKind { kSkipGram, kCbow };
 // kFullBce: one-vs-all sigmoid BCE over the whole vocabulary, multi-hot targets.
-enum class LossKind { kNegativeSampling, kSoftmax, kFullBce };
+// kHierarchicalSoftmax: word2vec.c's -hs 1, a word predicted by the binary decisions on its
+// path down a Huffman tree of the vocabulary; the output table's rows are the tree's inner
+// nodes. CPU trainer only.
+enum class LossKind { kNegativeSampling, kSoftmax, kFullBce, kHierarchicalSoftmax };
 // kTwin: the GPU trainer's algorithm run on the CPU (host/gpu/host_ops.h), the fused path's
 // warps in lock step: slow, for judging the GPU paths' quality without a GPU.
 enum class DeviceKind { kAuto, kCpu, kCuda, kTwin };

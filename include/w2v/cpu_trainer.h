@@ -42,6 +42,14 @@ class LogisticTable {
 float ns_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
               const std::uint32_t* targets, std::size_t count, float alpha, float* in_grad);
 
+// One SGD step of hierarchical softmax for input row `in`: the binary decisions codes[0..length)
+// at the tree's inner nodes nodes[0..length) (output rows), word2vec.c's -hs update. As ns_step:
+// the input row's gradient is accumulated into `in_grad`, the node rows are updated in place,
+// and the loss before the step is returned.
+float hs_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
+              const std::uint32_t* nodes, const std::uint8_t* codes, std::size_t length,
+              float alpha, float* in_grad);
+
 // One SGD step of the full softmax for hidden vector h [dim] against output table out
 // [vocab, dim]: averaged over targets. Scratch buffer `logits` [vocab]. Output rows are
 // updated in place; the gradient of the loss w.r.t. h times -alpha is written to

@@ -84,13 +84,39 @@ class AliasTable {
 double keep_probability(std::uint64_t count, std::uint64_t total, double sample);
 double keep_probability(double frequency, double sample);  // f given directly
 
+// --loss hs: the Huffman tree of the vocabulary's counts (word2vec.c's CreateBinaryTree), so
+// that a word's path, and the cost of predicting it, is short for frequent words. Inner node
+// n (0 .. V-2) is the output table's row n; V - 2 is the root. A word's path lists its inner
+// nodes from the root down, each with the branch taken: code 0 is the node's label 1 (the
+// sigmoid of its score is the probability of branch 0).
+class HuffmanTree {
+ public:
+  HuffmanTree() = default;
+  // counts[w] of every word; at least 2 words.
+  static HuffmanTree build(const std::vector<std::uint64_t>& counts);
+  std::size_t words() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+  std::size_t path_length(std::uint32_t word) const {
+    return static_cast<std::size_t>(offsets_[word + 1] - offsets_[word]);
+  }
+  const std::uint32_t* nodes(std::uint32_t word) const { return nodes_.data() + offsets_[word]; }
+  const std::uint8_t* codes(std::uint32_t word) const { return codes_.data() + offsets_[word]; }
+
+ private:
+  std::vector<std::uint64_t> offsets_;  // [V + 1]: word w's path is [offsets[w], offsets[w+1])
+  std::vector<std::uint32_t> nodes_;
+  std::vector<std::uint8_t> codes_;
+};
+
 struct SamplingTables {
   std::vector<float> keep;  // [V] probability of keeping each occurrence
   AliasTable noise;         // unigram^exponent
+  HuffmanTree tree;         // --loss hs only
   static SamplingTables build(const Vocab& vocab, double sample, double ns_exponent);
   // A run's tables: its --sample and its --ns-exponent as resolved for its model.
   static SamplingTables build(const Vocab& vocab, const TrainConfig& config) {
-    return build(vocab, config.sample, config.noise_exponent());
+    SamplingTables t = build(vocab, config.sample, config.noise_exponent());
+    if (config.loss == LossKind::kHierarchicalSoftmax) t.tree = HuffmanTree::build(vocab.counts());
+    return t;
   }
 };
 
