@@ -113,7 +113,8 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   add_flags({"gpu-path", "fused-tokens", "fused-update", "scatter", "repeat-cap", "deterministic",
              "sg-rows"});
   s.emplace_back("--batch", std::to_string(c.batch_rows()));  // its default follows --loss
-  if (trainer == "twin") add_flags({"twin-warps"});
+  // The twin's warps in lock step, whichever flag set them.
+  if (trainer == "twin") s.emplace_back("--twin-warps", std::to_string(c.twin_concurrency()));
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "w2v/error.h"
+#include "w2v/kernels/fused_ns.h"
 #include "w2v/vocab.h"
 
 namespace w2v {
@@ -241,6 +242,10 @@ std::vector<Flag> make_flags() {
       W2V_INT_FLAG("twin-warps", twin_warps, std::uint32_t,
                    "--device twin, fused path: warps run in lock step, as many as the GPU holds "
                    "at once (2112: an H200 at dim 97..128, negative <= 5)"),
+      W2V_INT_FLAG("fused-warps", fused_warps, std::uint32_t,
+                   "GPU fused path (and its twin): at most N warps at once, a multiple of 4 "
+                   "(0: as many as the device holds); fewer cost speed, and concurrency costs "
+                   "skip-gram WS-353 on large corpora (bench/RESULTS.md)"),
       W2V_INT_FLAG("profile-steps", profile_steps, std::uint64_t,
                    "GPU trainer: stop after N batches, for nsys/ncu (0: train to the end)"),
       W2V_REAL_FLAG("progress-interval", progress_interval, "seconds between progress lines"),
@@ -296,6 +301,9 @@ void validate(const TrainConfig& c) {
   need(c.sampler_threads <= 256, "sampler-threads", "at most 256",
        std::to_string(c.sampler_threads));
   need(c.twin_warps >= 1, "twin-warps", "at least 1", std::to_string(c.twin_warps));
+  need(c.fused_warps % kFusedWarpsPerBlock == 0, "fused-warps",
+       "a multiple of " + std::to_string(kFusedWarpsPerBlock) + " (a block's warps)",
+       std::to_string(c.fused_warps));
   need(c.fused_tokens >= kMaxSentenceTokens && c.fused_tokens <= (1u << 28), "fused-tokens",
        "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
        std::to_string(c.fused_tokens));

@@ -469,6 +469,8 @@ void check_cpu_trainer_config(const TrainConfig& c) {
                 ": the CPU trainer runs SGD only (use sgd, or train on a GPU)");
   if (c.profile_steps > 0)
     throw Error("--profile-steps: only the GPU trainer runs in batches (train on a GPU)");
+  if (c.fused_warps > 0)
+    throw Error("--fused-warps: the fused kernels run on a GPU only (train on a GPU)");
   if (c.gpu_path == GpuPathKind::kFused)
     throw Error("--gpu-path fused: the fused kernels run on a GPU only (train on a GPU)");
 }

@@ -41,7 +41,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
     check_fused();
     announcement = use_fused_path(config)
                        ? "device: twin (the GPU trainer's fused path on the CPU, " +
-                             std::to_string(config.twin_warps) + " warps in lock step)"
+                             std::to_string(config.twin_concurrency()) + " warps in lock step)"
                        : "device: twin (the GPU trainer's modular path on the CPU)";
     return make_twin_trainer();
   }

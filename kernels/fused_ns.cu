@@ -150,10 +150,17 @@ PreparedKernel prepare(const FusedShape& shape) {
   return it->second;
 }
 
+// The blocks a launch runs at once: what the device holds, or fewer under --fused-warps.
+std::int64_t concurrent_blocks(const FusedShape& shape, const PreparedKernel& l) {
+  return shape.max_warps == 0
+             ? l.resident_blocks
+             : std::min<std::int64_t>(l.resident_blocks, shape.max_warps / kWarpsPerBlock);
+}
+
 }  // namespace
 
 std::size_t fused_ns_resident_warps(const FusedShape& shape) {
-  return static_cast<std::size_t>(prepare(shape).resident_blocks) * kWarpsPerBlock;
+  return static_cast<std::size_t>(concurrent_blocks(shape, prepare(shape))) * kWarpsPerBlock;
 }
 
 void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
@@ -189,9 +196,10 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
                        noise,
                        batch,
                        scales};
-  // No more warps than the device holds at once: the concurrency the repeat scales assume.
+  // No more warps than the device holds at once (or --fused-warps allows): the concurrency the
+  // repeat scales assume.
   const std::int64_t blocks =
-      std::min(ceil_div(batch.chunk_count, kWarpsPerBlock), l.resident_blocks);
+      std::min(ceil_div(batch.chunk_count, kWarpsPerBlock), concurrent_blocks(shape, l));
   l.kernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, l.shared_bytes, stream>>>(args);
   W2V_CHECK_LAUNCH(kOp, stream);
 }

@@ -241,6 +241,17 @@ TEST(ConfigParse, HierarchicalSoftmax) {
             std::string::npos);
 }
 
+TEST(ConfigParse, FusedWarps) {
+  EXPECT_EQ(parse({}).fused_warps, 0u);
+  EXPECT_EQ(parse({}).twin_concurrency(), 2112u);
+  const TrainConfig c = parse({"--fused-warps", "1056"});
+  EXPECT_EQ(c.fused_warps, 1056u);
+  EXPECT_EQ(c.twin_concurrency(), 1056u) << "the twin runs the fewer";
+  EXPECT_EQ(parse({"--fused-warps", "4096"}).twin_concurrency(), 2112u);
+  EXPECT_NE(parse_error(with_required({"--fused-warps", "6"})).find("a multiple of 4"),
+            std::string::npos);
+}
+
 TEST(ConfigParse, StepGraph) {
   EXPECT_FALSE(parse({}).step_graph);
   EXPECT_TRUE(parse({"--step-graph", "--model", "cbow"}).step_graph);

@@ -514,6 +514,27 @@ TEST(FusedOnHost, SkipGramAndCbowLearn) {
   }
 }
 
+// --fused-warps caps the warps that run at once; the twin runs the fewer of it and --twin-warps
+// in lock step, as the GPU runs the fewer of it and what the device holds.
+TEST(FusedOnHost, FusedWarpsCapTheWarpsInLockStep) {
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
+  auto twin = [](const TrainJob& job, Model& model, Progress& progress) {
+    make_twin_trainer()->train(job, model, progress);
+  };
+  TrainConfig c = fused_config(ModelKind::kSkipGram);
+  c.device = DeviceKind::kTwin;
+  c.sampler_threads = 1;  // the batches in one order
+  c.epochs = 1;
+  c.twin_warps = 8;
+  const test::Trained eight = test::train_prefix(c, 300'000, twin);
+  c.twin_warps = 64;
+  const test::Trained sixty_four = test::train_prefix(c, 300'000, twin);
+  EXPECT_FALSE(test::same_tables(eight.model, sixty_four.model)) << "the warps change the run";
+  c.fused_warps = 8;
+  EXPECT_EQ(c.twin_concurrency(), 8u);
+  EXPECT_TRUE(test::same_tables(eight.model, test::train_prefix(c, 300'000, twin).model));
+}
+
 #ifdef W2V_HAVE_CUDA
 
 using test::Device;
@@ -572,6 +593,21 @@ TEST(FusedKernel, RefusesAVersionNotCompiledForTheShape) {
           << e.what();
     }
   }
+}
+
+// --fused-warps: the concurrency the launches run at and the repeat scales assume.
+TEST(FusedKernel, FusedWarpsCapTheWarpsAtOnce) {
+  REQUIRE_GPU();
+  FusedShape shape{.dim = 128, .window = 5, .negative = 5};
+  const std::size_t resident = gpu::fused_ns_resident_warps(shape);
+  ASSERT_GE(resident, 2 * kFusedWarpsPerBlock) << "at least 2 blocks of the kernel at once";
+  shape.max_warps = kFusedWarpsPerBlock;
+  EXPECT_EQ(gpu::fused_ns_resident_warps(shape), kFusedWarpsPerBlock);
+  shape.max_warps = static_cast<std::uint32_t>(resident + 2 * kFusedWarpsPerBlock);
+  EXPECT_EQ(gpu::fused_ns_resident_warps(shape), resident) << "no more than the device holds";
+  // At the cap one block's warps take the case's 6 chunks in turn: the reference's tables.
+  shape.max_warps = kFusedWarpsPerBlock;
+  expect_kernel_matches_reference(shape, true, true);
 }
 
 void train_gpu(const TrainJob& job, Model& model, Progress& progress) {

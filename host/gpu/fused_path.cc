@@ -113,7 +113,8 @@ FusedShape fused_shape(const TrainConfig& c) {
                     .dim = c.dim,
                     .window = c.window,
                     .negative = c.negative,
-                    .store_rows = c.fused_update == FusedUpdate::kStore};
+                    .store_rows = c.fused_update == FusedUpdate::kStore,
+                    .max_warps = c.fused_warps};
 }
 
 namespace {

@@ -26,7 +26,7 @@ class TwinTrainer final : public Trainer {
   const char* name() const override { return "twin"; }
   void train(const TrainJob& job, Model& model, Progress& progress) override {
     if (use_fused_path(job.config))
-      train_fused_on_host(job, model, progress, job.config.twin_warps);
+      train_fused_on_host(job, model, progress, job.config.twin_concurrency());
     else
       train_modular_on_host(job, model, progress);
   }

@@ -94,6 +94,11 @@ struct TrainConfig {
   bool deterministic = false;       // sorted scatter, one sampler thread: identical vectors
   bool step_graph = false;          // modular path on a GPU: each step launched as a CUDA graph
   std::uint32_t twin_warps = 2112;  // --device twin: fused warps in lock step (an H200's, d 128)
+  std::uint32_t fused_warps = 0;    // the fused path's warps at once at most (0: the device's)
+  // The warps the twin runs in lock step: the GPU it stands for, or fewer under --fused-warps.
+  std::uint32_t twin_concurrency() const {
+    return fused_warps == 0 ? twin_warps : std::min(twin_warps, fused_warps);
+  }
   std::uint64_t profile_steps = 0;  // stop after this many batches (0: train to the end)
   double progress_interval = 1.0;   // seconds between progress lines
   bool quiet = false;

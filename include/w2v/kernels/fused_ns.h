@@ -83,6 +83,9 @@ struct FusedShape {
   // The kernel's version (kernels/fused_ns.cu): 2, or 1 where it is kept to be measured
   // against it (dim 97..128, negative <= 7). The reference computes what both compute.
   std::uint32_t version = 2;
+  // --fused-warps: the warps a launch runs at once at most, a multiple of kFusedWarpsPerBlock
+  // (0: as many as the device holds).
+  std::uint32_t max_warps = 0;
 };
 
 // Per launch: the learning rate and the random stream (the run's seed, the batch's number).
