@@ -90,6 +90,9 @@ void check_shape(const FusedShape& shape) {
       "negative = " + std::to_string(shape.negative) + " is not compiled for dim " +
           std::to_string(shape.dim));
   detail::require(shape.window >= 1, kOp, "window = 0, must be at least 1");
+  detail::require(shape.max_warps % kWarpsPerBlock == 0, kOp,
+                  "max_warps = " + std::to_string(shape.max_warps) + ", must be a multiple of " +
+                      std::to_string(kWarpsPerBlock) + " (a block's warps)");
 }
 
 // The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how

@@ -608,6 +608,8 @@ TEST(FusedKernel, FusedWarpsCapTheWarpsAtOnce) {
   // At the cap one block's warps take the case's 6 chunks in turn: the reference's tables.
   shape.max_warps = kFusedWarpsPerBlock;
   expect_kernel_matches_reference(shape, true, true);
+  shape.max_warps = kFusedWarpsPerBlock - 1;  // no whole block: refused, not a launch of none
+  EXPECT_THROW(gpu::fused_ns_resident_warps(shape), Error);
 }
 
 void train_gpu(const TrainJob& job, Model& model, Progress& progress) {
