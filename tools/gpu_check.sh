@@ -388,8 +388,8 @@ stage_e2e() {
 }
 stage_wiki() {
   # The modular path three times: at the default samplers (7 on 16 cores) and at 14, each
-  # packing about 6M words/s of skip-gram batches (bench/bench_pack.cc): which bounds it, they
-  # or the GPU? And with rows of (center, context) pairs, which move ~35% fewer bytes a word
+  # packing about 11M words/s of skip-gram batches (bench/bench_pack.cc on the cut, 2026-12-07):
+  # which bounds it, they or the GPU? And with rows of (center, context) pairs, which move ~35% fewer bytes a word
   # through the device step (README, "What bounds the device step"); and those with each step
   # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
   # The fused skip-gram also at 1,056 warps (8 an SM, half of d 128's): on the twin that much
