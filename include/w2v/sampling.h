@@ -91,7 +91,6 @@ double keep_probability(double frequency, double sample);  // f given directly
 // sigmoid of its score is the probability of branch 0).
 class HuffmanTree {
  public:
-  HuffmanTree() = default;
   // counts[w] of every word; at least 2 words.
   static HuffmanTree build(const std::vector<std::uint64_t>& counts);
   std::size_t words() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
