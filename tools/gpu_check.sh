@@ -392,12 +392,12 @@ stage_wiki() {
   # which bounds it, they or the GPU? And with rows of (center, context) pairs, which move ~35% fewer bytes a word
   # through the device step (README, "What bounds the device step"); and those with each step
   # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
-  # The fused skip-gram also at 1,056 warps (8 an SM, half of d 128's): on the twin that much
-  # concurrency kept the CPU trainer's WS-353, 2,112 lost 0.008 (bench/RESULTS.md); at what
-  # cost in words/s?
+  # The fused skip-gram also at 1,584 and 1,056 warps (12 and 8 an SM; d 128 holds 16): on the
+  # twin that much concurrency kept the CPU trainer's WS-353, 2,112 lost 0.013
+  # (bench/RESULTS.md); at what cost in words/s?
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
-    --modes "sg-ns sg-ns-warps1056 cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
+    --modes "sg-ns sg-ns-warps1584 sg-ns-warps1056 cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
 }
 
 # Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from
