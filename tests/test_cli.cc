@@ -367,15 +367,15 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
                 .size(),
             1u)
       << r.err;
+  EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // negative sampling's
+  EXPECT_EQ(lines_with(r.err, "negative 5, noise unigram^0.75, sample").size(), 1u) << r.err;
+  std::string vectors = test::read_file(dir_.file("v.txt"));
+  EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
   args.insert(args.end(), {"--fused-warps", "4"});
   r = test::run_w2v(args);
   ASSERT_EQ(r.exit_status, 0) << r.describe();
   EXPECT_EQ(lines_with(r.err, "fused path on the CPU, 4 warps in lock step)").size(), 1u) << r.err;
   args.resize(args.size() - 2);
-  EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // negative sampling's
-  EXPECT_EQ(lines_with(r.err, "negative 5, noise unigram^0.75, sample").size(), 1u) << r.err;
-  std::string vectors = test::read_file(dir_.file("v.txt"));
-  EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
   args.insert(args.end(), {"--gpu-path", "modular"});
   r = test::run_w2v(args);
   ASSERT_EQ(r.exit_status, 0) << r.describe();

@@ -184,8 +184,6 @@ inline double heldout_loss(const Trained& t, LossKind loss, std::size_t offset, 
   return total / static_cast<double>(count);
 }
 
-// Mean cosine over all pairs of the number words, and over pairs of frequent words drawn
-// from a fixed range of unrelated vocabulary.
 // --loss hs at initialisation: every node's score is 0 (the output rows start at zero), so a
 // pair costs ln 2 per node of its center's path, a mean over the centers as subsampling keeps
 // them.
@@ -201,6 +199,8 @@ inline double hs_initial_loss(const Trained& t, const TrainConfig& c) {
   return nodes / centers * std::log(2.0);
 }
 
+// Mean cosine over all pairs of the number words, and over pairs of frequent words drawn
+// from a fixed range of unrelated vocabulary.
 inline void expect_learned(const Trained& t, const TrainConfig& c) {
   // Tied vectors cannot give most noise pairs negative dot products (the mean pairwise dot
   // product of n vectors is at least -max|v|^2/(n-1)), so the noise terms stay near ln 2
