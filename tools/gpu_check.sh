@@ -393,7 +393,7 @@ stage_wiki() {
   # through the device step (README, "What bounds the device step"); and those with each step
   # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
   # The fused skip-gram also at 1,584 and 1,056 warps (12 and 8 an SM; d 128 holds 16): on the
-  # twin that much concurrency kept the CPU trainer's WS-353, 2,112 lost 0.013
+  # twin fewer warps recovered part of skip-gram's WS-353 gap, 0.004 and 0.007 of its 0.016
   # (bench/RESULTS.md); at what cost in words/s?
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
