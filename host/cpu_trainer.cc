@@ -45,12 +45,11 @@ float LogisticTable::softplus(float x) const {
 
 namespace {
 
-// One logistic output of a step: the score of `in` against `row`, labelled 1 (positive) or 0.
-// Its share of in's gradient goes to `in_grad`, the row is updated in place (word2vec.c's
+// One logistic output of a step, its score f of `in` against `row` given, labelled 1 (positive)
+// or 0. Its share of in's gradient goes to `in_grad`, the row is updated in place (word2vec.c's
 // order: the gradient first, from the row before its update); returns its loss.
-inline float logistic_step(const LogisticTable& table, const float* in, float* row, std::size_t dim,
-                           bool positive, float alpha, float* in_grad) {
-  const float f = dot(in, row, dim);
+inline float logistic_update(const LogisticTable& table, float f, const float* in, float* row,
+                             std::size_t dim, bool positive, float alpha, float* in_grad) {
   // g is alpha times the gradient of the log-likelihood w.r.t. f.
   float loss, g;
   if (positive) {
@@ -72,8 +71,8 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
   float loss = 0;
   for (std::size_t k = 0; k < count; ++k) {
     if (k > 0 && !noise_word_used(targets[k], targets[0])) continue;
-    loss += logistic_step(table, in, out + static_cast<std::size_t>(targets[k]) * dim, dim, k == 0,
-                          alpha, in_grad);
+    float* row = out + static_cast<std::size_t>(targets[k]) * dim;
+    loss += logistic_update(table, dot(in, row, dim), in, row, dim, k == 0, alpha, in_grad);
   }
   return loss;
 }
@@ -92,21 +91,10 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
     const std::size_t n = std::min(kStretch, length - begin);
     for (std::size_t k = 0; k < n; ++k)
       score[k] = dot(in, out + static_cast<std::size_t>(nodes[begin + k]) * dim, dim);
-    for (std::size_t k = 0; k < n; ++k) {
-      float* row = out + static_cast<std::size_t>(nodes[begin + k]) * dim;
-      // g is alpha times the gradient of the log-likelihood w.r.t. the score.
-      const float f = score[k];
-      float g;
-      if (codes[begin + k] == 0) {
-        loss += table.softplus(-f);
-        g = (1.0f - table.sigmoid(f)) * alpha;
-      } else {
-        loss += table.softplus(f);
-        g = -table.sigmoid(f) * alpha;
-      }
-      axpy(in_grad, g, row, dim);
-      axpy(row, g, in, dim);
-    }
+    for (std::size_t k = 0; k < n; ++k)
+      loss += logistic_update(table, score[k], in,
+                              out + static_cast<std::size_t>(nodes[begin + k]) * dim, dim,
+                              codes[begin + k] == 0, alpha, in_grad);
   }
   return loss;
 }
