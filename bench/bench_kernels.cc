@@ -865,6 +865,7 @@ void BM_FusedNs(benchmark::State& state) {
                            .dim = static_cast<std::uint32_t>(state.range(2)),
                            .window = static_cast<std::uint32_t>(state.range(3)),
                            .negative = static_cast<std::uint32_t>(state.range(4)),
+                           .refresh_rows = state.range(7) != 0,
                            .version = static_cast<std::uint32_t>(state.range(6))};
     TrainConfig trainer;  // the defaults this benchmark follows
     trainer.model = shape.cbow ? ModelKind::kCbow : ModelKind::kSkipGram;
@@ -895,8 +896,11 @@ void BM_FusedNs(benchmark::State& state) {
         d_allowances.get(), d_allowances.get() + V,
         1.0f / static_cast<float>(std::min<std::size_t>(static_cast<std::size_t>(C),
                                                         gpu::fused_ns_resident_warps(shape)))};
-    const double bytes =
-        static_cast<double>(T) * ((2.0 + 2.0 * (1 + shape.negative)) * shape.dim * 4 + 4);
+    // Rows a center reads and writes: the window's entering and leaving rows and its targets'
+    // and refreshed, its contexts' (window + 1 of them on average) once more each way.
+    const double rows =
+        2.0 + 2.0 * (1 + shape.negative) + (shape.refresh_rows ? 2.0 * (shape.window + 1) : 0.0);
+    const double bytes = static_cast<double>(T) * (rows * shape.dim * 4 + 4);
     std::uint32_t launch = 0;
     timer.run(state, bytes, [&](cudaStream_t s) {
       gpu::fused_ns(in.get(), out.get(), static_cast<std::size_t>(V), shape, {1e-3f, 1, launch++},
@@ -912,16 +916,18 @@ void BM_FusedNs(benchmark::State& state) {
 }
 BENCHMARK(BM_FusedNs)
     ->Apply(large)
-    ->ArgNames({"T", "V", "d", "window", "negative", "cbow", "version"})
-    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1})
-    ->Args({4 << 20, 1000000, 128, 5, 7, 0, 2})  // 8 target slots, 12 warps per SM
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1})
-    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2});
+    ->ArgNames({"T", "V", "d", "window", "negative", "cbow", "version", "refresh"})
+    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2, 1})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 1})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 0})  // rows held: what refreshing costs
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 7, 0, 2, 1})  // 8 target slots, 12 warps per SM
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 1})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2, 1})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2, 1})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2, 1});
 
 #endif  // W2V_HAVE_CUDA
 

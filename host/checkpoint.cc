@@ -110,8 +110,8 @@ CheckpointSettings checkpoint_settings(const TrainConfig& c, const std::string& 
   // The GPU trainer: its samplers are the corpus walkers; the path and the batches' shape
   // decide what each step computes.
   s.emplace_back("--sampler-threads", std::to_string(c.sampler_thread_count()));
-  add_flags({"gpu-path", "fused-tokens", "fused-update", "scatter", "repeat-cap", "deterministic",
-             "sg-rows"});
+  add_flags({"gpu-path", "fused-tokens", "fused-update", "fused-window-rows", "scatter",
+             "repeat-cap", "deterministic", "sg-rows"});
   s.emplace_back("--batch", std::to_string(c.batch_rows()));  // its default follows --loss
   // The twin's warps in lock step, whichever flag set them.
   if (trainer == "twin") s.emplace_back("--twin-warps", std::to_string(c.twin_concurrency()));
@@ -243,9 +243,11 @@ void check_resumable(const std::string& path, const CheckpointSettings& saved,
     const std::string* was = nullptr;
     for (const auto& [saved_key, saved_value] : saved)
       if (saved_key == key) was = &saved_value;
-    // The CPU trainer's skip-gram drew noise words for each pair before --sg-noise existed.
-    static const std::string kNoisePerPair = "pair";
+    // What runs did before these flags existed: the CPU trainer's skip-gram drew noise words
+    // for each pair, and the fused path held its window rows.
+    static const std::string kNoisePerPair = "pair", kHeldRows = "hold";
     if (!was && key == "--sg-noise") was = &kNoisePerPair;
+    if (!was && key == "--fused-window-rows") was = &kHeldRows;
     if (!was) throw_file_error(path, "cannot resume: the checkpoint does not record " + key);
     // Checkpoints before 2026-12-06 recorded --gpu-path auto, not the path that ran; auto
     // resolves the same way for the same flags on the same device.

@@ -195,6 +195,7 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
                        static_cast<int>(shape.window),
                        static_cast<int>(shape.negative),
                        shape.store_rows,
+                       shape.refresh_rows,
                        step,
                        noise,
                        batch,

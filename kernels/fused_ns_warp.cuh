@@ -23,7 +23,8 @@ struct FusedArgs {
   float* in;
   float* out;
   int dim, window, negative;
-  bool store;  // FusedShape::store_rows
+  bool store;    // FusedShape::store_rows
+  bool refresh;  // FusedShape::refresh_rows
   FusedStep step;
   FusedNoise noise;
   FusedBatch batch;
@@ -88,7 +89,8 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
 
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
-                            float alpha, int i, int lane, float& loss, float& examples) {
+                            float alpha, int i, int lane, float& loss, float& examples,
+                            int& changed_lo, int& changed_hi) {
   // The transposed reduction sums a power of two of scores: kTargets rounded up, the rest zero.
   constexpr int kScores = kTargets <= 8 ? 8 : 16;
   // One Philox evaluation per lane draws both the window (draw 0, on the lanes that draw no
@@ -100,6 +102,8 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
       static_cast<int>(fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window));
   const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
   if (hi == lo) return;  // i alone: no context
+  changed_lo = lo;
+  changed_hi = hi;
 
   // Lane n draws noise word n; every lane then takes all of them.
   int drawn = 0;
@@ -269,6 +273,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
     const float alpha = a.step.chunk_alpha(chunk, a.batch.chunk_count);
     float loss = 0.0f, examples = 0.0f;
     int loaded_lo = max(c.sentence_begin, c.center_begin - a.window);
+    int changed_lo = 0, changed_hi = -1;  // the previous center's contexts (and the center)
     const int first_hi = min(c.sentence_end - 1, c.center_begin + a.window);
     for (int p = loaded_lo; p <= first_hi; ++p) ring_load(a, ring, p, lane);
     for (int i = c.center_begin; i < c.center_end; ++i) {
@@ -278,9 +283,21 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
           ring_retire(a, ring, leaving, lane);
           loaded_lo = leaving + 1;
         }
+        if (a.refresh) {
+          // All go back before any is read again, so that two copies of a word both carry
+          // both changes. A lane's atomics come before its reads of the same addresses: the
+          // rows read again hold this warp's changes as well as the other warps' so far.
+          changed_lo = max(changed_lo, loaded_lo);
+          for (int p = changed_lo; p <= changed_hi; ++p)
+            if (p != i - 1) ring_retire(a, ring, p, lane);  // i - 1: the center, no context
+          for (int p = changed_lo; p <= changed_hi; ++p)
+            if (p != i - 1) ring_load(a, ring, p, lane);
+        }
         if (i + a.window < c.sentence_end) ring_load(a, ring, i + a.window, lane);
       }
-      step_center<kPerLane, kTargets, kCbow, kVersion>(a, ring, c, alpha, i, lane, loss, examples);
+      changed_hi = -1;
+      step_center<kPerLane, kTargets, kCbow, kVersion>(a, ring, c, alpha, i, lane, loss, examples,
+                                                       changed_lo, changed_hi);
     }
     const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
     for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);

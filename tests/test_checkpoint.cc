@@ -234,6 +234,24 @@ TEST(Resume, AnOlderCheckpointsGpuPathAutoResumesUnderEitherPath) {
   }
 }
 
+// Before --fused-window-rows the fused path held its window rows: such a checkpoint resumes
+// under --fused-window-rows hold, and under the new default says what to pass.
+TEST(Resume, AnOlderFusedCheckpointHeldItsWindowRows) {
+  const CheckpointSettings older = {{"--gpu-path", "fused"}};
+  EXPECT_NO_THROW(check_resumable("old.ckpt", older,
+                                  {{"--gpu-path", "fused"}, {"--fused-window-rows", "hold"}}));
+  try {
+    check_resumable("old.ckpt", older,
+                    {{"--gpu-path", "fused"}, {"--fused-window-rows", "refresh"}});
+    FAIL() << "an older checkpoint resumed with its window rows refreshed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "--fused-window-rows hold; this run has --fused-window-rows refresh"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // Before --sg-noise the CPU trainer's skip-gram drew per pair: such a checkpoint resumes under
 // --sg-noise pair, and under the new default says what to pass.
 TEST(Resume, AnOlderSkipGramCheckpointDrewNoisePerPair) {

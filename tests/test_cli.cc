@@ -266,6 +266,7 @@ TEST_F(Cli, InvalidFlagValuesNameTheFlag) {
       {"--gpu-path", "x"},
       {"--fused-tokens", "5"},
       {"--fused-update", "x"},
+      {"--fused-window-rows", "x"},
       // Flags the CPU trainer cannot honour are refused, not ignored.
       {"--optimizer", "adam"},
       {"--profile-steps", "5"},

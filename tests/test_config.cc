@@ -175,6 +175,9 @@ TEST(ConfigParse, GpuPathFlags) {
   EXPECT_EQ(d.gpu_path, GpuPathKind::kAuto);
   EXPECT_EQ(d.fused_update, FusedUpdate::kAtomicAdd);
   EXPECT_EQ(d.fused_tokens, 1u << 20);
+  EXPECT_EQ(d.fused_window_rows, FusedWindowRows::kRefresh);
+  EXPECT_EQ(parse({"--fused-window-rows", "hold"}).fused_window_rows, FusedWindowRows::kHold);
+  EXPECT_STREQ(to_string(FusedWindowRows::kRefresh), "refresh");
   const TrainConfig c =
       parse({"--gpu-path", "modular", "--fused-tokens", "20000", "--fused-update", "store"});
   EXPECT_EQ(c.gpu_path, GpuPathKind::kModular);

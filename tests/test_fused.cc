@@ -387,6 +387,41 @@ TEST(FusedReference, RateFallsOverTheChunks) {
   EXPECT_EQ((FusedStep{0.5f, 1, 0}.chunk_alpha(4, 5)), 0.5f);
 }
 
+// Refreshed window rows carry the other warps' changes: two warps training copies of one
+// CBOW sentence in lock step (window 1, so both draw the same windows) move the tables as one
+// warp at twice the rate. Held rows see only their own warp's changes, and do not.
+TEST(FusedReference, RefreshedRowsCarryOtherWarpsChanges) {
+  const int n = 12, V = 2 * n;  // the sentence's words 0..n-1, noise words n..2n-1
+  std::mt19937 gen(21);
+  const std::vector<float> in = test::random_floats(V * 6, gen, 0.5f);
+  const std::vector<float> out = test::random_floats(V * 6, gen, 0.5f);
+  std::vector<std::int32_t> tokens(2 * n), noise(tokens.size() * 2);
+  for (int t = 0; t < 2 * n; ++t) tokens[t] = t % n;
+  for (int k = 0; k < n * 2; ++k) noise[k] = noise[k + n * 2] = n + int(gen() % n);
+  const FusedNoise fixed{nullptr, nullptr, 0, noise.data()};
+  const FusedChunk copies[2] = {{0, n, 0, n}, {n, 2 * n, n, 2 * n}};
+  float loss[2], examples[2];
+  auto train = [&](bool refresh, int chunks, float alpha, std::size_t warps) {
+    const FusedShape shape{
+        .cbow = true, .dim = 6, .window = 1, .negative = 2, .refresh_rows = refresh};
+    std::vector<float> tables = in;
+    tables.insert(tables.end(), out.begin(), out.end());
+    ref::fused_ns(tables.data(), tables.data() + in.size(), V, shape, {alpha, 1, 0}, fixed,
+                  {tokens.data(), 2 * n, copies, chunks, loss, examples}, {}, warps);
+    return tables;
+  };
+  const std::vector<float> one_warp = train(false, 1, 0.2f, 1);
+  auto off = [&](const std::vector<float>& tables) {
+    double worst = 0;
+    for (std::size_t i = 0; i < one_warp.size(); ++i)
+      worst = std::max(worst, double(std::abs(tables[i] - one_warp[i])));
+    return worst;
+  };
+  EXPECT_LT(off(train(true, 1, 0.2f, 1)), 1e-6);  // one warp alone: refreshing changes nothing
+  EXPECT_LT(off(train(true, 2, 0.1f, 2)), 1e-6);
+  EXPECT_GT(off(train(false, 2, 0.1f, 2)), 1e-3);
+}
+
 // Each sampler walks its own share of the corpus; by default no share is smaller than a
 // batch.
 TEST(FusedSamplerThreads, NoMoreThanTheBatchesAnEpochFills) {

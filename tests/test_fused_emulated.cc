@@ -125,6 +125,7 @@ void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixe
                             static_cast<int>(shape.window),
                             static_cast<int>(shape.negative),
                             shape.store_rows,
+                            shape.refresh_rows,
                             t.step,
                             t.noise(t.threshold.data(), t.alias.data(), t.fixed.data()),
                             t.batch(t.tokens.data(), t.chunks.data(), loss.data(), examples.data()),

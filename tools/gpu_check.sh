@@ -355,16 +355,17 @@ stage_bench() {
   tee -a "$summary" <"$out/torch.md"
 }
 
-# One launch of each of the fused kernel's versions at d 128 (BM_FusedNs's V = 1M rows), with
-# every section: what limits it (issue slots or memory), and its instructions per center
-# against the static count in bench/RESULTS.md ("Instructions of the fused kernel").
+# One launch of each of the fused kernel's versions at d 128 (BM_FusedNs's V = 1M rows), version
+# 2 with its window rows refreshed (the default) and held, with every section: what limits it
+# (issue slots or memory), and its instructions per center against the static count in
+# bench/RESULTS.md ("Instructions of the fused kernel").
 stage_ncu() {
-  step "ncu: the fused kernel, d 128, V 1M, versions 2 and 1"
+  step "ncu: the fused kernel, d 128, V 1M, version 2 refreshed and held, version 1 held"
   for model in 0 1; do
-    for version in 2 1; do
-      name=ncu-fused-cbow$model-v$version
+    for variant in 2/refresh:1 2/refresh:0 1/refresh:0; do
+      name=ncu-fused-cbow$model-v${variant%%/*}-refresh${variant##*:}
       ncu --set full -k regex:fused_ns -c 1 build-gpu/w2v_bench \
-        --benchmark_filter="BM_FusedNs/T:4194304/V:1000000/d:128/window:5/negative:5/cbow:$model/version:$version/" \
+        --benchmark_filter="BM_FusedNs/T:4194304/V:1000000/d:128/window:5/negative:5/cbow:$model/version:$variant/" \
         >"$out/$name.txt" 2>&1
       record "$name" $?
       excerpt "$out/$name.txt" 'fused_ns_kernel|  Duration|Registers Per Thread|Theoretical Occupancy|Achieved Active Warps|Issue Slots Busy|Issued Ipc Active|Compute \(SM\) Throughput|DRAM Throughput|L2 Hit Rate  |  Executed Instructions  |No Eligible' 14
@@ -392,12 +393,13 @@ stage_wiki() {
   # which bounds it, they or the GPU? And with rows of (center, context) pairs, which move ~35% fewer bytes a word
   # through the device step (README, "What bounds the device step"); and those with each step
   # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
-  # The fused skip-gram also at 1,584 and 1,056 warps (12 and 8 an SM; d 128 holds 16): on the
-  # twin fewer warps recovered part of skip-gram's WS-353 gap, 0.004 and 0.007 of its 0.016
-  # (bench/RESULTS.md); at what cost in words/s?
+  # The fused path with its window rows held (the default before --fused-window-rows): on the
+  # twin, refreshing them recovered a third of skip-gram's WS-353 gap to the CPU trainer and 0.4
+  # analogy points (bench/RESULTS.md); at what cost in words/s? And skip-gram held at 1,584 warps
+  # (12 an SM; d 128 holds 16), which recovered part of it too.
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
-    --modes "sg-ns sg-ns-warps1584 sg-ns-warps1056 cbow-ns sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
+    --modes "sg-ns sg-ns-hold sg-ns-hold-warps1584 cbow-ns cbow-ns-hold sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
 }
 
 # Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from

@@ -114,6 +114,7 @@ FusedShape fused_shape(const TrainConfig& c) {
                     .window = c.window,
                     .negative = c.negative,
                     .store_rows = c.fused_update == FusedUpdate::kStore,
+                    .refresh_rows = c.fused_window_rows == FusedWindowRows::kRefresh,
                     .max_warps = c.fused_warps};
 }
 

@@ -88,6 +88,8 @@ class Emulation {
     std::int32_t next = 0;                       // the next center
     std::int32_t loaded_lo = 0, loaded_hi = -1;  // positions held in the ring
     bool loaded = false;
+    // The previous center's contexts: [changed_lo, changed_hi] without changed_center.
+    std::int32_t changed_lo = 0, changed_hi = -1, changed_center = -1;
     double loss = 0, examples = 0;
     std::vector<float> value, delta;  // [ring, d]
   };
@@ -102,6 +104,7 @@ class Emulation {
     w.chunk = c;
     w.next = batch_.chunks[c].center_begin;
     w.loaded = false;
+    w.changed_hi = -1;
     w.loss = w.examples = 0;
   }
   void load(Warp& w, std::int32_t position) {
@@ -122,8 +125,9 @@ class Emulation {
     }
   }
 
-  // Phase 1: the row leaving the window of the next center goes back to the table; after the
-  // chunk's last center, all of them, and the chunk's loss is written.
+  // Phase 1: the row leaving the window of the next center goes back to the table, and with
+  // refresh_rows the rows the previous center changed; after the chunk's last center, all of
+  // them, and the chunk's loss is written.
   void retire_leaving(Warp& w) {
     if (w.chunk < 0 || !w.loaded) return;
     const FusedChunk& c = chunk(w);
@@ -139,9 +143,15 @@ class Emulation {
       retire(w, leaving);
       w.loaded_lo = leaving + 1;
     }
+    if (s_.refresh_rows) {
+      w.changed_lo = std::max(w.changed_lo, w.loaded_lo);
+      for (std::int32_t p = w.changed_lo; p <= w.changed_hi; ++p)
+        if (p != w.changed_center) retire(w, p);
+    }
   }
 
-  // Phase 2: the row entering the window is read, then the center steps.
+  // Phase 2: the rows phase 1 refreshed are read again and the row entering the window is
+  // read, then the center steps.
   void enter_and_step(Warp& w) {
     const FusedChunk& c = chunk(w);
     const auto window = static_cast<std::int32_t>(s_.window);
@@ -150,10 +160,16 @@ class Emulation {
       w.loaded_lo = std::max(c.sentence_begin, c.center_begin - window);
       w.loaded_hi = std::min(c.sentence_end - 1, c.center_begin + window);
       for (std::int32_t p = w.loaded_lo; p <= w.loaded_hi; ++p) load(w, p);
-    } else if (w.next + window < c.sentence_end) {
-      w.loaded_hi = w.next + window;
-      load(w, w.loaded_hi);
+    } else {
+      if (s_.refresh_rows)
+        for (std::int32_t p = w.changed_lo; p <= w.changed_hi; ++p)
+          if (p != w.changed_center) load(w, p);
+      if (w.next + window < c.sentence_end) {
+        w.loaded_hi = w.next + window;
+        load(w, w.loaded_hi);
+      }
     }
+    w.changed_hi = -1;
     step_center(w, w.next++);
   }
 
@@ -164,6 +180,9 @@ class Emulation {
     const std::int32_t lo = std::max(c.sentence_begin, i - static_cast<std::int32_t>(b));
     const std::int32_t hi = std::min(c.sentence_end - 1, i + static_cast<std::int32_t>(b));
     if (hi == lo) return;  // i alone: no context
+    w.changed_lo = lo;
+    w.changed_hi = hi;
+    w.changed_center = i;
     const std::size_t K = s_.negative + 1;
     const float alpha = step_.chunk_alpha(w.chunk, batch_.chunk_count);
     targets_[0] = batch_.tokens[i];

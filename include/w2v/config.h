@@ -31,6 +31,10 @@ enum class GpuPathKind { kAuto, kFused, kModular };
 // How the fused path's warps write their changes: added with atomics (none is lost), or their
 // updated rows stored over the tables (Hogwild's plain writes: the last writer wins).
 enum class FusedUpdate { kAtomicAdd, kStore };
+// The fused path's window rows: the ones a center changed go back to the table and are read
+// again before the next center (other warps' changes seen within a center), or each is held in
+// the warp's ring from the center where it enters the window to the one where it leaves.
+enum class FusedWindowRows { kRefresh, kHold };
 // The modular path's skip-gram rows under --loss ns: one per center word (its window's context
 // words and their noise words, padded to 2 window (1 + negative) slots: the d2l example's
 // layout), or one per (center, context) pair (the context word and its noise words, no
@@ -86,6 +90,7 @@ struct TrainConfig {
   GpuPathKind gpu_path = GpuPathKind::kAuto;
   std::uint32_t fused_tokens = 1u << 20;  // kept tokens per fused-path batch
   FusedUpdate fused_update = FusedUpdate::kAtomicAdd;
+  FusedWindowRows fused_window_rows = FusedWindowRows::kRefresh;
   std::uint32_t batch = 0;  // rows (centers, or pairs) per batch; 0: batch_rows()
   SkipGramRows sg_rows = SkipGramRows::kCenter;
   std::uint32_t sampler_threads = 0;  // 0: sampler_thread_count()
@@ -193,6 +198,7 @@ const char* to_string(SkipGramRows r);
 const char* to_string(NoiseSharing s);
 const char* to_string(GpuPathKind p);
 const char* to_string(FusedUpdate u);
+const char* to_string(FusedWindowRows r);
 const char* to_string(VectorsKind v);
 
 using Flag = FlagSpec<TrainConfig>;

@@ -6,7 +6,8 @@
 // The reference runs one warp after another; on the GPU they run at once, so every chunk gets
 // words of its own (its sentence and, with fixed noise, its noise words; drawn noise comes from
 // one table, so then there is one chunk): tables, losses and example counts agree to fp32
-// rounding.
+// rounding. A sentence's words repeat within a window, so that a warp holds two copies of a
+// row at once.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -47,7 +48,7 @@ struct FusedCase {
     fixed.resize(tokens.size() * shape.negative);
     for (int s = 0; s < sentences; ++s) {
       for (int t = 0; t < length; ++t) {
-        tokens[s * length + t] = s * span + t;
+        tokens[s * length + t] = s * span + t % 9;
         for (std::uint32_t n = 0; n < shape.negative; ++n)
           fixed[(s * length + t) * shape.negative + n] =
               s * span + length + int(gen() % noise_words);
@@ -88,7 +89,8 @@ struct FusedCase {
     return std::string(shape.cbow ? "cbow" : "skip-gram") + " dim " + std::to_string(shape.dim) +
            " negative " + std::to_string(shape.negative) + " version " +
            std::to_string(shape.version) + (fixed_noise ? " fixed" : " drawn") +
-           (shape.store_rows ? " store" : " add") + (scaled ? " scaled" : "");
+           (shape.store_rows ? " store" : " add") + (shape.refresh_rows ? " refresh" : "") +
+           (scaled ? " scaled" : "");
   }
 
   void expect_matches(const std::vector<float>& got_in, const std::vector<float>& got_out,
@@ -103,8 +105,8 @@ struct FusedCase {
 };
 
 // The cases the kernel tests run (on a GPU and emulated): each model, dim and negative the
-// kernel is compiled for, with fixed noise unscaled and drawn noise scaled; the store path; and
-// version 1 at d 128, both ways.
+// kernel is compiled for, with fixed noise unscaled and drawn noise scaled; the window rows
+// refreshed at two dims; the store path; and version 1 at d 128, both ways.
 struct FusedCaseArgs {
   FusedShape shape;
   bool fixed_noise, scaled;
@@ -120,8 +122,23 @@ inline std::vector<FusedCaseArgs> fused_kernel_cases(const std::vector<std::uint
         cases.push_back({shape, true, false});
         cases.push_back({shape, false, true});
       }
+  for (bool cbow : {false, true})
+    for (std::uint32_t dim : {33u, 128u}) {
+      const FusedShape shape{
+          .cbow = cbow, .dim = dim, .window = 5, .negative = 5, .refresh_rows = true};
+      cases.push_back({shape, true, false});
+      cases.push_back({shape, false, true});
+    }
   cases.push_back(
       {{.cbow = false, .dim = 128, .window = 5, .negative = 5, .store_rows = true}, true, true});
+  cases.push_back({{.cbow = false,
+                    .dim = 128,
+                    .window = 5,
+                    .negative = 5,
+                    .store_rows = true,
+                    .refresh_rows = true},
+                   true,
+                   true});
   for (bool cbow : {false, true}) {  // the version kept to be measured against the default
     const FusedShape shape{.cbow = cbow, .dim = 128, .window = 5, .negative = 5, .version = 1};
     cases.push_back({shape, true, false});

@@ -28,11 +28,13 @@
 //   - the changes a warp writes back are scaled per word by FusedScales (1 when absent);
 //   - loss: sum of softplus(-s) for the center and softplus(s) for the unmasked noise words, per
 //     (context, center) pair for skip-gram and per center for CBOW.
-// The warp keeps the input rows of positions [i - window, i + window] in shared memory for
-// their whole time in the window: each is read when it enters, updated there by every center
-// it is a context of, and its accumulated change is added to the table (atomically) when it
-// leaves. The output rows of a center's targets are read when its step starts and their
-// change added (atomically) when it ends. Warps run concurrently without locks (Hogwild, as
+// The warp keeps the input rows of positions [i - window, i + window] in shared memory: each is
+// read when it enters, updated there by every center it is a context of, and its accumulated
+// change is added to the table (atomically) when it leaves. With refresh_rows, before each
+// center the rows the previous center changed (its contexts) also go back to the table, all of
+// them, and are then read again: a row trains on the other warps' changes up to one center old,
+// not up to 2 window + 1. The output rows of a center's targets are read when its step starts and
+// their change added (atomically) when it ends. Warps run concurrently without locks (Hogwild, as
 // word2vec.c's threads): a warp may read a row another warp is adding to, and no addition is
 // lost.
 #include <cstddef>
@@ -80,6 +82,9 @@ struct FusedShape {
   // changes to a row sum up), or the warp's updated copy stored over the row (true: Hogwild as
   // word2vec.c's threads; of concurrent writers the last one wins).
   bool store_rows = false;
+  // --fused-window-rows refresh: before each center, the window rows the previous center
+  // changed go back to the table and are read again (false: held until they leave the window).
+  bool refresh_rows = false;
   // The kernel's version (kernels/fused_ns.cu): 2, or 1 where it is kept to be measured
   // against it (dim 97..128, negative <= 7). The reference computes what both compute.
   std::uint32_t version = 2;
