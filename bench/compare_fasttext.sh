@@ -77,10 +77,12 @@ for model in skipgram cbow; do
     for tool in w2v w2v_defaults; do
       stem="$tmp/$model.$tool.$seed"
       echo "== $model $tool seed $seed" >&2
-      flags=(--alpha "$lr" --ns-exponent 0.75 --vectors input)
-      [[ $model == skipgram ]] && flags+=(--sg-noise pair)
-      ((hs)) && flags=(--alpha "$lr" --vectors input)
-      [[ $tool == w2v ]] || flags=()
+      flags=()
+      if [[ $tool == w2v ]]; then
+        flags=(--alpha "$lr" --vectors input)
+        ((hs)) || flags+=(--ns-exponent 0.75)
+        [[ $model == skipgram ]] && ((!hs)) && flags+=(--sg-noise pair)
+      fi
       ((hs)) && flags+=(--loss hs)
       python3 "$helper" run "$stem.log" -- "$w2v" train --corpus "$corpus" --output "$stem.txt" \
         --cache-dir "$stem.cache" --model "$model" --dim $dim --window $window \

@@ -88,8 +88,8 @@ class Emulation {
     std::int32_t next = 0;                       // the next center
     std::int32_t loaded_lo = 0, loaded_hi = -1;  // positions held in the ring
     bool loaded = false;
-    // The previous center's contexts: [changed_lo, changed_hi] without changed_center.
-    std::int32_t changed_lo = 0, changed_hi = -1, changed_center = -1;
+    // The previous center's (next - 1) contexts: [changed_lo, changed_hi] without it.
+    std::int32_t changed_lo = 0, changed_hi = -1;
     double loss = 0, examples = 0;
     std::vector<float> value, delta;  // [ring, d]
   };
@@ -104,7 +104,6 @@ class Emulation {
     w.chunk = c;
     w.next = batch_.chunks[c].center_begin;
     w.loaded = false;
-    w.changed_hi = -1;
     w.loss = w.examples = 0;
   }
   void load(Warp& w, std::int32_t position) {
@@ -146,7 +145,7 @@ class Emulation {
     if (s_.refresh_rows) {
       w.changed_lo = std::max(w.changed_lo, w.loaded_lo);
       for (std::int32_t p = w.changed_lo; p <= w.changed_hi; ++p)
-        if (p != w.changed_center) retire(w, p);
+        if (p != w.next - 1) retire(w, p);
     }
   }
 
@@ -163,7 +162,7 @@ class Emulation {
     } else {
       if (s_.refresh_rows)
         for (std::int32_t p = w.changed_lo; p <= w.changed_hi; ++p)
-          if (p != w.changed_center) load(w, p);
+          if (p != w.next - 1) load(w, p);
       if (w.next + window < c.sentence_end) {
         w.loaded_hi = w.next + window;
         load(w, w.loaded_hi);
@@ -182,7 +181,6 @@ class Emulation {
     if (hi == lo) return;  // i alone: no context
     w.changed_lo = lo;
     w.changed_hi = hi;
-    w.changed_center = i;
     const std::size_t K = s_.negative + 1;
     const float alpha = step_.chunk_alpha(w.chunk, batch_.chunk_count);
     targets_[0] = batch_.tokens[i];
