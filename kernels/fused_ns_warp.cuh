@@ -45,22 +45,65 @@ struct Ring {
   }
 };
 
+// Window positions a warp reads into its ring, a group at a time, in this order: [next, last]
+// without `skip`, then `after` (each -1 for none).
+struct RingRows {
+  int next, last, skip, after;
+  // The group's positions, -1 past the last; false when there are none.
+  template <int kGroup>
+  __device__ bool take(int (&position)[kGroup]) {
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      if (next == skip) ++next;
+      if (next <= last) {
+        position[g] = next++;
+      } else {
+        position[g] = after;
+        after = -1;
+      }
+    }
+    return position[0] >= 0;
+  }
+};
+
+// Reads the rows into the ring with every load of a group issued before its first store, so
+// that a center's reads (after a refresh, the previous center's contexts and the entering row)
+// wait one round trip a group, not one a row: the kernel waits on latency. A group holds up to
+// 8 rows (a refresh at window 5 reads 7 on average) and 32 registers of them.
 template <int kPerLane>
 __device__ __forceinline__ void ring_load(const FusedArgs& a, const Ring<kPerLane>& ring,
-                                          int position, int lane) {
-  const float* row = a.in + std::int64_t(a.batch.tokens[position]) * a.dim;
-  const int at = ring.at(position);
+                                          RingRows rows, int lane) {
+  constexpr int kReadGroup = kPerLane <= 4 ? 8 : 32 / kPerLane;
+  int position[kReadGroup];
+  while (rows.take(position)) {
+    const float* row[kReadGroup];
 #pragma unroll
-  for (int q = 0; q < kPerLane; ++q) {
-    const int e = lane + 32 * q;
-    const float x = e < a.dim ? row[e] : 0.0f;
-    ring.value[at + e] = x;
-    ring.initial[at + e] = x;
+    for (int g = 0; g < kReadGroup; ++g)
+      row[g] = position[g] < 0 ? nullptr : a.in + std::int64_t(a.batch.tokens[position[g]]) * a.dim;
+    float x[kReadGroup][kPerLane];
+#pragma unroll
+    for (int g = 0; g < kReadGroup; ++g)
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) {
+        const int e = lane + 32 * q;
+        x[g][q] = row[g] != nullptr && e < a.dim ? row[g][e] : 0.0f;
+      }
+#pragma unroll
+    for (int g = 0; g < kReadGroup; ++g) {
+      if (position[g] < 0) return;
+      const int at = ring.at(position[g]);
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) {
+        ring.value[at + lane + 32 * q] = x[g][q];
+        ring.initial[at + lane + 32 * q] = x[g][q];
+      }
+    }
   }
 }
 
-// The row leaves the window: its accumulated change goes to the table. Rows that were never a
-// context (every change zero) are not written.
+// The row leaves the window (or, refreshed, goes back before it is read again): its
+// accumulated change goes to the table. Rows that were never a context (every change zero) are
+// not written.
 template <int kPerLane>
 __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerLane>& ring,
                                             int position, int lane) {
@@ -275,7 +318,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
     int loaded_lo = max(c.sentence_begin, c.center_begin - a.window);
     int changed_lo = 0, changed_hi = -1;  // the previous center's contexts (and the center)
     const int first_hi = min(c.sentence_end - 1, c.center_begin + a.window);
-    for (int p = loaded_lo; p <= first_hi; ++p) ring_load(a, ring, p, lane);
+    ring_load(a, ring, RingRows{loaded_lo, first_hi, -1, -1}, lane);
     for (int i = c.center_begin; i < c.center_end; ++i) {
       if (i > c.center_begin) {
         const int leaving = i - a.window - 1;
@@ -283,17 +326,19 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
           ring_retire(a, ring, leaving, lane);
           loaded_lo = leaving + 1;
         }
+        RingRows reads{0, -1, -1, i + a.window < c.sentence_end ? i + a.window : -1};
         if (a.refresh) {
-          // All go back before any is read again, so that two copies of a word both carry
-          // both changes. A lane's atomics come before its reads of the same addresses: the
-          // rows read again hold this warp's changes as well as the other warps' so far.
-          changed_lo = max(changed_lo, loaded_lo);
-          for (int p = changed_lo; p <= changed_hi; ++p)
-            if (p != i - 1) ring_retire(a, ring, p, lane);  // i - 1: the center, no context
-          for (int p = changed_lo; p <= changed_hi; ++p)
-            if (p != i - 1) ring_load(a, ring, p, lane);
+          // The previous center's contexts (not i - 1, the center) all go back before any is
+          // read again, so that two copies of a word both carry both changes. A lane's atomics
+          // come before its reads of the same addresses: the rows read again hold this warp's
+          // changes as well as the other warps' so far.
+          reads.next = max(changed_lo, loaded_lo);
+          reads.last = changed_hi;
+          reads.skip = i - 1;
+          for (int p = reads.next; p <= reads.last; ++p)
+            if (p != reads.skip) ring_retire(a, ring, p, lane);
         }
-        if (i + a.window < c.sentence_end) ring_load(a, ring, i + a.window, lane);
+        ring_load(a, ring, reads, lane);
       }
       changed_hi = -1;
       step_center<kPerLane, kTargets, kCbow, kVersion>(a, ring, c, alpha, i, lane, loss, examples,
