@@ -130,36 +130,49 @@ __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerL
   }
 }
 
-template <int kPerLane, int kTargets, bool kCbow, int kVersion>
-__device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
-                            float alpha, int i, int lane, float& loss, float& examples,
-                            int& changed_lo, int& changed_hi) {
-  // The transposed reduction sums a power of two of scores: kTargets rounded up, the rest zero.
-  constexpr int kScores = kTargets <= 8 ? 8 : 16;
+// A center's draws: its window b and, on lane n < negative, its noise word n.
+struct CenterDraw {
+  int b, drawn;
+};
+
+__device__ __forceinline__ CenterDraw draw_center(const FusedArgs& a, int i, int lane) {
   // One Philox evaluation per lane draws both the window (draw 0, on the lanes that draw no
   // noise word; lane 31 never does, as negative <= 15) and lane n's noise word n (draw
   // 1 + n / 2): one instruction sequence for the warp instead of two.
   const bool draws_noise = lane < a.negative && a.noise.fixed == nullptr;
   const Philox4x32 r = fused_draw(a.step.seed, a.step.launch, i, draws_noise ? 1 + lane / 2 : 0);
-  const int b =
-      static_cast<int>(fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window));
-  const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
-  if (hi == lo) return;  // i alone: no context
-  changed_lo = lo;
-  changed_hi = hi;
-
-  // Lane n draws noise word n; every lane then takes all of them.
-  int drawn = 0;
+  CenterDraw d{static_cast<int>(
+                   fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window)),
+               0};
   if (lane < a.negative) {
     if (a.noise.fixed) {
-      drawn = a.noise.fixed[std::int64_t(i) * a.negative + lane];
+      d.drawn = a.noise.fixed[std::int64_t(i) * a.negative + lane];
     } else {
       // Constant indices keep r in registers (a computed one would put it in local memory).
       const bool odd = lane % 2 != 0;
-      drawn = static_cast<int>(alias_draw(odd ? r.v[2] : r.v[0], odd ? r.v[3] : r.v[1],
-                                          a.noise.threshold, a.noise.alias, a.noise.size));
+      d.drawn = static_cast<int>(alias_draw(odd ? r.v[2] : r.v[0], odd ? r.v[3] : r.v[1],
+                                            a.noise.threshold, a.noise.alias, a.noise.size));
     }
   }
+  return d;
+}
+
+// Trains center i, whose draws `draw` holds; leaves in it center i + 1's.
+template <int kPerLane, int kTargets, bool kCbow, int kVersion>
+__device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, const FusedChunk& c,
+                            float alpha, int i, int lane, float& loss, float& examples,
+                            int& changed_lo, int& changed_hi, CenterDraw& draw) {
+  // The transposed reduction sums a power of two of scores: kTargets rounded up, the rest zero.
+  constexpr int kScores = kTargets <= 8 ? 8 : 16;
+  const int b = draw.b, drawn = draw.drawn;
+  const int lo = max(c.sentence_begin, i - b), hi = min(c.sentence_end - 1, i + b);
+  if (hi == lo) {  // i alone: no context
+    if (i + 1 < c.center_end) draw = draw_center(a, i + 1, lane);
+    return;
+  }
+  changed_lo = lo;
+  changed_hi = hi;
+
   const int center = a.batch.tokens[i];
   int target[kTargets];
   unsigned active = 0;  // bit k: target k is trained
@@ -185,6 +198,8 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
       od[k][q] = 0.0f;
     }
   }
+  // The next center's draws, whose noise table reads are in flight while this center trains.
+  if (i + 1 < c.center_end) draw = draw_center(a, i + 1, lane);
 
   // Scores of one input vector x against every target; returns each target's gradient step
   // g[k] = alpha (label - sigmoid(score)) and adds the loss.
@@ -318,6 +333,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
     int loaded_lo = max(c.sentence_begin, c.center_begin - a.window);
     int changed_lo = 0, changed_hi = -1;  // the previous center's contexts (and the center)
     const int first_hi = min(c.sentence_end - 1, c.center_begin + a.window);
+    CenterDraw draw = draw_center(a, c.center_begin, lane);
     ring_load(a, ring, RingRows{loaded_lo, first_hi, -1, -1}, lane);
     for (int i = c.center_begin; i < c.center_end; ++i) {
       if (i > c.center_begin) {
@@ -342,7 +358,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
       }
       changed_hi = -1;
       step_center<kPerLane, kTargets, kCbow, kVersion>(a, ring, c, alpha, i, lane, loss, examples,
-                                                       changed_lo, changed_hi);
+                                                       changed_lo, changed_hi, draw);
     }
     const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
     for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);
