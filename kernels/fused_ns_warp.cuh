@@ -141,9 +141,9 @@ __device__ __forceinline__ CenterDraw draw_center(const FusedArgs& a, int i, int
   // 1 + n / 2): one instruction sequence for the warp instead of two.
   const bool draws_noise = lane < a.negative && a.noise.fixed == nullptr;
   const Philox4x32 r = fused_draw(a.step.seed, a.step.launch, i, draws_noise ? 1 + lane / 2 : 0);
-  CenterDraw d{static_cast<int>(
-                   fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window)),
-               0};
+  CenterDraw d{
+      static_cast<int>(fused_window(__shfl_sync(detail::kFullMask, r.v[0], kWindowLane), a.window)),
+      0};
   if (lane < a.negative) {
     if (a.noise.fixed) {
       d.drawn = a.noise.fixed[std::int64_t(i) * a.negative + lane];
