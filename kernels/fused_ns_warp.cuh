@@ -49,6 +49,7 @@ struct Ring {
 // without `skip`, then `after` (each -1 for none).
 struct RingRows {
   int next, last, skip, after;
+  __device__ RingRows without_after() const { return {next, last, skip, -1}; }
   // The group's positions, -1 past the last; false when there are none.
   template <int kGroup>
   __device__ bool take(int (&position)[kGroup]) {
@@ -101,32 +102,48 @@ __device__ __forceinline__ void ring_load(const FusedArgs& a, const Ring<kPerLan
   }
 }
 
-// The row leaves the window (or, refreshed, goes back before it is read again): its
-// accumulated change goes to the table. Rows that were never a context (every change zero) are
-// not written.
+// The rows leave the window (or, refreshed, go back before they are read again): their
+// accumulated changes go to the table. Rows that were never a context (every change zero) are
+// not written. A group's words and scales are read before its first row is written, so that
+// a refresh waits for them once a group rather than once a row, as ring_load's rows.
 template <int kPerLane>
 __device__ __forceinline__ void ring_retire(const FusedArgs& a, const Ring<kPerLane>& ring,
-                                            int position, int lane) {
-  const int word = a.batch.tokens[position];
-  float* row = a.in + std::int64_t(word) * a.dim;
-  const float scale = repeat_scale(a.scales.input, word, a.scales.inverse_warps);
-  const int at = ring.at(position);
-  if (a.store) {
-    bool changed = false;
+                                            RingRows rows, int lane) {
+  constexpr int kRetireGroup = 4;
+  int position[kRetireGroup];
+  while (rows.take(position)) {
+    int word[kRetireGroup];
+    float scale[kRetireGroup];
 #pragma unroll
-    for (int q = 0; q < kPerLane; ++q)
-      changed |= ring.value[at + lane + 32 * q] != ring.initial[at + lane + 32 * q];
-    if (!__any_sync(detail::kFullMask, changed)) return;
-  }
+    for (int g = 0; g < kRetireGroup; ++g)
+      word[g] = position[g] < 0 ? 0 : a.batch.tokens[position[g]];
 #pragma unroll
-  for (int q = 0; q < kPerLane; ++q) {
-    const int e = lane + 32 * q;
-    if (e >= a.dim) continue;
-    const float change = ring.value[at + e] - ring.initial[at + e];
-    if (a.store)
-      row[e] = ring.initial[at + e] + scale * change;
-    else if (change != 0.0f)
-      atomicAdd(row + e, scale * change);
+    for (int g = 0; g < kRetireGroup; ++g)
+      scale[g] =
+          position[g] < 0 ? 0.0f : repeat_scale(a.scales.input, word[g], a.scales.inverse_warps);
+#pragma unroll
+    for (int g = 0; g < kRetireGroup; ++g) {
+      if (position[g] < 0) return;
+      float* row = a.in + std::int64_t(word[g]) * a.dim;
+      const int at = ring.at(position[g]);
+      if (a.store) {
+        bool changed = false;
+#pragma unroll
+        for (int q = 0; q < kPerLane; ++q)
+          changed |= ring.value[at + lane + 32 * q] != ring.initial[at + lane + 32 * q];
+        if (!__any_sync(detail::kFullMask, changed)) continue;
+      }
+#pragma unroll
+      for (int q = 0; q < kPerLane; ++q) {
+        const int e = lane + 32 * q;
+        if (e >= a.dim) continue;
+        const float change = ring.value[at + e] - ring.initial[at + e];
+        if (a.store)
+          row[e] = ring.initial[at + e] + scale[g] * change;
+        else if (change != 0.0f)
+          atomicAdd(row + e, scale[g] * change);
+      }
+    }
   }
 }
 
@@ -339,7 +356,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
       if (i > c.center_begin) {
         const int leaving = i - a.window - 1;
         if (leaving >= loaded_lo) {
-          ring_retire(a, ring, leaving, lane);
+          ring_retire(a, ring, RingRows{leaving, leaving, -1, -1}, lane);
           loaded_lo = leaving + 1;
         }
         RingRows reads{0, -1, -1, i + a.window < c.sentence_end ? i + a.window : -1};
@@ -351,8 +368,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
           reads.next = max(changed_lo, loaded_lo);
           reads.last = changed_hi;
           reads.skip = i - 1;
-          for (int p = reads.next; p <= reads.last; ++p)
-            if (p != reads.skip) ring_retire(a, ring, p, lane);
+          ring_retire(a, ring, reads.without_after(), lane);
         }
         ring_load(a, ring, reads, lane);
       }
@@ -361,7 +377,7 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
                                                        changed_lo, changed_hi, draw);
     }
     const int last_hi = min(c.sentence_end - 1, c.center_end - 1 + a.window);
-    for (int p = loaded_lo; p <= last_hi; ++p) ring_retire(a, ring, p, lane);
+    ring_retire(a, ring, RingRows{loaded_lo, last_hi, -1, -1}, lane);
     if constexpr (kVersion >= 2) loss = detail::warp_sum(loss);  // v1: every lane holds it all
     if (lane == 0) {
       a.batch.chunk_loss[chunk] = loss;
