@@ -45,12 +45,12 @@ struct Ring {
   }
 };
 
-// Window positions a warp reads into its ring, a group at a time, in this order: [next, last]
-// without `skip`, then `after` (each -1 for none).
+// Window positions a warp reads into its ring or writes back from it, a group at a time, in
+// this order: [next, last] without `skip`, then `after` (each -1 for none).
 struct RingRows {
   int next, last, skip, after;
   __device__ RingRows without_after() const { return {next, last, skip, -1}; }
-  // The group's positions, -1 past the last; false when there are none.
+  // The next group's positions, -1 past the last; false when there are none.
   template <int kGroup>
   __device__ bool take(int (&position)[kGroup]) {
 #pragma unroll
