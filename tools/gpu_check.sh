@@ -364,11 +364,18 @@ stage_ncu() {
   for model in 0 1; do
     for variant in 2/refresh:1 2/refresh:0 1/refresh:0; do
       name=ncu-fused-cbow$model-v${variant%%/*}-refresh${variant##*:}
-      ncu --set full -k regex:fused_ns -c 1 build-gpu/w2v_bench \
+      ncu --set full -k regex:fused_ns -c 1 -f -o "/tmp/$name" build-gpu/w2v_bench \
         --benchmark_filter="BM_FusedNs/T:4194304/V:1000000/d:128/window:5/negative:5/cbow:$model/version:$variant/" \
         >"$out/$name.txt" 2>&1
       record "$name" $?
+      # The report's details page, and from its raw page the stall reasons (cycles a warp
+      # spends on each, per issued instruction), the largest in the summary: which waits the
+      # kernel's latency goes to.
+      ncu --import "/tmp/$name.ncu-rep" >>"$out/$name.txt" 2>&1
+      ncu --import "/tmp/$name.ncu-rep" --page raw 2>&1 | grep issue_stalled >"$out/$name-stalls.txt"
       excerpt "$out/$name.txt" 'fused_ns_kernel|  Duration|Registers Per Thread|Theoretical Occupancy|Achieved Active Warps|Issue Slots Busy|Issued Ipc Active|Compute \(SM\) Throughput|DRAM Throughput|L2 Hit Rate  |  Executed Instructions  |No Eligible' 14
+      { echo '```'; grep per_issue_active "$out/$name-stalls.txt" | awk '{print $NF, $1}' |
+        sort -g -r | head -8; echo '```'; } | tee -a "$summary"
     done
   done
 }
