@@ -192,7 +192,7 @@ std::vector<Flag> make_flags() {
                       "GPU trainer, fused path: the window rows a center changed go back to "
                       "the tables and are read again before the next center, or each is held "
                       "by its warp for its whole time in the window (fewer bytes, staler "
-                      "rows: on Wikipedia at an H200's warps 0.005 less WS-353 and 0.4 less "
+                      "rows: on Wikipedia at an H200's warps 0.006 less WS-353 and 0.5 less "
                       "analogy)"),
       W2V_CHOICE_FLAG("sg-rows", "center|pair", sg_rows, kSkipGramRows,
                       "GPU trainer, modular path, skip-gram with --loss ns: a batch row per "

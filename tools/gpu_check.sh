@@ -401,9 +401,9 @@ stage_wiki() {
   # through the device step (README, "What bounds the device step"); and those with each step
   # launched as one CUDA graph (--step-graph), against the gaps between the step's kernels.
   # The fused path with its window rows held (the default before --fused-window-rows): on the
-  # twin, refreshing them recovered a third of skip-gram's WS-353 gap to the CPU trainer and 0.4
-  # analogy points (bench/RESULTS.md); at what cost in words/s? And skip-gram held at 1,584 warps
-  # (12 an SM; d 128 holds 16), which recovered part of it too.
+  # twin, refreshing them cut skip-gram's WS-353 gap to the CPU trainer from 0.015 to 0.008 and
+  # gained 0.5 analogy points (bench/RESULTS.md, 12 seeds); at what cost in words/s? And
+  # skip-gram held at 1,584 warps (12 an SM; d 128 holds 16), which recovered part of it too.
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
     --modes "sg-ns sg-ns-hold sg-ns-hold-warps1584 cbow-ns cbow-ns-hold sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
