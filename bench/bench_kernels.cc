@@ -849,11 +849,15 @@ void BM_SparseAdam(benchmark::State& state) {
 BENCHMARK(BM_SparseAdam)->Apply(typical)->ArgNames({"R", "V", "d"})->Args({32768, 100000, 128});
 BENCHMARK(BM_SparseAdam)->Apply(large)->ArgNames({"R", "V", "d"})->Args({1 << 20, 2000000, 128});
 
-// fused_ns (kernels/fused_ns.cu): one batch of `T` kept tokens in sentences of 1000 (the kept
-// words of a Zipf corpus over V, ZipfBatchWords), noise as the model's default, the repeat cap
-// at the fused path's default (8, fused_repeat_scales's allowances for these distributions,
-// scaled for the warps the launch runs). Each center needs, at least, its input row read
-// and its change written once (it enters and leaves one ring) and 1 + N output rows read and
+// fused_ns (kernels/fused_ns.cu): one batch of `T` kept tokens (the kept words of a Zipf corpus
+// over V, ZipfBatchWords) in sentences of `sentence` tokens on average: 1000 each (the limit,
+// as a corpus without sentence ends gives), or drawn uniformly from 2..2 sentence - 2 (43: a
+// kept sentence of the Wikipedia cut, whose chunks average 35 centers, 19% of them the full
+// 64), in chunks the warps take from the launch's queue or, `strided:1`, in turn (FusedShape::
+// strided_chunks: what the queue gains over uneven chunks); noise as the model's default, the
+// repeat cap at the fused path's default (8, fused_repeat_scales's allowances for these
+// distributions, scaled for the warps the launch runs). Each center needs, at least, its input row
+// read and its change written once (it enters and leaves one ring) and 1 + N output rows read and
 // written: (2 + 2 (1 + N)) d * 4 bytes plus its token. `centers/s` is kept tokens trained per
 // second (corpus words/s is this over the kept fraction, about 0.5 at sample 1e-4).
 // Tables start at word2vec's init and alpha is small, so repeated calls stay finite. `version`
@@ -866,7 +870,9 @@ void BM_FusedNs(benchmark::State& state) {
                            .window = static_cast<std::uint32_t>(state.range(3)),
                            .negative = static_cast<std::uint32_t>(state.range(4)),
                            .refresh_rows = state.range(7) != 0,
-                           .version = static_cast<std::uint32_t>(state.range(6))};
+                           .version = static_cast<std::uint32_t>(state.range(6)),
+                           .strided_chunks = state.range(9) != 0};
+    const i64 sentence = state.range(8);
     TrainConfig trainer;  // the defaults this benchmark follows
     trainer.model = shape.cbow ? ModelKind::kCbow : ModelKind::kSkipGram;
     const ZipfBatchWords distribution(V, trainer.noise_exponent());
@@ -878,8 +884,10 @@ void BM_FusedNs(benchmark::State& state) {
         distribution.kept, distribution.noise, trainer.repeat_cap_on(/*fused=*/true), shape.window,
         shape.negative);
     std::vector<FusedChunk> chunks;
-    for (i64 s = 0; s < T; s += 1000) {
-      const i32 end = static_cast<i32>(std::min<i64>(T, s + 1000));
+    const i64 spread = std::min(sentence - 2, 1000 - sentence);
+    for (i64 s = 0, length = 0; s < T; s += length) {
+      length = sentence - spread + static_cast<i64>(rng.below(2 * spread + 1));
+      const i32 end = static_cast<i32>(std::min<i64>(T, s + length));
       for (i32 c = static_cast<i32>(s); c < end; c += kFusedChunkCenters)
         chunks.push_back({static_cast<i32>(s), end, c, std::min<i32>(end, c + kFusedChunkCenters)});
     }
@@ -892,6 +900,7 @@ void BM_FusedNs(benchmark::State& state) {
     DeviceBuffer<i32> d_tokens(tokens), d_chunks(chunk_words);
     DeviceBuffer<std::uint32_t> threshold(noise_table.thresholds()), alias(noise_table.aliases());
     DeviceBuffer<float> loss(C), examples(C), d_allowances(allowances);
+    DeviceBuffer<std::uint32_t> queue(1);
     const FusedScales scales{
         d_allowances.get(), d_allowances.get() + V,
         1.0f / static_cast<float>(std::min<std::size_t>(static_cast<std::size_t>(C),
@@ -906,7 +915,7 @@ void BM_FusedNs(benchmark::State& state) {
       gpu::fused_ns(in.get(), out.get(), static_cast<std::size_t>(V), shape, {1e-3f, 1, launch++},
                     {threshold.get(), alias.get(), static_cast<std::uint32_t>(V), nullptr},
                     {d_tokens.get(), T, reinterpret_cast<const FusedChunk*>(d_chunks.get()), C,
-                     loss.get(), examples.get()},
+                     loss.get(), examples.get(), queue.get()},
                     scales, s);
     });
     state.counters["centers/s"] =
@@ -916,18 +925,25 @@ void BM_FusedNs(benchmark::State& state) {
 }
 BENCHMARK(BM_FusedNs)
     ->Apply(large)
-    ->ArgNames({"T", "V", "d", "window", "negative", "cbow", "version", "refresh"})
-    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2, 1})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 1})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 0})  // rows held: what refreshing costs
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 7, 0, 2, 1})  // 8 target slots, 12 warps per SM
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 1})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1, 0})
-    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2, 1})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2, 1})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2, 1});
+    ->ArgNames({"T", "V", "d", "window", "negative", "cbow", "version", "refresh", "sentence",
+                "strided"})
+    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2, 1, 1000, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 1, 1000, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 0, 1000, 0})  // rows held: what refreshing costs
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1, 0, 1000, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 7, 0, 2, 1, 1000, 0})  // 8 target slots, 12 warps per SM
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 1, 1000, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 0, 1000, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1, 0, 1000, 0})
+    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2, 1, 1000, 0})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2, 1, 1000, 0})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2, 1, 1000, 0})
+    // Sentences as the Wikipedia cut's, in batches of the trainer's default 2^20 tokens: the
+    // queue against strided chunks.
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 1})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 1});
 
 #endif  // W2V_HAVE_CUDA
 

@@ -6,8 +6,11 @@
 // Text: W2V_BENCH_TEXT (default: the text8 prefix), prepared once into a cache under /tmp.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -90,6 +93,45 @@ BENCHMARK(BM_ModularPack)
     ->Args({1, 0, 0})
     ->Unit(benchmark::kMicrosecond);
 
+// A model of the share of the device's warp time that trains when `warps` warps train a
+// batch's chunks at once, each warp at a fixed pace (the kernel waits on latency, not on the
+// others): a center costs 900 + 248 per context word warp instructions and a chunk 300 more
+// (skip-gram, d 128, SASS: bench/RESULTS.md, "Instructions of the fused kernel"), over a
+// window drawn as the kernel draws it. The launch lasts as long as its busiest warp's
+// chunks; the warps take them in turn (strided) or the next one when free (the queue).
+double modelled_warp_time_share(const FusedChunk* chunks, std::size_t count, std::size_t warps,
+                                std::uint32_t window, bool strided) {
+  Rng rng(7);
+  std::vector<double> cost(count);
+  double total = 0;
+  for (std::size_t c = 0; c < count; ++c) {
+    const FusedChunk& k = chunks[c];
+    cost[c] = 300;
+    for (std::int32_t i = k.center_begin; i < k.center_end; ++i) {
+      const auto b = static_cast<std::int32_t>(1 + rng.below(window));
+      cost[c] +=
+          900 + 248.0 * (std::min(i - k.sentence_begin, b) + std::min(k.sentence_end - 1 - i, b));
+    }
+    total += cost[c];
+  }
+  warps = std::min(warps, count);
+  double last = 0;
+  if (strided) {
+    std::vector<double> busy(warps, 0.0);
+    for (std::size_t c = 0; c < count; ++c) last = std::max(last, busy[c % warps] += cost[c]);
+  } else {
+    std::priority_queue<double, std::vector<double>, std::greater<>> free_at;
+    for (std::size_t w = 0; w < warps; ++w) free_at.push(0.0);
+    for (std::size_t c = 0; c < count; ++c) {
+      const double done = free_at.top() + cost[c];
+      free_at.pop();
+      free_at.push(done);
+      last = std::max(last, done);
+    }
+  }
+  return total / static_cast<double>(warps) / last;
+}
+
 // The fused path's sampler (host/gpu/fused_path.h: subsampled whole sentences cut into chunks)
 // at the default batch of 2^20 kept tokens. Its samplers must read 300M corpus words/s
 // together for issue 14's skip-gram goal (500M for CBOW's): 43M (71M) each of the 7 on the
@@ -115,6 +157,15 @@ void BM_FusedPack(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(words));
   state.counters["kept/s"] =
       benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  // The last batch's chunks on an H200's 2,112 warps (d 128, negative 5): the modelled share
+  // of warp time that trains, and the chunks' mean length.
+  const FusedPackResult last = packer.fill(layout, block.data());
+  const FusedChunk* chunks = layout.chunks(block.data());
+  for (bool strided : {true, false})
+    state.counters[strided ? "busy_strided" : "busy_queue"] =
+        modelled_warp_time_share(chunks, last.chunks, 2112, config.window, strided);
+  state.counters["centers/chunk"] =
+      static_cast<double>(last.tokens) / static_cast<double>(std::max<std::size_t>(last.chunks, 1));
 }
 BENCHMARK(BM_FusedPack)->Unit(benchmark::kMillisecond);
 

@@ -4,8 +4,10 @@
 // file has the kernels, their launcher and the choice of variant.
 //
 // Mapping: one warp trains one chunk (up to kFusedChunkCenters consecutive centers of one
-// sentence) from its first center to its last. Lane l holds elements l, l + 32, l + 64, ...
-// of every row (kPerLane of them), so a row's global loads and atomics are coalesced 128-byte
+// sentence) from its first center to its last, then takes the batch's next untaken one (a
+// counter in global memory, one atomic a chunk: the chunks' lengths vary from 1 to 64
+// centers, and a warp that drew short ones takes more). Lane l holds elements l, l + 32, l + 64,
+// ... of every row (kPerLane of them), so a row's global loads and atomics are coalesced 128-byte
 // accesses per element group, and a lane touches only its own elements in shared memory: no
 // lane reads what another wrote, no barrier is needed, and the ring's accesses are free of
 // bank conflicts.
@@ -40,6 +42,7 @@
 // past dim are zero and never stored), kTargets (6, 8 or 16 target slots; negative + 1 of them
 // are used), the model and the version. Figures on an H200 are in bench/RESULTS.md.
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -173,6 +176,8 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
   const cudaStream_t stream = launch.stream;
   detail::require_size(batch.chunk_count, 0, kOp, "chunk_count");
   if (batch.chunk_count == 0) return;
+  // Every warp counts one past the last chunk: the queue's 32 bits hold that.
+  detail::require(batch.chunk_count <= INT32_MAX, kOp, "more than 2^31 - 1 chunks");
   const PreparedKernel l = prepare(shape);
   detail::require_size(static_cast<std::int64_t>(vocab), 1, kOp, "vocab");
   detail::require_pointer(input, kOp, "input");
@@ -181,6 +186,7 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
   detail::require_pointer(batch.chunks, kOp, "chunks");
   detail::require_pointer(batch.chunk_loss, kOp, "chunk_loss");
   detail::require_pointer(batch.chunk_examples, kOp, "chunk_examples");
+  if (!shape.strided_chunks) detail::require_pointer(batch.chunk_queue, kOp, "chunk_queue");
   if (noise.fixed == nullptr) {
     detail::require_pointer(noise.threshold, kOp, "noise threshold");
     detail::require_pointer(noise.alias, kOp, "noise alias");
@@ -196,6 +202,7 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
                        static_cast<int>(shape.negative),
                        shape.store_rows,
                        shape.refresh_rows,
+                       shape.strided_chunks,
                        step,
                        noise,
                        batch,
@@ -204,6 +211,8 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
   // repeat scales assume.
   const std::int64_t blocks =
       std::min(ceil_div(batch.chunk_count, kWarpsPerBlock), concurrent_blocks(shape, l));
+  if (!shape.strided_chunks)
+    W2V_CUDA_CHECK(cudaMemsetAsync(batch.chunk_queue, 0, sizeof *batch.chunk_queue, stream));
   l.kernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, l.shared_bytes, stream>>>(args);
   W2V_CHECK_LAUNCH(kOp, stream);
 }

@@ -23,8 +23,9 @@ struct FusedArgs {
   float* in;
   float* out;
   int dim, window, negative;
-  bool store;    // FusedShape::store_rows
-  bool refresh;  // FusedShape::refresh_rows
+  bool store;           // FusedShape::store_rows
+  bool refresh;         // FusedShape::refresh_rows
+  bool strided_chunks;  // FusedShape::strided_chunks
   FusedStep step;
   FusedNoise noise;
   FusedBatch batch;
@@ -331,9 +332,19 @@ __device__ void step_center(const FusedArgs& a, const Ring<kPerLane>& ring, cons
   }
 }
 
-// What thread `thread` of block `block` (of `blocks`) does: its warp trains chunks block *
-// kWarpsPerBlock + warp, then every blocks * kWarpsPerBlock-th after, with `shared` the
-// block's dynamic shared memory (kWarpsPerBlock rings of fused_ring_bytes).
+// The next chunk for a warp whose last one is done: the launch's next untaken one, or with
+// strided chunks warp w's next of w, w + P, ... (`taken`: the last, -1 before the first).
+__device__ std::int64_t next_chunk(const FusedArgs& a, std::int64_t taken, std::int64_t warp,
+                                   std::int64_t warps, int lane) {
+  if (a.strided_chunks) return taken < 0 ? warp : taken + warps;
+  unsigned chunk = 0;
+  if (lane == 0) chunk = atomicAdd(a.batch.chunk_queue, 1u);
+  return __shfl_sync(0xffffffffu, chunk, 0);
+}
+
+// What thread `thread` of block `block` (of `blocks`) does: its warp trains chunks until the
+// batch has none left (next_chunk), with `shared` the block's dynamic shared memory
+// (kWarpsPerBlock rings of fused_ring_bytes).
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std::int64_t block,
                              std::int64_t blocks) {
@@ -341,9 +352,11 @@ __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std:
   const int slots = 2 * a.window + 1;
   Ring<kPerLane> ring{shared + std::size_t(2 * warp) * slots * 32 * kPerLane, nullptr, slots};
   ring.initial = ring.value + slots * 32 * kPerLane;
+  const std::int64_t warp_in_grid = block * kWarpsPerBlock + warp;
+  const std::int64_t warps = blocks * kWarpsPerBlock;
 
-  for (std::int64_t chunk = block * kWarpsPerBlock + warp; chunk < a.batch.chunk_count;
-       chunk += blocks * kWarpsPerBlock) {
+  for (std::int64_t chunk = next_chunk(a, -1, warp_in_grid, warps, lane);
+       chunk < a.batch.chunk_count; chunk = next_chunk(a, chunk, warp_in_grid, warps, lane)) {
     const FusedChunk c = a.batch.chunks[chunk];
     const float alpha = a.step.chunk_alpha(chunk, a.batch.chunk_count);
     float loss = 0.0f, examples = 0.0f;

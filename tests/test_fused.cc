@@ -574,23 +574,33 @@ TEST(FusedOnHost, FusedWarpsCapTheWarpsInLockStep) {
 
 using test::Device;
 
-// One batch through the kernel and through the reference (support/fused_case.h).
+// A case's arrays on the device (support/fused_case.h). The chunk queue starts at ~0u, where a
+// launch that did not zero it would train nothing.
+struct DeviceCase {
+  const test::FusedCase& t;
+  const std::size_t C = t.chunks.size();
+  Device<float> in{t.in}, out{t.out}, scales{t.scales}, loss{C}, examples{C};
+  Device<std::int32_t> tokens{t.tokens}, fixed{t.fixed};
+  Device<std::uint32_t> threshold{t.threshold}, alias{t.alias}, queue{1};
+  Device<std::int32_t> chunks{
+      std::vector<std::int32_t>(reinterpret_cast<const std::int32_t*>(t.chunks.data()),
+                                reinterpret_cast<const std::int32_t*>(t.chunks.data()) + 4 * C)};
+
+  void launch() {
+    gpu::fused_ns(in.get(), out.get(), t.vocab, t.shape, t.step,
+                  t.noise(threshold.get(), alias.get(), fixed.get()),
+                  t.batch(tokens.get(), reinterpret_cast<const FusedChunk*>(chunks.get()),
+                          loss.get(), examples.get(), queue.get()),
+                  t.scale_rows(scales.get()), nullptr);
+  }
+};
+
+// One batch through the kernel and through the reference.
 void expect_kernel_matches_reference(const FusedShape& shape, bool fixed_noise, bool scaled) {
   const test::FusedCase t(shape, fixed_noise, scaled);
-  const std::size_t C = t.chunks.size();
-  Device<float> d_in(t.in), d_out(t.out), d_scales(t.scales), d_loss(C), d_examples(C);
-  Device<std::int32_t> d_tokens(t.tokens), d_fixed(t.fixed);
-  Device<std::uint32_t> d_threshold(t.threshold), d_alias(t.alias);
-  std::vector<std::int32_t> chunk_words(
-      reinterpret_cast<const std::int32_t*>(t.chunks.data()),
-      reinterpret_cast<const std::int32_t*>(t.chunks.data()) + 4 * C);
-  Device<std::int32_t> d_chunks(chunk_words);
-  gpu::fused_ns(d_in.get(), d_out.get(), t.vocab, shape, t.step,
-                t.noise(d_threshold.get(), d_alias.get(), d_fixed.get()),
-                t.batch(d_tokens.get(), reinterpret_cast<const FusedChunk*>(d_chunks.get()),
-                        d_loss.get(), d_examples.get()),
-                t.scale_rows(d_scales.get()), nullptr);
-  t.expect_matches(d_in.download(), d_out.download(), d_loss.download(), d_examples.download());
+  DeviceCase d{t};
+  d.launch();
+  t.expect_matches(d.in.download(), d.out.download(), d.loss.download(), d.examples.download());
 }
 
 TEST(FusedKernel, MatchesTheReference) {
@@ -598,6 +608,31 @@ TEST(FusedKernel, MatchesTheReference) {
   // negative 5, 7, 10: 6, 8 and 16 target slots
   for (const auto& c : test::fused_kernel_cases({1, 33, 100, 128, 300}, {5, 7, 10}))
     expect_kernel_matches_reference(c.shape, c.fixed_noise, c.scaled);
+}
+
+// Warps take chunks from a queue that each launch starts again: a second launch over the same
+// batch trains every chunk again, drawing the same windows (the same example counts).
+TEST(FusedKernel, EveryLaunchTakesEveryChunk) {
+  REQUIRE_GPU();
+  for (bool strided : {false, true}) {
+    const test::FusedCase t({.dim = 128, .window = 5, .negative = 5, .strided_chunks = strided},
+                            true, false);
+    DeviceCase d{t};
+    for (int launch = 0; launch < 2; ++launch) {
+      d.examples.upload(std::vector<float>(t.chunks.size(), -1.0f));
+      d.launch();
+      EXPECT_EQ(d.examples.download(), t.want_examples) << "launch " << launch << ", " << t.what();
+    }
+  }
+}
+
+TEST(FusedKernel, StridedChunksMatchTheReference) {
+  REQUIRE_GPU();
+  for (const auto& c : test::fused_kernel_cases({33, 128}, {5})) {
+    FusedShape shape = c.shape;
+    shape.strided_chunks = true;
+    expect_kernel_matches_reference(shape, c.fixed_noise, c.scaled);
+  }
 }
 
 // Shapes of other windows share a kernel, and the shared memory it opts in to is the kernel's:

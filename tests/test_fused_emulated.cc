@@ -103,8 +103,9 @@ TEST(FusedTransposedSum, EveryLaneHoldsItsValuesWholeSum) {
 }
 
 // The launcher's choice of variant (fused_variant, as gpu::fused_ns makes it) and a grid of
-// one block, so that its 4 warps stride over the chunks; the warps run one after another.
-// Shared memory starts as NaN: a ring entry read before it is written spoils the result.
+// one block whose 4 warps run one after another: from the queue, the first takes every chunk;
+// strided, each its own. Shared memory starts as NaN: a ring entry read before it is written
+// spoils the result.
 using WarpCode = void (*)(const gpu::FusedArgs&, float*, int, std::int64_t, std::int64_t);
 struct EmulatedVariants {
   template <int kPerLane, int kTargets, bool kCbow, int kVersion>
@@ -119,17 +120,20 @@ void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixe
   const WarpCode code = gpu::fused_variant<WarpCode>(shape, EmulatedVariants{});
   ASSERT_NE(code, nullptr) << t.what() << ": no variant";
   std::vector<float> in = t.in, out = t.out, loss(t.chunks.size()), examples(t.chunks.size());
-  const gpu::FusedArgs args{in.data(),
-                            out.data(),
-                            static_cast<int>(shape.dim),
-                            static_cast<int>(shape.window),
-                            static_cast<int>(shape.negative),
-                            shape.store_rows,
-                            shape.refresh_rows,
-                            t.step,
-                            t.noise(t.threshold.data(), t.alias.data(), t.fixed.data()),
-                            t.batch(t.tokens.data(), t.chunks.data(), loss.data(), examples.data()),
-                            t.scale_rows(t.scales.data())};
+  std::uint32_t queue = 0;  // as the launcher leaves it
+  const gpu::FusedArgs args{
+      in.data(),
+      out.data(),
+      static_cast<int>(shape.dim),
+      static_cast<int>(shape.window),
+      static_cast<int>(shape.negative),
+      shape.store_rows,
+      shape.refresh_rows,
+      shape.strided_chunks,
+      t.step,
+      t.noise(t.threshold.data(), t.alias.data(), t.fixed.data()),
+      t.batch(t.tokens.data(), t.chunks.data(), loss.data(), examples.data(), &queue),
+      t.scale_rows(t.scales.data())};
   std::vector<float> shared(
       gpu::kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window) / sizeof(float),
       std::numeric_limits<float>::quiet_NaN());
@@ -138,6 +142,8 @@ void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixe
     emulator::run_warp(
         [&](int lane) { code(args, shared.data(), warp * 32 + lane, /*block=*/0, blocks); });
   t.expect_matches(in, out, loss, examples);
+  // Each warp took one index past the last chunk, and nothing else touched the queue.
+  EXPECT_EQ(queue, shape.strided_chunks ? 0 : t.chunks.size() + gpu::kWarpsPerBlock) << t.what();
 }
 
 TEST(FusedKernelEmulated, MatchesTheReference) {
@@ -145,6 +151,14 @@ TEST(FusedKernelEmulated, MatchesTheReference) {
   for (const auto& c :
        test::fused_kernel_cases({1, 33, 65, 100, 128, 190, 300, 512}, {2, 5, 7, 10}))
     expect_emulated_kernel_matches_reference(c.shape, c.fixed_noise, c.scaled);
+}
+
+TEST(FusedKernelEmulated, StridedChunksMatchTheReference) {
+  for (const auto& c : test::fused_kernel_cases({33, 128}, {5})) {
+    FusedShape shape = c.shape;
+    shape.strided_chunks = true;
+    expect_emulated_kernel_matches_reference(shape, c.fixed_noise, c.scaled);
+  }
 }
 
 // The launcher refuses what fused_variant has no variant for (FusedKernel.RefusesAVersion... on

@@ -131,6 +131,7 @@ class FusedPath {
     const std::size_t table = vocab_ * shape_.dim;
     in_ = ops_.template alloc<float>(table);
     out_ = job.config.tied ? in_ : ops_.template alloc<float>(table);
+    chunk_queue_ = ops_.template alloc<std::uint32_t>(1);
     const AliasTable& noise = job.tables.noise;
     auto* threshold = ops_.template alloc<std::uint32_t>(noise.size());
     auto* alias = ops_.template alloc<std::uint32_t>(noise.size());
@@ -200,7 +201,8 @@ class FusedPath {
                       layout_.chunks(block),
                       static_cast<std::int64_t>(packed.chunks),
                       loss,
-                      loss + layout_.chunk_capacity()};
+                      loss + layout_.chunk_capacity(),
+                      chunk_queue_};
   }
 
  private:
@@ -211,6 +213,7 @@ class FusedPath {
   std::size_t vocab_;
   std::size_t concurrency_;  // the warps the device runs at once
   float *in_ = nullptr, *out_ = nullptr;
+  std::uint32_t* chunk_queue_ = nullptr;  // the kernels' (the launches run one after another)
   FusedNoise noise_;
   FusedScales scales_;
   std::uint32_t launches_ = 0;

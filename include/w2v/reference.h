@@ -91,7 +91,8 @@ void sparse_adam(float* table, float* m, float* v, int d, const std::int32_t* ro
 // ---- The fused kernels' semantics (include/w2v/kernels/fused_ns.h) on the host, warp by
 // warp. `concurrency` warps run in lock step: each round, every warp first retires the input
 // rows leaving its window, then steps one center reading the tables as the round found them;
-// all additions of a phase land at its end, summed (as the kernel's atomics). concurrency = 1
+// all additions of a phase land at its end, summed (as the kernel's atomics); a warp whose chunk
+// is done takes the next one in the batch's order (as the kernel's queue). concurrency = 1
 // is exactly one warp, the kernel's order for a single chunk; larger values model a GPU's
 // resident warps. output may equal input (tied). Throws w2v::Error on a bad shape or token.
 void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,

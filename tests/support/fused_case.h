@@ -77,9 +77,11 @@ struct FusedCase {
     return {thresholds, aliases, vocab, fixed_noise ? fixed_words : nullptr};
   }
   FusedBatch batch(const std::int32_t* token_ids, const FusedChunk* chunk_list, float* loss,
-                   float* examples) const {
-    return {token_ids, std::int64_t(tokens.size()), chunk_list, std::int64_t(chunks.size()), loss,
-            examples};
+                   float* examples, std::uint32_t* chunk_queue = nullptr) const {
+    return {token_ids,  std::int64_t(tokens.size()),
+            chunk_list, std::int64_t(chunks.size()),
+            loss,       examples,
+            chunk_queue};
   }
   FusedScales scale_rows(const float* both) const {
     return {scaled ? both : nullptr, scaled ? both + vocab : nullptr, 0.75f};
@@ -90,7 +92,7 @@ struct FusedCase {
            " negative " + std::to_string(shape.negative) + " version " +
            std::to_string(shape.version) + (fixed_noise ? " fixed" : " drawn") +
            (shape.store_rows ? " store" : " add") + (shape.refresh_rows ? " refresh" : "") +
-           (scaled ? " scaled" : "");
+           (shape.strided_chunks ? " strided" : "") + (scaled ? " scaled" : "");
   }
 
   void expect_matches(const std::vector<float>& got_in, const std::vector<float>& got_out,

@@ -99,8 +99,9 @@ inline unsigned __ballot_sync(unsigned mask, bool predicate) {
 inline int __ffs(int x) { return __builtin_ffs(x); }
 inline float __fadd_rn(float x, float y) { return x + y; }
 inline float __fmaf_rn(float x, float y, float z) { return std::fma(x, y, z); }
-inline float atomicAdd(float* address, float value) {
-  const float old = *address;
+template <class T>
+T atomicAdd(T* address, T value) {
+  const T old = *address;
   *address = old + value;
   return old;
 }

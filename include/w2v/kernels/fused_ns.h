@@ -91,6 +91,14 @@ struct FusedShape {
   // --fused-warps: the warps a launch runs at once at most, a multiple of kFusedWarpsPerBlock
   // (0: as many as the device holds).
   std::uint32_t max_warps = 0;
+  // How the kernel's warps share a batch's chunks: each takes the next one from the launch's
+  // queue when it is free (false), or warp w of P trains chunks w, w + P, w + 2P, ... (true:
+  // the kernel until 2026-12-07, kept to measure the two; the benchmark's only). Chunks are
+  // whole sentences of 1 to kFusedChunkCenters centers, so striding leaves the warps that drew
+  // short ones idle while the others finish: modelled on the Wikipedia cut's batches, 64% of
+  // the device's warp time trains, against 92% with the queue (bench/RESULTS.md, "Warps that
+  // take the next chunk"). The reference takes chunks as the queue does.
+  bool strided_chunks = false;
 };
 
 // Per launch: the learning rate and the random stream (the run's seed, the batch's number).
@@ -148,7 +156,8 @@ __host__ __device__
 
 // One batch, in the memory the caller runs it in: tokens [token_count] and chunks
 // [chunk_count] in; chunk_loss and chunk_examples [chunk_count] out (the summed loss of each
-// chunk and what it is averaged over).
+// chunk and what it is averaged over); chunk_queue, one word the kernels count the chunks
+// taken with (the launcher zeroes it first; the reference does not use it).
 struct FusedBatch {
   const std::int32_t* tokens = nullptr;
   std::int64_t token_count = 0;
@@ -156,6 +165,7 @@ struct FusedBatch {
   std::int64_t chunk_count = 0;
   float* chunk_loss = nullptr;
   float* chunk_examples = nullptr;
+  std::uint32_t* chunk_queue = nullptr;
 };
 
 #ifdef W2V_HAVE_CUDA
