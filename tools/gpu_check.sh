@@ -378,6 +378,19 @@ stage_ncu() {
         sort -g -r | head -8; echo '```'; } | tee -a "$summary"
     done
   done
+  # Sentences as the Wikipedia cut's (chunks of 1 to 64 centers): the warps a launch keeps
+  # busy when they take chunks from the queue and when they take every P-th (README, the
+  # fused path's first bullet). Achieved against theoretical active warps says it.
+  step "ncu: the fused kernel over the Wikipedia cut's sentence lengths, queue and strided"
+  for strided in 0 1; do
+    name=ncu-fused-sg-sentence43-strided$strided
+    ncu --section SpeedOfLight --section Occupancy --section LaunchStats -k regex:fused_ns -c 1 \
+      build-gpu/w2v_bench \
+      --benchmark_filter="BM_FusedNs/T:1048576/V:1000000/d:128/window:5/negative:5/cbow:0/version:2/refresh:1/sentence:43/strided:$strided/" \
+      >"$out/$name.txt" 2>&1
+    record "$name" $?
+    excerpt "$out/$name.txt" '  Duration|Theoretical Occupancy|Achieved Occupancy|Achieved Active Warps' 4
+  done
 }
 
 stage_e2e() {
