@@ -675,7 +675,7 @@ TEST(FusedKernel, FusedWarpsCapTheWarpsAtOnce) {
   EXPECT_EQ(gpu::fused_ns_resident_warps(shape), kFusedWarpsPerBlock);
   shape.max_warps = static_cast<std::uint32_t>(resident + 2 * kFusedWarpsPerBlock);
   EXPECT_EQ(gpu::fused_ns_resident_warps(shape), resident) << "no more than the device holds";
-  // At the cap one block's warps take the case's 6 chunks in turn: the reference's tables.
+  // At the cap one block's 4 warps take the case's 6 chunks: the reference's tables.
   shape.max_warps = kFusedWarpsPerBlock;
   expect_kernel_matches_reference(shape, true, true);
   shape.max_warps = kFusedWarpsPerBlock - 1;  // no whole block: refused, not a launch of none
