@@ -339,6 +339,25 @@ PY
     python3 tools/plot_trace.py "$out/trace-$path.json" "$out/trace-$path-5ms.svg" \
       --train-middle 5 --title "w2v --trace, $path path: 5 ms in the middle of training" >/dev/null
   done
+  # Issue 14's end to end against the kernel's own rate on the same data: the share of the
+  # training's wall time that the compute stream spends in fused_ns, on the Wikipedia cut.
+  for model in skipgram cbow; do
+    name=trace-fused-wiki-$model
+    build-gpu/w2v train --corpus "$wiki_corpus" --cache-dir /tmp/w2v-trace --model $model \
+      --output /tmp/w2v-trace/$name.bin --device cuda --epochs 3 --sample 1e-4 --dim 128 \
+      --trace "$out/$name.json" >"$out/$name.log" 2>&1
+    record "$name" $?
+    python3 - "$out/$name.json" "$out/$name.log" <<'PY' 2>&1 | tee -a "$summary"
+import json, re, sys
+events = json.load(open(sys.argv[1]))["traceEvents"]
+kernel_s = sum(e["dur"] for e in events if e["ph"] == "X" and e["name"] == "fused_ns") / 1e6
+words, seconds = re.search(r"trained (\d+) words in ([\d.]+) s", open(sys.argv[2]).read()).groups()
+rate = int(words) / float(seconds)
+print(f"- {sys.argv[1].split('/')[-1]}: {int(words):,} words in {seconds} s ({rate / 1e6:.1f}M words/s "
+      f"end to end); fused_ns busy {kernel_s:.3f} s ({int(words) / kernel_s / 1e6:.1f}M words/s "
+      f"of kernel time): end to end at {kernel_s / float(seconds):.2f} of the kernel's rate")
+PY
+  done
 }
 
 # The GPU's benchmarks and the samplers' packing on its 16 cores; not the CPU-only ones (word
