@@ -574,14 +574,15 @@ TEST(FusedOnHost, FusedWarpsCapTheWarpsInLockStep) {
 
 using test::Device;
 
-// A case's arrays on the device (support/fused_case.h). The chunk queue starts at ~0u, where a
-// launch that did not zero it would train nothing.
+// A case's arrays on the device (support/fused_case.h). The chunk queue starts far past the
+// chunks, where a launch that did not zero it would train none.
 struct DeviceCase {
   const test::FusedCase& t;
   const std::size_t C = t.chunks.size();
   Device<float> in{t.in}, out{t.out}, scales{t.scales}, loss{C}, examples{C};
   Device<std::int32_t> tokens{t.tokens}, fixed{t.fixed};
-  Device<std::uint32_t> threshold{t.threshold}, alias{t.alias}, queue{1};
+  Device<std::uint32_t> threshold{t.threshold}, alias{t.alias};
+  Device<std::uint32_t> queue{std::vector<std::uint32_t>{1u << 30}};
   Device<std::int32_t> chunks{
       std::vector<std::int32_t>(reinterpret_cast<const std::int32_t*>(t.chunks.data()),
                                 reinterpret_cast<const std::int32_t*>(t.chunks.data()) + 4 * C)};
