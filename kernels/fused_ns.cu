@@ -195,18 +195,7 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
   detail::check_indices_if_enabled(batch.tokens, batch.token_count,
                                    static_cast<std::int64_t>(vocab), "fused_ns tokens", stream);
   NvtxRange range(kOp);
-  const FusedArgs args{input,
-                       output,
-                       static_cast<int>(shape.dim),
-                       static_cast<int>(shape.window),
-                       static_cast<int>(shape.negative),
-                       shape.store_rows,
-                       shape.refresh_rows,
-                       shape.strided_chunks,
-                       step,
-                       noise,
-                       batch,
-                       scales};
+  const FusedArgs args = fused_args(input, output, shape, step, noise, batch, scales);
   // No more warps than the device holds at once (or --fused-warps allows): the concurrency the
   // repeat scales assume.
   const std::int64_t blocks =

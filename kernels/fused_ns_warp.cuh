@@ -32,6 +32,24 @@ struct FusedArgs {
   FusedScales scales;
 };
 
+// The kernel's arguments for gpu::fused_ns's (the launcher and the emulated test alike).
+inline FusedArgs fused_args(float* input, float* output, const FusedShape& shape,
+                            const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+                            const FusedScales& scales) {
+  return {input,
+          output,
+          static_cast<int>(shape.dim),
+          static_cast<int>(shape.window),
+          static_cast<int>(shape.negative),
+          shape.store_rows,
+          shape.refresh_rows,
+          shape.strided_chunks,
+          step,
+          noise,
+          batch,
+          scales};
+}
+
 template <int kPerLane>
 struct Ring {
   float* value;    // [2 window + 1, 32 kPerLane]: element e of a row at slot * stride + e
@@ -339,7 +357,7 @@ __device__ std::int64_t next_chunk(const FusedArgs& a, std::int64_t taken, std::
   if (a.strided_chunks) return taken < 0 ? warp : taken + warps;
   unsigned chunk = 0;
   if (lane == 0) chunk = atomicAdd(a.batch.chunk_queue, 1u);
-  return __shfl_sync(0xffffffffu, chunk, 0);
+  return __shfl_sync(detail::kFullMask, chunk, 0);
 }
 
 // What thread `thread` of block `block` (of `blocks`) does: its warp trains chunks until the

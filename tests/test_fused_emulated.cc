@@ -121,19 +121,11 @@ void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixe
   ASSERT_NE(code, nullptr) << t.what() << ": no variant";
   std::vector<float> in = t.in, out = t.out, loss(t.chunks.size()), examples(t.chunks.size());
   std::uint32_t queue = 0;  // as the launcher leaves it
-  const gpu::FusedArgs args{
-      in.data(),
-      out.data(),
-      static_cast<int>(shape.dim),
-      static_cast<int>(shape.window),
-      static_cast<int>(shape.negative),
-      shape.store_rows,
-      shape.refresh_rows,
-      shape.strided_chunks,
-      t.step,
+  const gpu::FusedArgs args = gpu::fused_args(
+      in.data(), out.data(), shape, t.step,
       t.noise(t.threshold.data(), t.alias.data(), t.fixed.data()),
       t.batch(t.tokens.data(), t.chunks.data(), loss.data(), examples.data(), &queue),
-      t.scale_rows(t.scales.data())};
+      t.scale_rows(t.scales.data()));
   std::vector<float> shared(
       gpu::kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window) / sizeof(float),
       std::numeric_limits<float>::quiet_NaN());
