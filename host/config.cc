@@ -255,6 +255,10 @@ std::vector<Flag> make_flags() {
                    "GPU fused path (and its twin): at most N warps at once, a multiple of 4 "
                    "(0: as many as the device holds); fewer cost speed, and concurrency costs "
                    "skip-gram WS-353 on large corpora (bench/RESULTS.md)"),
+      W2V_INT_FLAG("fused-streams", fused_streams, std::uint32_t,
+                   "GPU fused path: compute streams its batches take in turn, 1 to 4, so that a "
+                   "launch's last warps share the GPU with the next launch's first (0: one "
+                   "stream, the launches one after another)"),
       W2V_INT_FLAG("profile-steps", profile_steps, std::uint64_t,
                    "GPU trainer: stop after N batches, for nsys/ncu (0: train to the end)"),
       W2V_REAL_FLAG("progress-interval", progress_interval, "seconds between progress lines"),
@@ -313,6 +317,7 @@ void validate(const TrainConfig& c) {
   need(c.fused_warps % kFusedWarpsPerBlock == 0, "fused-warps",
        "a multiple of " + std::to_string(kFusedWarpsPerBlock) + " (a block's warps)",
        std::to_string(c.fused_warps));
+  need(c.fused_streams <= 4, "fused-streams", "at most 4", std::to_string(c.fused_streams));
   need(c.fused_tokens >= kMaxSentenceTokens && c.fused_tokens <= (1u << 28), "fused-tokens",
        "in [" + std::to_string(kMaxSentenceTokens) + ", 268435456] (a batch holds whole sentences)",
        std::to_string(c.fused_tokens));

@@ -459,6 +459,8 @@ void check_cpu_trainer_config(const TrainConfig& c) {
     throw Error("--profile-steps: only the GPU trainer runs in batches (train on a GPU)");
   if (c.fused_warps > 0)
     throw Error("--fused-warps: the fused kernels run on a GPU only (train on a GPU)");
+  if (c.fused_streams > 0)
+    throw Error("--fused-streams: the fused kernels run on a GPU only (train on a GPU)");
   if (c.gpu_path == GpuPathKind::kFused)
     throw Error("--gpu-path fused: the fused kernels run on a GPU only (train on a GPU)");
 }

@@ -267,9 +267,11 @@ TEST_F(Cli, InvalidFlagValuesNameTheFlag) {
       {"--fused-tokens", "5"},
       {"--fused-update", "x"},
       {"--fused-window-rows", "x"},
+      {"--fused-streams", "5"},
       // Flags the CPU trainer cannot honour are refused, not ignored.
       {"--optimizer", "adam"},
       {"--profile-steps", "5"},
+      {"--fused-streams", "2"},
       {"--gpu-path", "fused"},
   };
   for (const auto& flag : cases) {

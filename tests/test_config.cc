@@ -255,6 +255,14 @@ TEST(ConfigParse, FusedWarps) {
             std::string::npos);
 }
 
+TEST(ConfigParse, FusedStreams) {
+  EXPECT_EQ(parse({}).fused_stream_count(), 1u);
+  EXPECT_EQ(parse({"--fused-streams", "0"}).fused_stream_count(), 1u);
+  EXPECT_EQ(parse({"--fused-streams", "2"}).fused_stream_count(), 2u);
+  EXPECT_NE(parse_error(with_required({"--fused-streams", "5"})).find("at most 4"),
+            std::string::npos);
+}
+
 TEST(ConfigParse, StepGraph) {
   EXPECT_FALSE(parse({}).step_graph);
   EXPECT_TRUE(parse({"--step-graph", "--model", "cbow"}).step_graph);

@@ -120,10 +120,16 @@ TEST(FusedPacker, CutsWholeSentencesIntoChunks) {
   const EncodedCorpus& corpus = on.corpus;
   const FusedLayout layout{kMaxSentenceTokens};
   std::vector<std::int32_t> block(layout.block_bytes() / 4);
+  // The chunk queue: the block's last word, past the chunks, zeroed with every batch.
+  ASSERT_EQ(layout.chunk_queue(block.data()), reinterpret_cast<std::uint32_t*>(&block.back()));
+  ASSERT_EQ(reinterpret_cast<std::int32_t*>(layout.chunks(block.data()) + layout.chunk_capacity()),
+            &block.back());
   std::uint64_t words = 0, tokens = 0;
   std::size_t sentences = 0, batches = 0;
   for (bool finished = false; !finished;) {
+    block.back() = -1;
     const FusedPackResult r = packer.fill(layout, block.data());
+    EXPECT_EQ(block.back(), 0);
     finished = r.finished;
     batches += r.tokens > 0;
     words += r.words;
@@ -690,14 +696,17 @@ void train_gpu(const TrainJob& job, Model& model, Progress& progress) {
 TEST(FusedOnGpu, SkipGramAndCbowLearn) {
   REQUIRE_GPU();
   if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
-  for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
-    TrainConfig c = fused_config(model);
-    c.gpu_path = GpuPathKind::kFused;
-    // A GPU trains the 4 MB in tens of milliseconds: a loss row every millisecond gives the five
-    // and more that expect_learned asks for.
-    c.progress_interval = 0.001;
-    test::expect_learned(test::train_prefix(c, 4'000'000, train_gpu), c);
-  }
+  for (std::uint32_t streams : {1u, 2u})
+    for (ModelKind model : {ModelKind::kSkipGram, ModelKind::kCbow}) {
+      SCOPED_TRACE(std::to_string(streams) + " compute streams");
+      TrainConfig c = fused_config(model);
+      c.gpu_path = GpuPathKind::kFused;
+      c.fused_streams = streams;
+      // A GPU trains the 4 MB in tens of milliseconds: a loss row every millisecond gives the
+      // five and more that expect_learned asks for.
+      c.progress_interval = 0.001;
+      test::expect_learned(test::train_prefix(c, 4'000'000, train_gpu), c);
+    }
 }
 
 #else

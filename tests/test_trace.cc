@@ -1,6 +1,6 @@
 // --trace (include/w2v/trace.h): the Chrome trace-event file, the GPU pipeline's sampler and
-// driver tracks on its CPU twin, and the binary's main and CPU worker tracks. (The copy and compute streams'
-// spans need a GPU: they come from CUDA events in host/gpu/cuda_ops.cc.)
+// driver tracks on its CPU twin, and the binary's main and CPU worker tracks; on a GPU, the copy
+// and compute streams' spans (CUDA events, host/gpu/cuda_ops.cc).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "gpu/host_ops.h"
-#include "w2v/cpu_trainer.h"
+#include "support/require_gpu.h"
 #include "support/run_w2v.h"
 #include "support/temp_dir.h"
 #include "support/training.h"
+#include "w2v/cpu_trainer.h"
 #include "w2v/trace.h"
 
 namespace w2v {
@@ -166,6 +167,45 @@ TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
   EXPECT_GE(packed, driver.at("enqueue step"));
   EXPECT_LE(packed, driver.at("enqueue step") + 2);
   expect_sequential(spans, "driver");
+}
+
+// On a GPU the fused path's batches take the compute streams in turn (--fused-streams): each
+// batch's copy on the copy stream, its kernel and loss copy on its compute stream, whose spans
+// follow each other.
+TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
+  REQUIRE_GPU();
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
+  TrainConfig c = test::base_config();
+  c.epochs = 1;
+  c.gpu_path = GpuPathKind::kFused;
+  c.fused_tokens = kMaxSentenceTokens;
+  c.sampler_threads = 2;
+  for (std::uint32_t streams : {1u, 2u}) {
+    SCOPED_TRACE(std::to_string(streams) + " compute streams");
+    c.fused_streams = streams;
+    const std::vector<Span> spans =
+        traced_training(c, 1'000'000, [](TrainJob& job, Model& model, Progress& progress) {
+          make_gpu_trainer()->train(job, model, progress);
+        });
+    const int steps = count_by(spans, "driver")["enqueue step"];
+    EXPECT_GT(steps, 10) << "batches of " << kMaxSentenceTokens << " tokens: many in 1 MB";
+    EXPECT_EQ(count_by(spans, "copy stream")["copy batch"], steps);
+    expect_sequential(spans, "copy stream");
+    int kernels = 0;
+    for (std::uint32_t s = 1; s <= 2; ++s) {
+      const std::string track = s == 1 ? "compute stream" : "compute stream " + std::to_string(s);
+      std::map<std::string, int> own = count_by(spans, track);
+      if (s > streams) {
+        EXPECT_TRUE(own.empty()) << track;
+        continue;
+      }
+      EXPECT_GE(own["fused_ns"], steps / int(streams)) << track;
+      EXPECT_EQ(own["copy losses"], own["fused_ns"]) << track;
+      kernels += own["fused_ns"];
+      expect_sequential(spans, track);
+    }
+    EXPECT_EQ(kernels, steps);
+  }
 }
 
 // Checkpoints pause the CPU workers: the pauses and the saves are on the timeline, and a

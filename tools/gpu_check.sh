@@ -340,17 +340,25 @@ PY
       --train-middle 5 --title "w2v --trace, $path path: 5 ms in the middle of training" >/dev/null
   done
   # Issue 14's end to end against the kernel's own rate on the same data: the share of the
-  # training's wall time that the compute stream spends in fused_ns, on the Wikipedia cut.
-  for model in skipgram cbow; do
-    name=trace-fused-wiki-$model
-    build-gpu/w2v train --corpus "$wiki_corpus" --cache-dir /tmp/w2v-trace --model $model \
+  # training's wall time that the compute streams spend in fused_ns (the union of their spans:
+  # with two streams, launches overlap), on the Wikipedia cut.
+  for run in skipgram cbow skipgram-streams2 cbow-streams2; do
+    name=trace-fused-wiki-$run
+    flags=(--model "${run%%-*}")
+    [[ $run == *-streams2 ]] && flags+=(--fused-streams 2)
+    build-gpu/w2v train --corpus "$wiki_corpus" --cache-dir /tmp/w2v-trace "${flags[@]}" \
       --output /tmp/w2v-trace/$name.bin --device cuda --epochs 3 --sample 1e-4 --dim 128 \
       --trace "$out/$name.json" >"$out/$name.log" 2>&1
     record "$name" $?
     python3 - "$out/$name.json" "$out/$name.log" <<'PY' 2>&1 | tee -a "$summary"
 import json, re, sys
 events = json.load(open(sys.argv[1]))["traceEvents"]
-kernel_s = sum(e["dur"] for e in events if e["ph"] == "X" and e["name"] == "fused_ns") / 1e6
+kernel_s, reach = 0.0, float("-inf")
+for start, dur in sorted((e["ts"], e["dur"]) for e in events
+                         if e["ph"] == "X" and e["name"] == "fused_ns"):
+    kernel_s += max(0.0, start + dur - max(start, reach))
+    reach = max(reach, start + dur)
+kernel_s /= 1e6
 words, seconds = re.search(r"trained (\d+) words in ([\d.]+) s", open(sys.argv[2]).read()).groups()
 rate = int(words) / float(seconds)
 print(f"- {sys.argv[1].split('/')[-1]}: {int(words):,} words in {seconds} s ({rate / 1e6:.1f}M words/s "
@@ -436,9 +444,11 @@ stage_wiki() {
   # twin, refreshing them cut skip-gram's WS-353 gap to the CPU trainer from 0.015 to 0.008 and
   # gained 0.5 analogy points (bench/RESULTS.md, 12 seeds); at what cost in words/s? And
   # skip-gram held at 1,584 warps (12 an SM; d 128 holds 16), which recovered part of it too.
+  # And its batches over two compute streams, a launch's last warps beside the next launch's
+  # first (--fused-streams 2): the 8% of warp time a model leaves idle at the queue's end.
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
-    --modes "sg-ns sg-ns-hold sg-ns-hold-warps1584 cbow-ns cbow-ns-hold sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
+    --modes "sg-ns sg-ns-streams2 sg-ns-hold sg-ns-hold-warps1584 cbow-ns cbow-ns-streams2 cbow-ns-hold sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
 }
 
 # Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from

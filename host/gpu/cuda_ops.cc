@@ -34,21 +34,29 @@ std::size_t GpuOps::workspace_bytes(const TrainConfig& config, std::size_t vocab
   return bytes;
 }
 
-GpuOps::GpuOps(std::size_t workspace_bytes, bool gemms) {
+GpuOps::GpuOps(std::size_t workspace_bytes, bool gemms, std::uint32_t compute_streams) {
+  if (compute_streams < 1 || (compute_streams > 1 && (workspace_bytes > 0 || gemms)))
+    throw Error("GpuOps: " + std::to_string(compute_streams) +
+                " compute streams (several only without a workspace or cuBLAS, which they would "
+                "share)");
   if (gemms) {
     cublasHandle_t handle = nullptr;
     check_cublas(cublasCreate(&handle), "cublasCreate");
     cublas_.reset(handle);
   }
-  launch_ = gpu::Launch(compute_.get(), alloc<std::byte>(workspace_bytes), workspace_bytes,
-                        cublas_.get());
+  void* const workspace = alloc<std::byte>(workspace_bytes);
+  for (std::uint32_t i = 0; i < compute_streams; ++i) {
+    const cudaStream_t stream = compute_.emplace_back().get();
+    launches_.emplace_back(stream, workspace, workspace_bytes, cublas_.get());
+  }
+  compute_tracks_.assign(compute_streams, 0);
 }
 
 GpuOps::~GpuOps() {
   // Errors are not thrown from here: the run has already failed or finished. The streams are
   // drained before the buffers they use are freed.
   if (step_graph_) cudaGraphExecDestroy(step_graph_);
-  cudaStreamSynchronize(compute_.get());
+  for (const gpu::CudaStream& stream : compute_) cudaStreamSynchronize(stream.get());
   cudaStreamSynchronize(copy_.get());
 }
 
@@ -58,7 +66,8 @@ void GpuOps::upload(void* to, const void* from, std::size_t bytes) {
 }
 
 void GpuOps::download(void* to, const void* from, std::size_t bytes) {
-  W2V_CUDA_CHECK(cudaStreamSynchronize(compute_.get()));
+  for (const gpu::CudaStream& stream : compute_)
+    W2V_CUDA_CHECK(cudaStreamSynchronize(stream.get()));
   W2V_CUDA_CHECK(cudaMemcpy(to, from, bytes, cudaMemcpyDeviceToHost));
 }
 
@@ -78,6 +87,7 @@ GpuOps::Slot GpuOps::make_slot(std::size_t, std::size_t bytes, std::size_t loss_
 }
 
 void GpuOps::begin_batch(Slot& s) {
+  current_ = static_cast<std::size_t>(batches_begun_++ % compute_.size());
   NvtxRange range("copy batch");
   {
     const DeviceSpan span(*this, copy_track_, "copy batch", copy_.get());
@@ -85,10 +95,10 @@ void GpuOps::begin_batch(Slot& s) {
         cudaMemcpyAsync(s.device, s.host, s.bytes, cudaMemcpyHostToDevice, copy_.get()));
   }
   W2V_CUDA_CHECK(cudaEventRecord(s.copied, copy_.get()));
-  W2V_CUDA_CHECK(cudaStreamWaitEvent(compute_.get(), s.copied, 0));
+  W2V_CUDA_CHECK(cudaStreamWaitEvent(compute(), s.copied, 0));
   // Only this thread's calls are checked against the capture: the samplers make none.
   if (capturing_steps())
-    W2V_CUDA_CHECK(cudaStreamBeginCapture(compute_.get(), cudaStreamCaptureModeThreadLocal));
+    W2V_CUDA_CHECK(cudaStreamBeginCapture(compute(), cudaStreamCaptureModeThreadLocal));
 }
 
 void GpuOps::capture_steps(bool on) {
@@ -105,7 +115,7 @@ void GpuOps::capture_steps(bool on) {
 // launches already in flight keep the arguments they were launched with.
 void GpuOps::launch_captured_step() {
   cudaGraph_t captured = nullptr;
-  W2V_CUDA_CHECK(cudaStreamEndCapture(compute_.get(), &captured));
+  W2V_CUDA_CHECK(cudaStreamEndCapture(compute(), &captured));
   const std::unique_ptr<CUgraph_st, cudaError_t (*)(cudaGraph_t)> graph(captured, cudaGraphDestroy);
   if (step_graph_) {
     cudaGraphExecUpdateResultInfo result{};
@@ -116,17 +126,17 @@ void GpuOps::launch_captured_step() {
     }
   }
   if (!step_graph_) W2V_CUDA_CHECK(cudaGraphInstantiate(&step_graph_, graph.get(), 0));
-  W2V_CUDA_CHECK(cudaGraphLaunch(step_graph_, compute_.get()));
+  W2V_CUDA_CHECK(cudaGraphLaunch(step_graph_, compute()));
 }
 
 void GpuOps::end_batch(Slot& s) {
   if (capturing_steps()) launch_captured_step();
   {
-    const DeviceSpan span(*this, compute_track_, "copy losses", compute_.get());
+    const DeviceSpan span(*this, compute_tracks_[current_], "copy losses", compute());
     W2V_CUDA_CHECK(cudaMemcpyAsync(s.host_loss, s.loss, s.loss_floats * sizeof(float),
-                                   cudaMemcpyDeviceToHost, compute_.get()));
+                                   cudaMemcpyDeviceToHost, compute()));
   }
-  W2V_CUDA_CHECK(cudaEventRecord(s.done, compute_.get()));
+  W2V_CUDA_CHECK(cudaEventRecord(s.done, compute()));
 }
 
 // A step that threw while it was captured: the capture is ended on this thread (a thread-local
@@ -134,11 +144,11 @@ void GpuOps::end_batch(Slot& s) {
 // Not thrown from: the step's own error is the one to report.
 void GpuOps::abandon_batch(Slot&) {
   cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-  if (cudaStreamIsCapturing(compute_.get(), &capture) != cudaSuccess ||
+  if (cudaStreamIsCapturing(compute(), &capture) != cudaSuccess ||
       capture == cudaStreamCaptureStatusNone)
     return;
   cudaGraph_t graph = nullptr;
-  cudaStreamEndCapture(compute_.get(), &graph);
+  cudaStreamEndCapture(compute(), &graph);
   if (graph) cudaGraphDestroy(graph);
   cudaGetLastError();
 }
@@ -159,9 +169,11 @@ bool GpuOps::batch_done(Slot& s, bool wait) {
 void GpuOps::attach_trace(Trace* trace) {
   if (!trace || trace_) return;
   copy_track_ = trace->track("copy stream");
-  compute_track_ = trace->track("compute stream");
+  for (std::size_t i = 0; i < compute_tracks_.size(); ++i)
+    compute_tracks_[i] = trace->track(i == 0 ? std::string("compute stream")
+                                             : "compute stream " + std::to_string(i + 1));
   trace_origin_.emplace(cudaEventDefault);
-  W2V_CUDA_CHECK(cudaEventRecord(trace_origin_->get(), compute_.get()));
+  W2V_CUDA_CHECK(cudaEventRecord(trace_origin_->get(), compute_[0].get()));
   W2V_CUDA_CHECK(cudaEventSynchronize(trace_origin_->get()));
   trace_origin_us_ = trace->now_us();
   trace_ = trace;
@@ -188,7 +200,9 @@ GpuOps::DeviceSpan::~DeviceSpan() noexcept(false) {
 // origin event. A span still running (another stream's) waits for the next finished batch.
 // Event times are float milliseconds, whose steps grow with the distance (62.5 us ten minutes
 // on, as long as a kernel): a span is timed from its own start, and the origin moves up to a
-// span's start once that is a second past it.
+// batch copy's start once that is a second past it. Only to a copy's: every span enqueued after
+// it starts after it (the copies run in order, and each batch's steps wait for its copy), which
+// a step on one compute stream is not of a step enqueued after it on another.
 void GpuOps::resolve_trace() {
   while (!pending_spans_.empty()) {
     TimedSpan& span = pending_spans_.front();
@@ -200,7 +214,7 @@ void GpuOps::resolve_trace() {
     W2V_CUDA_CHECK(cudaEventElapsedTime(&duration_ms, span.start.get(), span.end.get()));
     const double start_us = trace_origin_us_ + 1000.0 * start_ms;
     trace_->add(span.track, span.name, start_us, 1000.0 * duration_ms);
-    if (start_ms > 1000) {
+    if (start_ms > 1000 && span.track == copy_track_) {
       trace_origin_ = std::move(span.start);
       trace_origin_us_ = start_us;
     }

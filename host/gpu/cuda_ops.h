@@ -1,9 +1,11 @@
 #pragma once
-// The GPU trainer's backend: both paths' ops on the CUDA kernel library, on two streams. Batch
-// blocks go host -> device on the copy stream (pinned source, cudaMemcpyAsync); everything
-// else runs on the compute stream, which waits for the copy's event; a second event per slot
-// marks the end of the slot's step (and its loss copy back), after which the sampler threads
-// may refill the slot's pinned block. CUDA builds only.
+// The GPU trainer's backend: both paths' ops on the CUDA kernel library, on a copy stream and
+// one or more compute streams. Batch blocks go host -> device on the copy stream (pinned
+// source, cudaMemcpyAsync); everything else runs on a compute stream, which waits for the
+// copy's event; a second event per slot marks the end of the slot's step (and its loss copy
+// back), after which the sampler threads may refill the slot's pinned block. With several
+// compute streams the batches take them in turn, so that a batch's kernels may start while
+// the one before's last warps finish (the fused path's --fused-streams). CUDA builds only.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
@@ -43,8 +45,9 @@ class GpuOps {
   static std::size_t workspace_bytes(const TrainConfig& config, std::size_t vocab);
 
   // `gemms`: a cuBLAS handle, for the vocabulary losses' GEMMs (the other paths skip its
-  // creation's time and memory).
-  GpuOps(std::size_t workspace_bytes, bool gemms);
+  // creation's time and memory). `compute_streams`: how many the batches take in turn; more
+  // than one only without a workspace, which the streams would share.
+  GpuOps(std::size_t workspace_bytes, bool gemms, std::uint32_t compute_streams = 1);
   ~GpuOps();
   GpuOps(const GpuOps&) = delete;
   GpuOps& operator=(const GpuOps&) = delete;
@@ -72,7 +75,8 @@ class GpuOps {
   bool batch_done(Slot& slot, bool wait);
   static NvtxRange scope(const char* name) { return NvtxRange(name); }
   // From now on every copy, step and kernel is timed by CUDA events and added to `trace` on
-  // the "copy stream" and "compute stream" tracks once its batch is done.
+  // the "copy stream" and "compute stream" tracks ("compute stream 2" and on for the others)
+  // once its batch is done.
   void attach_trace(Trace* trace);
   // --step-graph: what the compute stream is given between begin_batch and end_batch (a
   // modular step's kernels) is captured and launched as one CUDA graph: the executable graph
@@ -83,8 +87,8 @@ class GpuOps {
 #define W2V_CALL_LAUNCHER(op)                                                              \
   template <class... Args>                                                                 \
   auto op(Args&&... args)->decltype(gpu::op(std::forward<Args>(args)..., gpu::Launch())) { \
-    const DeviceSpan span(*this, compute_track_, #op, compute_.get());                     \
-    return gpu::op(std::forward<Args>(args)..., launch_);                                  \
+    const DeviceSpan span(*this, compute_tracks_[current_], #op, compute());               \
+    return gpu::op(std::forward<Args>(args)..., launches_[current_]);                      \
   }
   W2V_MODULAR_STEP_OPS(W2V_CALL_LAUNCHER)
 #undef W2V_CALL_LAUNCHER
@@ -92,8 +96,8 @@ class GpuOps {
   template <class... Args>
   auto fused_ns(Args&&... args)
       -> decltype(gpu::fused_ns(std::forward<Args>(args)..., gpu::Launch())) {
-    const DeviceSpan span(*this, compute_track_, "fused_ns", compute_.get());
-    return gpu::fused_ns(std::forward<Args>(args)..., launch_);
+    const DeviceSpan span(*this, compute_tracks_[current_], "fused_ns", compute());
+    return gpu::fused_ns(std::forward<Args>(args)..., launches_[current_]);
   }
   static std::size_t fused_concurrency(const FusedShape& shape) {
     return gpu::fused_ns_resident_warps(shape);
@@ -121,6 +125,8 @@ class GpuOps {
   };
   void resolve_trace();
   bool capturing_steps() const { return capture_steps_ && !trace_; }
+  // The compute stream of the batch begun last.
+  cudaStream_t compute() const { return compute_[current_].get(); }
   void launch_captured_step();
 
   // Device memory of any type.
@@ -138,16 +144,20 @@ class GpuOps {
     gpu::CudaEvent copied{cudaEventDisableTiming}, done{cudaEventDisableTiming};
   };
 
-  gpu::CudaStream copy_, compute_;
+  gpu::CudaStream copy_;
+  std::deque<gpu::CudaStream> compute_;
   struct DestroyCublas {
     void operator()(cublasHandle_t handle) const { cublasDestroy(handle); }
   };
   std::unique_ptr<cublasContext, DestroyCublas> cublas_;
   std::deque<Bytes> device_;  // stable addresses while buffers are added
   std::deque<SlotMemory> slots_;
-  gpu::Launch launch_;  // the compute stream, the workspace, cuBLAS
+  std::vector<gpu::Launch> launches_;  // per compute stream: it, the workspace, cuBLAS
+  std::size_t current_ = 0;            // the compute stream of the batch begun last
+  std::uint64_t batches_begun_ = 0;
   Trace* trace_ = nullptr;
-  std::uint32_t copy_track_ = 0, compute_track_ = 0;
+  std::uint32_t copy_track_ = 0;
+  std::vector<std::uint32_t> compute_tracks_;
   // Recorded when the trace was attached, then a resolved span's start (resolve_trace).
   std::optional<gpu::CudaEvent> trace_origin_;
   double trace_origin_us_ = 0;  // the trace's clock at the origin

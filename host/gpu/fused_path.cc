@@ -54,6 +54,7 @@ void spread_chunks(FusedChunk* chunks, std::size_t count, std::vector<FusedChunk
 
 FusedPackResult FusedPacker::fill(const FusedLayout& layout, void* block) {
   FusedPackResult r = fill_in_text_order(layout, block);
+  *layout.chunk_queue(block) = 0;  // the launcher zeroes it too; the upload then copies no garbage
   spread_chunks(layout.chunks(block), r.chunks, scratch_);
   return r;
 }

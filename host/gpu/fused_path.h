@@ -24,19 +24,24 @@
 
 namespace w2v {
 
-// The host side of a batch: a block of `capacity` tokens followed by its chunks, 4-byte
-// elements throughout.
+// The host side of a batch: a block of `capacity` tokens, its chunks, then the launch's chunk
+// queue (FusedBatch::chunk_queue), 4-byte elements throughout. A queue in each slot's block
+// lets launches of different slots overlap (--fused-streams).
 struct FusedLayout {
   std::size_t token_capacity = 0;
   std::size_t chunk_capacity() const { return token_capacity / 8 + 1; }
   // Per chunk its summed loss, then per chunk its example count.
   std::size_t loss_floats() const { return 2 * chunk_capacity(); }
   std::size_t block_bytes() const {
-    return token_capacity * sizeof(std::int32_t) + chunk_capacity() * sizeof(FusedChunk);
+    return token_capacity * sizeof(std::int32_t) + chunk_capacity() * sizeof(FusedChunk) +
+           sizeof(std::uint32_t);
   }
   std::int32_t* tokens(void* block) const { return static_cast<std::int32_t*>(block); }
   FusedChunk* chunks(void* block) const {
     return reinterpret_cast<FusedChunk*>(tokens(block) + token_capacity);
+  }
+  std::uint32_t* chunk_queue(void* block) const {
+    return reinterpret_cast<std::uint32_t*>(chunks(block) + chunk_capacity());
   }
 };
 
@@ -131,7 +136,6 @@ class FusedPath {
     const std::size_t table = vocab_ * shape_.dim;
     in_ = ops_.template alloc<float>(table);
     out_ = job.config.tied ? in_ : ops_.template alloc<float>(table);
-    chunk_queue_ = ops_.template alloc<std::uint32_t>(1);
     const AliasTable& noise = job.tables.noise;
     auto* threshold = ops_.template alloc<std::uint32_t>(noise.size());
     auto* alias = ops_.template alloc<std::uint32_t>(noise.size());
@@ -202,7 +206,7 @@ class FusedPath {
                       static_cast<std::int64_t>(packed.chunks),
                       loss,
                       loss + layout_.chunk_capacity(),
-                      chunk_queue_};
+                      layout_.chunk_queue(block)};
   }
 
  private:
@@ -213,7 +217,6 @@ class FusedPath {
   std::size_t vocab_;
   std::size_t concurrency_;  // the warps the device runs at once
   float *in_ = nullptr, *out_ = nullptr;
-  std::uint32_t* chunk_queue_ = nullptr;  // the kernels' (the launches run one after another)
   FusedNoise noise_;
   FusedScales scales_;
   std::uint32_t launches_ = 0;

@@ -37,11 +37,13 @@ class GpuTrainer final : public Trainer {
     const std::string samplers = std::to_string(config.sampler_thread_count()) + " sampler threads";
     const std::size_t slots = pipeline_slots(config.sampler_thread_count());
     if (use_fused_path(config)) {
-      check_memory(
-          job, fused_path_memory(config, vocab, slots),
-          "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " + samplers,
-          "reduce --dim or --max-vocab, or use --tied");
-      GpuOps ops(0, /*gemms=*/false);
+      const std::uint32_t streams = config.fused_stream_count();
+      check_memory(job, fused_path_memory(config, vocab, slots),
+                   "fused path, batches of " + std::to_string(config.fused_tokens) + " tokens, " +
+                       samplers +
+                       (streams > 1 ? ", " + std::to_string(streams) + " compute streams" : ""),
+                   "reduce --dim or --max-vocab, or use --tied");
+      GpuOps ops(0, /*gemms=*/false, streams);
       train_with_path<FusedPath>(ops, job, model, progress, slots);
       return;
     }

@@ -68,8 +68,7 @@ MemoryParts fused_path_memory(const TrainConfig& config, std::size_t vocab, std:
           {"output vectors", config.tied ? 0 : table},
           {"noise alias table", vocab * 2 * sizeof(std::uint32_t)},
           {"repeat scales", config.repeat_cap_on(/*fused=*/true) ? vocab * 2 * sizeof(float) : 0},
-          {"batch slots", slots * (layout.block_bytes() + layout.loss_floats() * sizeof(float))},
-          {"chunk queue", sizeof(std::uint32_t)}};
+          {"batch slots", slots * (layout.block_bytes() + layout.loss_floats() * sizeof(float))}};
 }
 
 std::size_t total_bytes(const MemoryParts& parts) {

@@ -100,6 +100,8 @@ struct TrainConfig {
   bool step_graph = false;          // modular path on a GPU: each step launched as a CUDA graph
   std::uint32_t twin_warps = 2112;  // --device twin: fused warps in lock step (an H200's, d 128)
   std::uint32_t fused_warps = 0;    // the fused path's warps at once at most (0: the device's)
+  std::uint32_t fused_streams = 0;  // compute streams the fused path's batches take in turn
+  std::uint32_t fused_stream_count() const { return fused_streams == 0 ? 1 : fused_streams; }
   // The warps the twin runs in lock step: the GPU it stands for, or fewer under --fused-warps.
   std::uint32_t twin_concurrency() const {
     return fused_warps == 0 ? twin_warps : std::min(twin_warps, fused_warps);
