@@ -93,17 +93,14 @@ BENCHMARK(BM_ModularPack)
     ->Args({1, 0, 0})
     ->Unit(benchmark::kMicrosecond);
 
-// A model of the share of the device's warp time that trains when `warps` warps train a
-// batch's chunks at once, each warp at a fixed pace (the kernel waits on latency, not on the
-// others): a center costs 900 + 248 per context word warp instructions and a chunk 300 more
-// (skip-gram, d 128, SASS: bench/RESULTS.md, "Instructions of the fused kernel"), over a
-// window drawn as the kernel draws it. The launch lasts as long as its busiest warp's
-// chunks; the warps take them in turn (strided) or the next one when free (the queue).
-double modelled_warp_time_share(const FusedChunk* chunks, std::size_t count, std::size_t warps,
-                                std::uint32_t window, bool strided) {
-  Rng rng(7);
+// A model of the share of the device's warp time that trains while `warps` warps train the
+// chunks of a run of launches, each warp at a fixed pace (the kernel waits on latency, not on
+// the others): a center costs 900 + 248 per context word warp instructions and a chunk 300
+// more (skip-gram, d 128, SASS: bench/RESULTS.md, "Instructions of the fused kernel"), over a
+// window drawn as the kernel draws it.
+std::vector<double> chunk_costs(const FusedChunk* chunks, std::size_t count, std::uint32_t window,
+                                Rng& rng) {
   std::vector<double> cost(count);
-  double total = 0;
   for (std::size_t c = 0; c < count; ++c) {
     const FusedChunk& k = chunks[c];
     cost[c] = 300;
@@ -112,24 +109,85 @@ double modelled_warp_time_share(const FusedChunk* chunks, std::size_t count, std
       cost[c] +=
           900 + 248.0 * (std::min(i - k.sentence_begin, b) + std::min(k.sentence_end - 1 - i, b));
     }
-    total += cost[c];
   }
-  warps = std::min(warps, count);
-  double last = 0;
-  if (strided) {
-    std::vector<double> busy(warps, 0.0);
-    for (std::size_t c = 0; c < count; ++c) last = std::max(last, busy[c % warps] += cost[c]);
-  } else {
-    std::priority_queue<double, std::vector<double>, std::greater<>> free_at;
-    for (std::size_t w = 0; w < warps; ++w) free_at.push(0.0);
-    for (std::size_t c = 0; c < count; ++c) {
-      const double done = free_at.top() + cost[c];
-      free_at.pop();
-      free_at.push(done);
-      last = std::max(last, done);
+  return cost;
+}
+
+// Blocks of `block_warps` warps take the device's places in launch order; a block's place
+// frees when its last warp has found no chunk left. A warp takes its launch's next chunk when
+// free (the queue), or warp w of a launch's W trains chunks w, w + W, ... (strided). A launch
+// starts its blocks once the launch `streams` before it (on the same stream) has ended.
+struct PaceModel {
+  std::size_t warps = 2112;  // an H200's at d 128, negative 5
+  std::size_t block_warps = kFusedWarpsPerBlock;
+  std::size_t streams = 1;
+  bool strided = false;
+};
+
+double modelled_warp_time_share(const std::vector<std::vector<double>>& launches,
+                                const PaceModel& m) {
+  struct Launch {
+    std::size_t blocks = 0, placed = 0, ended_blocks = 0, next = 0;
+    std::vector<std::size_t> warps_left;    // per block
+    std::vector<std::size_t> strided_next;  // per warp of the grid
+    bool ended = false;
+  };
+  const std::size_t places = m.warps / m.block_warps;
+  std::vector<Launch> state(launches.size());
+  double work = 0;
+  for (std::size_t l = 0; l < launches.size(); ++l) {
+    state[l].blocks = std::min(places, (launches[l].size() + m.block_warps - 1) / m.block_warps);
+    for (std::size_t g = 0; g < state[l].blocks * m.block_warps; ++g)
+      state[l].strided_next.push_back(g);
+    for (double c : launches[l]) work += c;
+  }
+  struct Event {
+    double at;
+    std::size_t launch, block, warp;
+    bool operator>(const Event& o) const { return at > o.at; }
+  };
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
+  std::size_t free_places = places, first = 0;
+  auto place = [&](double now) {
+    while (free_places > 0 && first < launches.size()) {
+      if (first >= m.streams && !state[first - m.streams].ended) return;
+      Launch& l = state[first];
+      if (l.placed == l.blocks) {
+        ++first;
+        continue;
+      }
+      --free_places;
+      l.warps_left.push_back(m.block_warps);
+      for (std::size_t w = 0; w < m.block_warps; ++w) events.push({now, first, l.placed, w});
+      ++l.placed;
     }
+  };
+  place(0);
+  double end = 0;
+  while (!events.empty()) {
+    const Event e = events.top();
+    events.pop();
+    Launch& l = state[e.launch];
+    const std::vector<double>& cost = launches[e.launch];
+    std::size_t chunk = l.next;
+    if (m.strided) {
+      std::size_t& own = l.strided_next[e.block * m.block_warps + e.warp];
+      chunk = own;
+      own += l.blocks * m.block_warps;
+    } else {
+      ++l.next;
+    }
+    if (chunk < cost.size()) {
+      events.push({e.at + cost[chunk], e.launch, e.block, e.warp});
+      continue;
+    }
+    if (--l.warps_left[e.block] > 0) continue;
+    ++free_places;
+    l.ended = ++l.ended_blocks == l.blocks;
+    end = std::max(end, e.at);
+    place(e.at);
   }
-  return total / static_cast<double>(warps) / last;
+  return work / (static_cast<double>(m.warps) * end);
 }
 
 // The fused path's sampler (host/gpu/fused_path.h: subsampled whole sentences cut into chunks)
@@ -157,15 +215,26 @@ void BM_FusedPack(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(words));
   state.counters["kept/s"] =
       benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
-  // The last batch's chunks on an H200's 2,112 warps (d 128, negative 5): the modelled share
-  // of warp time that trains, and the chunks' mean length.
-  const FusedPackResult last = packer.fill(layout, block.data());
-  const FusedChunk* chunks = layout.chunks(block.data());
-  for (bool strided : {true, false})
-    state.counters[strided ? "busy_strided" : "busy_queue"] =
-        modelled_warp_time_share(chunks, last.chunks, 2112, config.window, strided);
+  // The next 8 batches on an H200's 2,112 warps (d 128, negative 5): the modelled share of warp
+  // time that trains, one launch after another, strided or from the queue, and over two
+  // streams in blocks of 4 warps and of 1; and the chunks' mean length.
+  std::vector<std::vector<double>> launches;
+  Rng rng(7);
+  std::size_t chunk_count = 0;
+  tokens = 0;
+  for (int b = 0; b < 8; ++b) {
+    const FusedPackResult r = packer.fill(layout, block.data());
+    launches.push_back(chunk_costs(layout.chunks(block.data()), r.chunks, config.window, rng));
+    chunk_count += r.chunks;
+    tokens += r.tokens;
+  }
+  state.counters["busy_strided"] = modelled_warp_time_share(launches, {.strided = true});
+  state.counters["busy_queue"] = modelled_warp_time_share(launches, {});
+  state.counters["busy_streams2"] = modelled_warp_time_share(launches, {.streams = 2});
+  state.counters["busy_streams2_block1"] =
+      modelled_warp_time_share(launches, {.block_warps = 1, .streams = 2});
   state.counters["centers/chunk"] =
-      static_cast<double>(last.tokens) / static_cast<double>(std::max<std::size_t>(last.chunks, 1));
+      static_cast<double>(tokens) / static_cast<double>(std::max<std::size_t>(chunk_count, 1));
 }
 BENCHMARK(BM_FusedPack)->Unit(benchmark::kMillisecond);
 

@@ -6,7 +6,8 @@
 // Mapping: one warp trains one chunk (up to kFusedChunkCenters consecutive centers of one
 // sentence) from its first center to its last, then takes the batch's next untaken one (a
 // counter in global memory, one atomic a chunk: the chunks' lengths vary from 1 to 64
-// centers, and a warp that drew short ones takes more). Lane l holds elements l, l + 32, l + 64,
+// centers, and a warp that drew short ones takes more). Blocks hold 1, 2 or 4 independent
+// warps (configure()). Lane l holds elements l, l + 32, l + 64,
 // ... of every row (kPerLane of them), so a row's global loads and atomics are coalesced 128-byte
 // accesses per element group, and a lane touches only its own elements in shared memory: no
 // lane reads what another wrote, no barrier is needed, and the ring's accesses are free of
@@ -66,11 +67,12 @@ template <int kPerLane, int kTargets, bool kCbow>
 constexpr bool kFitsSixteenWarps = kPerLane == 4 && (kTargets == 6 || (kCbow && kTargets == 8));
 
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
-__global__ void __launch_bounds__(kWarpsPerBlock * 32,
+__global__ void __launch_bounds__(kMaxBlockWarps * 32,
                                   kFitsSixteenWarps<kPerLane, kTargets, kCbow> ? 4 : 0)
     fused_ns_kernel(FusedArgs a) {
   extern __shared__ float shared[];
-  train_chunks<kPerLane, kTargets, kCbow, kVersion>(a, shared, threadIdx.x, blockIdx.x, gridDim.x);
+  train_chunks<kPerLane, kTargets, kCbow, kVersion>(a, shared, threadIdx.x, blockIdx.x, gridDim.x,
+                                                    static_cast<int>(blockDim.x >> 5));
 }
 
 using Kernel = void (*)(FusedArgs);
@@ -93,15 +95,16 @@ void check_shape(const FusedShape& shape) {
       "negative = " + std::to_string(shape.negative) + " is not compiled for dim " +
           std::to_string(shape.dim));
   detail::require(shape.window >= 1, kOp, "window = 0, must be at least 1");
-  detail::require(shape.max_warps % kWarpsPerBlock == 0, kOp,
+  detail::require(shape.max_warps % kMaxBlockWarps == 0, kOp,
                   "max_warps = " + std::to_string(shape.max_warps) + ", must be a multiple of " +
-                      std::to_string(kWarpsPerBlock) + " (a block's warps)");
+                      std::to_string(kMaxBlockWarps) + " (a block's warps at most)");
 }
 
-// The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), and how
-// many of its blocks the device holds at once.
+// The kernel for a shape, its shared memory opted in (above 48 KB a kernel must ask), its
+// blocks' warps and shared memory, and how many of its blocks the device holds at once.
 struct PreparedKernel {
   Kernel kernel;
+  int block_warps;
   std::size_t shared_bytes;
   std::int64_t resident_blocks;
 };
@@ -117,26 +120,44 @@ PreparedKernel configure(const FusedShape& shape, int device, OptedIn& opted_in)
   detail::require(l.kernel != nullptr, "fused_ns",
                   "version = " + std::to_string(shape.version) +
                       " is not compiled for this shape (2; 1 at dim 97..128, negative <= 7)");
-  l.shared_bytes = fused_block_shared_bytes(shape.dim, shape.window);
+  const std::size_t largest = fused_block_shared_bytes(shape.dim, shape.window);
   int most = 0;
   W2V_CUDA_CHECK(cudaDeviceGetAttribute(&most, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   detail::require(
-      l.shared_bytes <= static_cast<std::size_t>(most), "fused_ns",
+      largest <= static_cast<std::size_t>(most), "fused_ns",
       "window = " + std::to_string(shape.window) + " at dim = " + std::to_string(shape.dim) +
-          " needs " + std::to_string(l.shared_bytes) +
+          " needs " + std::to_string(largest) +
           " bytes of shared memory a block; this device allows " + std::to_string(most));
   std::size_t& allowed = opted_in[{device, l.kernel}];
-  if (l.shared_bytes > allowed) {
+  if (largest > allowed) {
     W2V_CUDA_CHECK(cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        static_cast<int>(l.shared_bytes)));
-    allowed = l.shared_bytes;
+                                        static_cast<int>(largest)));
+    allowed = largest;
   }
-  int per_sm = 0, sms = 0;
-  W2V_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-      &per_sm, l.kernel, kWarpsPerBlock * 32, l.shared_bytes));
+  int sms = 0;
   W2V_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  detail::require(per_sm >= 1, "fused_ns", "the kernel does not fit on this device");
-  l.resident_blocks = std::int64_t(per_sm) * sms;
+  const std::size_t ring = fused_ring_bytes(shape.dim, shape.window);
+  auto resident_warps = [&](int block_warps) {
+    int per_sm = 0;
+    W2V_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+        &per_sm, l.kernel, block_warps * 32, block_warps * ring));
+    return std::int64_t(per_sm) * block_warps * sms;
+  };
+  // The warps blocks of kMaxBlockWarps hold, in blocks of fewer where the device holds as many
+  // of those: a block's place on an SM frees only once its last warp is done, so that the
+  // next launch (--fused-streams) starts sooner beside a launch's last chunks with small
+  // blocks (a model on the Wikipedia cut: 95% of the warp time training with blocks of 4, 99.8%
+  // with blocks of 1; bench/RESULTS.md, "Launches on two streams").
+  const std::int64_t warps = resident_warps(kMaxBlockWarps);
+  detail::require(warps >= 1, "fused_ns", "the kernel does not fit on this device");
+  l.block_warps = kMaxBlockWarps;
+  for (int fewer : {1, 2})
+    if (resident_warps(fewer) >= warps) {
+      l.block_warps = fewer;
+      break;
+    }
+  l.shared_bytes = l.block_warps * ring;
+  l.resident_blocks = warps / l.block_warps;
   return l;
 }
 
@@ -160,13 +181,14 @@ PreparedKernel prepare(const FusedShape& shape) {
 std::int64_t concurrent_blocks(const FusedShape& shape, const PreparedKernel& l) {
   return shape.max_warps == 0
              ? l.resident_blocks
-             : std::min<std::int64_t>(l.resident_blocks, shape.max_warps / kWarpsPerBlock);
+             : std::min<std::int64_t>(l.resident_blocks, shape.max_warps / l.block_warps);
 }
 
 }  // namespace
 
 std::size_t fused_ns_resident_warps(const FusedShape& shape) {
-  return static_cast<std::size_t>(concurrent_blocks(shape, prepare(shape))) * kWarpsPerBlock;
+  const PreparedKernel l = prepare(shape);
+  return static_cast<std::size_t>(concurrent_blocks(shape, l)) * l.block_warps;
 }
 
 void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
@@ -199,10 +221,10 @@ void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& 
   // No more warps than the device holds at once (or --fused-warps allows): the concurrency the
   // repeat scales assume.
   const std::int64_t blocks =
-      std::min(ceil_div(batch.chunk_count, kWarpsPerBlock), concurrent_blocks(shape, l));
+      std::min(ceil_div(batch.chunk_count, l.block_warps), concurrent_blocks(shape, l));
   if (!shape.strided_chunks)
     W2V_CUDA_CHECK(cudaMemsetAsync(batch.chunk_queue, 0, sizeof *batch.chunk_queue, stream));
-  l.kernel<<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, l.shared_bytes, stream>>>(args);
+  l.kernel<<<static_cast<unsigned>(blocks), l.block_warps * 32, l.shared_bytes, stream>>>(args);
   W2V_CHECK_LAUNCH(kOp, stream);
 }
 

@@ -15,7 +15,7 @@
 namespace w2v::gpu {
 namespace {
 
-constexpr int kWarpsPerBlock = kFusedWarpsPerBlock;
+constexpr int kMaxBlockWarps = kFusedWarpsPerBlock;
 constexpr int kWindowLane = 31;  // draws the center's window (above every noise-drawing lane)
 static_assert(kFusedMaxNegative < kWindowLane);
 
@@ -360,18 +360,18 @@ __device__ std::int64_t next_chunk(const FusedArgs& a, std::int64_t taken, std::
   return __shfl_sync(detail::kFullMask, chunk, 0);
 }
 
-// What thread `thread` of block `block` (of `blocks`) does: its warp trains chunks until the
-// batch has none left (next_chunk), with `shared` the block's dynamic shared memory
-// (kWarpsPerBlock rings of fused_ring_bytes).
+// What thread `thread` of block `block` (of `blocks`, each of `block_warps` warps) does: its
+// warp trains chunks until the batch has none left (next_chunk), with `shared` the block's
+// dynamic shared memory (block_warps rings of fused_ring_bytes).
 template <int kPerLane, int kTargets, bool kCbow, int kVersion>
 __device__ void train_chunks(const FusedArgs& a, float* shared, int thread, std::int64_t block,
-                             std::int64_t blocks) {
+                             std::int64_t blocks, int block_warps) {
   const int lane = thread & 31, warp = thread >> 5;
   const int slots = 2 * a.window + 1;
   Ring<kPerLane> ring{shared + std::size_t(2 * warp) * slots * 32 * kPerLane, nullptr, slots};
   ring.initial = ring.value + slots * 32 * kPerLane;
-  const std::int64_t warp_in_grid = block * kWarpsPerBlock + warp;
-  const std::int64_t warps = blocks * kWarpsPerBlock;
+  const std::int64_t warp_in_grid = block * block_warps + warp;
+  const std::int64_t warps = blocks * block_warps;
 
   for (std::int64_t chunk = next_chunk(a, -1, warp_in_grid, warps, lane);
        chunk < a.batch.chunk_count; chunk = next_chunk(a, chunk, warp_in_grid, warps, lane)) {

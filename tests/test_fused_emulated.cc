@@ -103,10 +103,11 @@ TEST(FusedTransposedSum, EveryLaneHoldsItsValuesWholeSum) {
 }
 
 // The launcher's choice of variant (fused_variant, as gpu::fused_ns makes it) and a grid of
-// one block whose 4 warps run one after another: from the queue, the first takes every chunk;
+// 4 warps, in one block or in blocks of fewer (as the launcher makes them where the device holds
+// as many warps so), run one after another: from the queue, the first takes every chunk;
 // strided, each its own. Shared memory starts as NaN: a ring entry read before it is written
 // spoils the result.
-using WarpCode = void (*)(const gpu::FusedArgs&, float*, int, std::int64_t, std::int64_t);
+using WarpCode = void (*)(const gpu::FusedArgs&, float*, int, std::int64_t, std::int64_t, int);
 struct EmulatedVariants {
   template <int kPerLane, int kTargets, bool kCbow, int kVersion>
   WarpCode get() const {
@@ -115,7 +116,7 @@ struct EmulatedVariants {
 };
 
 void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixed_noise,
-                                              bool scaled) {
+                                              bool scaled, int block_warps = gpu::kMaxBlockWarps) {
   test::FusedCase t(shape, fixed_noise, scaled);
   const WarpCode code = gpu::fused_variant<WarpCode>(shape, EmulatedVariants{});
   ASSERT_NE(code, nullptr) << t.what() << ": no variant";
@@ -126,16 +127,20 @@ void expect_emulated_kernel_matches_reference(const FusedShape& shape, bool fixe
       t.noise(t.threshold.data(), t.alias.data(), t.fixed.data()),
       t.batch(t.tokens.data(), t.chunks.data(), loss.data(), examples.data(), &queue),
       t.scale_rows(t.scales.data()));
-  std::vector<float> shared(
-      gpu::kWarpsPerBlock * fused_ring_bytes(shape.dim, shape.window) / sizeof(float),
-      std::numeric_limits<float>::quiet_NaN());
-  const std::int64_t blocks = 1;
-  for (int warp = 0; warp < gpu::kWarpsPerBlock; ++warp)
-    emulator::run_warp(
-        [&](int lane) { code(args, shared.data(), warp * 32 + lane, /*block=*/0, blocks); });
+  const int warps = gpu::kMaxBlockWarps;
+  const std::int64_t blocks = warps / block_warps;
+  for (std::int64_t block = 0; block < blocks; ++block) {
+    std::vector<float> shared(
+        block_warps * fused_ring_bytes(shape.dim, shape.window) / sizeof(float),
+        std::numeric_limits<float>::quiet_NaN());
+    for (int warp = 0; warp < block_warps; ++warp)
+      emulator::run_warp([&](int lane) {
+        code(args, shared.data(), warp * 32 + lane, block, blocks, block_warps);
+      });
+  }
   t.expect_matches(in, out, loss, examples);
   // Each warp took one index past the last chunk, and nothing else touched the queue.
-  EXPECT_EQ(queue, shape.strided_chunks ? 0 : t.chunks.size() + gpu::kWarpsPerBlock) << t.what();
+  EXPECT_EQ(queue, shape.strided_chunks ? 0 : t.chunks.size() + warps) << t.what();
 }
 
 TEST(FusedKernelEmulated, MatchesTheReference) {
@@ -151,6 +156,19 @@ TEST(FusedKernelEmulated, StridedChunksMatchTheReference) {
     shape.strided_chunks = true;
     expect_emulated_kernel_matches_reference(shape, c.fixed_noise, c.scaled);
   }
+}
+
+// Blocks of 1 and 2 warps: each warp's ring in its own block's shared memory, and strided,
+// each warp's chunks by its place in the grid.
+TEST(FusedKernelEmulated, BlocksOfFewerWarpsMatchTheReference) {
+  for (const auto& c : test::fused_kernel_cases({33, 128}, {5}))
+    for (bool strided : {false, true})
+      for (int block_warps : {1, 2}) {
+        FusedShape shape = c.shape;
+        shape.strided_chunks = strided;
+        SCOPED_TRACE(std::to_string(block_warps) + " warps a block" + (strided ? ", strided" : ""));
+        expect_emulated_kernel_matches_reference(shape, c.fixed_noise, c.scaled, block_warps);
+      }
 }
 
 // The launcher refuses what fused_variant has no variant for (FusedKernel.RefusesAVersion... on

@@ -214,7 +214,7 @@ excerpt "$out/build.log" 'error|warning|Linking' 3
 # The tests that use the device (REQUIRE_GPU, or its limits through the device probe) first;
 # the rest, which CI runs on every change and which take a minute or more of the machine's
 # cores here, last. tests/gpu_check_test.sh checks that every REQUIRE_GPU test is listed.
-gpu_tests='^(Dims|Shapes)/|^(FusedKernel|FusedOnGpu|ModularOnGpu|ScatterAdd|SparseOptimizers|Gemm|KernelArguments|DeviceMemory|FusedPath)\.|^ModularOnHost\.TheModularTestsConfigTakesTheModularPath$|^Cli\.TrainsOnTheGpuWhenThereIsOne$'
+gpu_tests='^(Dims|Shapes)/|^(FusedKernel|FusedOnGpu|ModularOnGpu|ScatterAdd|SparseOptimizers|Gemm|KernelArguments|DeviceMemory|FusedPath)\.|^ModularOnHost\.TheModularTestsConfigTakesTheModularPath$|^Cli\.TrainsOnTheGpuWhenThereIsOne$|^Trace\.TheFusedPathsBatchesTakeTheComputeStreamsInTurn$'
 ctest_stage() {  # TITLE RECORD LOG CTEST_OPTION...
   local title=$1 name=$2 log=$out/$3
   shift 3
@@ -416,7 +416,7 @@ stage_ncu() {
       --benchmark_filter="BM_FusedNs/T:1048576/V:1000000/d:128/window:5/negative:5/cbow:0/version:2/refresh:1/sentence:43/strided:$strided/" \
       >"$out/$name.txt" 2>&1
     record "$name" $?
-    excerpt "$out/$name.txt" '  Duration|Theoretical Occupancy|Achieved Occupancy|Achieved Active Warps' 4
+    excerpt "$out/$name.txt" '  Duration|  Block Size|  Grid Size|Theoretical Occupancy|Achieved Occupancy|Achieved Active Warps' 6
   done
 }
 

@@ -50,8 +50,10 @@ constexpr std::uint32_t kFusedChunkCenters = 64;
 
 // What the kernels take: a lane holds fused_row_per_lane(dim) elements of a row (dim rounded
 // up to one of the compiled widths); up to 7 noise words at any width, up to 15 with
-// dim <= 256; a block's kFusedWarpsPerBlock rings of input rows must fit the shared memory a
-// kernel may opt in to: fused_block_shared_bytes <= DeviceInfo::shared_bytes_per_block.
+// dim <= 256; the rings of input rows of a block of kFusedWarpsPerBlock warps, the most a block
+// holds, must fit the shared memory a kernel may opt in to: fused_block_shared_bytes <=
+// DeviceInfo::shared_bytes_per_block. (The launcher takes blocks of 1 or 2 warps where the
+// device holds as many warps in those.)
 constexpr std::uint32_t kFusedMaxDim = 512, kFusedMaxNegative = 15, kFusedMaxWideDim = 256;
 constexpr std::uint32_t kFusedWarpsPerBlock = 4;
 // The H200's (and every sm_90's) opt-in limit, 227 KiB: the twin's, standing for that GPU.
