@@ -116,7 +116,8 @@ std::vector<double> chunk_costs(const FusedChunk* chunks, std::size_t count, std
 // Blocks of `block_warps` warps take the device's places in launch order; a block's place
 // frees when its last warp has found no chunk left. A warp takes its launch's next chunk when
 // free (the queue), or warp w of a launch's W trains chunks w, w + W, ... (strided). A launch
-// starts its blocks once the launch `streams` before it (on the same stream) has ended.
+// starts its blocks once the launch `streams` before it (on the same stream) has ended, and
+// one with fewer chunks than `warps` runs alone, as GpuOps::fused_ns makes it.
 struct PaceModel {
   std::size_t warps = 2112;  // an H200's at d 128, negative 5
   std::size_t block_warps = kFusedWarpsPerBlock;
@@ -151,6 +152,9 @@ double modelled_warp_time_share(const std::vector<std::vector<double>>& launches
   auto place = [&](double now) {
     while (free_places > 0 && first < launches.size()) {
       if (first >= m.streams && !state[first - m.streams].ended) return;
+      if (first >= 1 && !state[first - 1].ended &&
+          std::min(launches[first].size(), launches[first - 1].size()) < m.warps)
+        return;
       Launch& l = state[first];
       if (l.placed == l.blocks) {
         ++first;

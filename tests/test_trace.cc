@@ -3,6 +3,7 @@
 // and compute streams' spans (CUDA events, host/gpu/cuda_ops.cc).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <regex>
@@ -171,7 +172,8 @@ TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
 
 // On a GPU the fused path's batches take the compute streams in turn (--fused-streams): each
 // batch's copy on the copy stream, its kernel and loss copy on its compute stream, whose spans
-// follow each other.
+// follow each other. These batches have fewer chunks than the device holds warps, so their
+// launches never overlap (GpuOps::fused_ns).
 TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
   REQUIRE_GPU();
   if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
@@ -192,6 +194,7 @@ TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
     EXPECT_EQ(count_by(spans, "copy stream")["copy batch"], steps);
     expect_sequential(spans, "copy stream");
     int kernels = 0;
+    std::vector<Span> launches;
     for (std::uint32_t s = 1; s <= 2; ++s) {
       const std::string track = s == 1 ? "compute stream" : "compute stream " + std::to_string(s);
       std::map<std::string, int> own = count_by(spans, track);
@@ -203,8 +206,15 @@ TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
       EXPECT_EQ(own["copy losses"], own["fused_ns"]) << track;
       kernels += own["fused_ns"];
       expect_sequential(spans, track);
+      for (const Span& span : spans)
+        if (span.track == track && span.name == "fused_ns") launches.push_back(span);
     }
     EXPECT_EQ(kernels, steps);
+    std::sort(launches.begin(), launches.end(),
+              [](const Span& a, const Span& b) { return a.start < b.start; });
+    for (std::size_t i = 1; i < launches.size(); ++i)
+      EXPECT_GE(launches[i].start + 1e-3, launches[i - 1].start + launches[i - 1].duration)
+          << "launch " << i << " began before launch " << i - 1 << " ended";
   }
 }
 

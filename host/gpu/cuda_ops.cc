@@ -139,6 +139,25 @@ void GpuOps::end_batch(Slot& s) {
   W2V_CUDA_CHECK(cudaEventRecord(s.done, compute()));
 }
 
+// A launch with fewer chunks than the device holds warps runs them all at once, and its repeat
+// scales assume that many warps (FusedScales::inverse_warps): beside another launch's warps more
+// would run at once. So on several streams such a launch waits for the previous one to end, and
+// the next waits for it; launches that fill the device may overlap, their warps together never
+// more than it holds.
+void GpuOps::fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+                      const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+                      const FusedScales& scales) {
+  const bool fills = static_cast<std::size_t>(batch.chunk_count) >= fused_concurrency(shape);
+  if (compute_.size() > 1 && !(fills && fused_filled_))
+    W2V_CUDA_CHECK(cudaStreamWaitEvent(compute(), fused_done_.get(), 0));
+  {
+    const DeviceSpan span(*this, compute_tracks_[current_], "fused_ns", compute());
+    gpu::fused_ns(input, output, vocab, shape, step, noise, batch, scales, launches_[current_]);
+  }
+  W2V_CUDA_CHECK(cudaEventRecord(fused_done_.get(), compute()));
+  fused_filled_ = fills;
+}
+
 // A step that threw while it was captured: the capture is ended on this thread (a thread-local
 // capture cannot be ended on another) and its graph dropped, so that the stream can drain.
 // Not thrown from: the step's own error is the one to report.

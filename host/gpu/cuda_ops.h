@@ -93,12 +93,11 @@ class GpuOps {
   W2V_MODULAR_STEP_OPS(W2V_CALL_LAUNCHER)
 #undef W2V_CALL_LAUNCHER
 
-  template <class... Args>
-  auto fused_ns(Args&&... args)
-      -> decltype(gpu::fused_ns(std::forward<Args>(args)..., gpu::Launch())) {
-    const DeviceSpan span(*this, compute_tracks_[current_], "fused_ns", compute());
-    return gpu::fused_ns(std::forward<Args>(args)..., launches_[current_]);
-  }
+  // With several compute streams a launch may start beside the previous one's last warps,
+  // but one of fewer chunks than the device holds warps runs alone (cuda_ops.cc).
+  void fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
+                const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
+                const FusedScales& scales);
   static std::size_t fused_concurrency(const FusedShape& shape) {
     return gpu::fused_ns_resident_warps(shape);
   }
@@ -164,6 +163,9 @@ class GpuOps {
   std::deque<TimedSpan> pending_spans_;
   bool capture_steps_ = false;
   cudaGraphExec_t step_graph_ = nullptr;
+  // The end of the last fused launch, and whether it had the chunks to fill the device.
+  gpu::CudaEvent fused_done_{cudaEventDisableTiming};
+  bool fused_filled_ = true;
 };
 
 }  // namespace w2v
