@@ -445,10 +445,11 @@ stage_wiki() {
   # gained 0.5 analogy points (bench/RESULTS.md, 12 seeds); at what cost in words/s? And
   # skip-gram held at 1,584 warps (12 an SM; d 128 holds 16), which recovered part of it too.
   # And its batches over two compute streams, a launch's last warps beside the next launch's
-  # first (--fused-streams 2): the 8% of warp time a model leaves idle at the queue's end.
+  # first (--fused-streams 2): the 11% of warp time a model leaves idle at the launches' ends.
+  # And d 300, which issue 14 asks to report beside d 128.
   step "end to end: Wikipedia (the carried cut), 3 epochs, fused GPU against the CPU trainer"
   e2e_table e2e-wiki --epochs 3 --corpus "$wiki_corpus" \
-    --modes "sg-ns sg-ns-streams2 sg-ns-hold sg-ns-hold-warps1584 cbow-ns cbow-ns-streams2 cbow-ns-hold sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
+    --modes "sg-ns sg-ns-streams2 sg-ns-hold sg-ns-hold-warps1584 cbow-ns cbow-ns-streams2 cbow-ns-hold sg-ns-dim300 cbow-ns-dim300 sg-ns-modular sg-ns-modular-samplers14 sg-ns-modular-pairs sg-ns-modular-pairs-graph sg-ns-cpu cbow-ns-cpu"
 }
 
 # Issue 13 on the 16-core machine: the preparation of the Wikipedia cut on 1 and 8 threads from
