@@ -22,7 +22,7 @@ Progress::Progress(Options options)
       resumed_words_(options_.words_done) {
   last_loss_sum_ = earlier_loss_sum_ = options_.loss_sum;
   last_loss_count_ = earlier_loss_count_ = options_.loss_count;
-  start_ = std::chrono::steady_clock::now();
+  created_ = start_ = std::chrono::steady_clock::now();
   if (!options_.loss_log_path.empty()) {
     log_ = std::make_unique<AtomicFile>(options_.loss_log_path);
     log_->write("words,seconds,alpha,loss,words_per_sec\n");
@@ -30,6 +30,16 @@ Progress::Progress(Options options)
 }
 
 Progress::~Progress() = default;
+
+void Progress::start_clock() {
+  start_ = std::chrono::steady_clock::now();
+  clock_started_ = true;
+}
+
+void Progress::stop_clock() {
+  stop_time_ = std::chrono::steady_clock::now();
+  clock_stopped_ = true;
+}
 
 void Progress::add(std::uint64_t words, double loss_sum, std::uint64_t loss_count) {
   words_.fetch_add(words, std::memory_order_relaxed);
@@ -129,7 +139,14 @@ TrainStats Progress::summary() {
   if (!diverged_.empty()) throw DivergedError(diverged_);
   report(true);
   TrainStats s;
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  using Seconds = std::chrono::duration<double>;
+  const auto now = std::chrono::steady_clock::now();
+  const auto end = clock_stopped_ ? stop_time_ : now;
+  s.seconds = Seconds(end - start_).count();
+  if (clock_started_) {
+    s.setup_seconds = Seconds(start_ - created_).count();
+    s.wrapup_seconds = Seconds(now - end).count();
+  }
   s.words = words_.load() - resumed_words_;
   s.words_per_sec = s.seconds > 0 ? s.words / s.seconds : 0;
   s.final_loss = have_final_loss_ ? final_loss_ : 0;
@@ -145,6 +162,11 @@ TrainStats Progress::summary() {
   std::fprintf(options_.out, "%s %llu words in %.2f s: %.0f words/s, final loss %.4f\n",
                s.stop_signal ? "stopped early: trained" : "trained",
                static_cast<unsigned long long>(s.words), s.seconds, s.words_per_sec, s.final_loss);
+  if (clock_started_)
+    std::fprintf(options_.out,
+                 "trainer setup %.3f s before training, wrap-up %.3f s after (not in those "
+                 "seconds)\n",
+                 s.setup_seconds, s.wrapup_seconds);
   return s;
 }
 

@@ -372,6 +372,8 @@ TEST_F(Cli, TrainsOnTheCpuTwinOfTheGpuTrainer) {
       << r.err;
   EXPECT_EQ(lines_with(r.err, "alpha 0.05,").size(), 1u) << r.err;  // negative sampling's
   EXPECT_EQ(lines_with(r.err, "negative 5, noise unigram^0.75, sample").size(), 1u) << r.err;
+  // The pipeline times its training apart from the trainer's setup and wrap-up.
+  EXPECT_EQ(lines_with(r.err, "trainer setup ").size(), 1u) << r.err;
   std::string vectors = test::read_file(dir_.file("v.txt"));
   EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
   args.insert(args.end(), {"--fused-warps", "4"});

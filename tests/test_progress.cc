@@ -2,10 +2,12 @@
 // divergence detection.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/temp_dir.h"
@@ -72,6 +74,7 @@ TEST(Progress, LogsOneRowPerIntervalWithThatIntervalsLoss) {
   std::fclose(sink);
   EXPECT_EQ(stats.words, 60'000u);
   EXPECT_DOUBLE_EQ(stats.final_loss, 1.0);
+  EXPECT_EQ(stats.setup_seconds, 0.0) << "no clock started: no setup to report";
 
   std::vector<CsvRow> rows = read_loss_log(o.loss_log_path);
   ASSERT_GE(rows.size(), 4u) << "60 calls of >= 20 ms at a 0.1 s interval";
@@ -89,6 +92,42 @@ TEST(Progress, LogsOneRowPerIntervalWithThatIntervalsLoss) {
     }
   }
   EXPECT_LE(mixed, 2);
+}
+
+std::string read_all(std::FILE* f) {
+  std::rewind(f);
+  std::string text;
+  for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
+  return text;
+}
+
+// A trainer's setup (a GPU's memory and uploads) and wrap-up are not training: the seconds and
+// words/s count from start_clock() to stop_clock(), and the summary gives the two apart.
+TEST(Progress, TrainingIsTimedFromStartClockToStopClock) {
+  using namespace std::chrono;
+  Progress::Options o;
+  o.total_words = 1000;
+  std::FILE* sink = std::tmpfile();
+  o.out = sink;
+  const auto before = steady_clock::now();
+  Progress progress(o);
+  std::this_thread::sleep_for(milliseconds(200));
+  progress.start_clock();
+  progress.add(1000, 2.0, 1);
+  std::this_thread::sleep_for(milliseconds(50));
+  progress.stop_clock();
+  std::this_thread::sleep_for(milliseconds(100));
+  const TrainStats s = progress.summary();
+  const double elapsed = duration<double>(steady_clock::now() - before).count();
+  const std::string printed = read_all(sink);
+  std::fclose(sink);
+  EXPECT_GE(s.setup_seconds, 0.2);
+  EXPECT_GE(s.wrapup_seconds, 0.1);
+  EXPECT_GE(s.seconds, 0.05);
+  EXPECT_LE(s.setup_seconds + s.seconds + s.wrapup_seconds, elapsed);
+  EXPECT_DOUBLE_EQ(s.words_per_sec, 1000 / s.seconds);
+  EXPECT_NE(printed.find("trainer setup "), std::string::npos) << printed;
+  EXPECT_NE(printed.find(" s before training, wrap-up "), std::string::npos) << printed;
 }
 
 TEST(Progress, NonFiniteLossStopsAndLeavesNoLog) {

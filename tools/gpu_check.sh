@@ -359,11 +359,16 @@ for start, dur in sorted((e["ts"], e["dur"]) for e in events
     kernel_s += max(0.0, start + dur - max(start, reach))
     reach = max(reach, start + dur)
 kernel_s /= 1e6
-words, seconds = re.search(r"trained (\d+) words in ([\d.]+) s", open(sys.argv[2]).read()).groups()
-rate = int(words) / float(seconds)
-print(f"- {sys.argv[1].split('/')[-1]}: {int(words):,} words in {seconds} s ({rate / 1e6:.1f}M words/s "
-      f"end to end); fused_ns busy {kernel_s:.3f} s ({int(words) / kernel_s / 1e6:.1f}M words/s "
-      f"of kernel time): end to end at {kernel_s / float(seconds):.2f} of the kernel's rate")
+log = open(sys.argv[2]).read()
+# The summary's seconds have 2 decimals, its words/s all of them.
+words, rate = re.search(r"trained (\d+) words in [\d.]+ s: (\d+) words/s", log).groups()
+words, rate = int(words), float(rate)
+seconds = words / rate
+setup = re.search(r"trainer setup ([\d.]+) s before training, wrap-up ([\d.]+) s after", log)
+print(f"- {sys.argv[1].split('/')[-1]}: {words:,} words in {seconds:.3f} s ({rate / 1e6:.1f}M words/s "
+      f"end to end); fused_ns busy {kernel_s:.3f} s ({words / kernel_s / 1e6:.1f}M words/s "
+      f"of kernel time): end to end at {kernel_s / seconds:.2f} of the kernel's rate; "
+      f"setup {setup.group(1)} s before, wrap-up {setup.group(2)} s after")
 PY
   done
 }

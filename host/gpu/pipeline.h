@@ -134,6 +134,9 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   for (std::size_t s = 0; s < slot_count; ++s)
     slots[s].memory = ops.make_slot(s, path.block_bytes(), path.loss_floats());
   SlotRing ring(slot_count);
+  // The setup ends here (the path's tables and these slots: on a GPU, device memory, pinned
+  // host memory and uploads), and training begins with the samplers.
+  progress.start_clock();
 
   // Samplers: each walks its share of the corpus; the last one to finish closes the ring.
   const std::uint32_t sampler_count = config.sampler_thread_count();
@@ -301,6 +304,7 @@ void run_batch_pipeline(Ops& ops, Path& path, const TrainJob& job, Progress& pro
   }
   if (driver.joinable()) driver.join();
   for (auto& th : samplers) th.join();
+  progress.stop_clock();
   if (main_error) std::rethrow_exception(main_error);
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);

@@ -21,8 +21,12 @@ double scheduled_alpha(double start, double min_fraction, std::uint64_t words_do
 
 struct TrainStats {
   std::uint64_t words = 0;  // in-vocabulary corpus tokens read by this run, before subsampling
-  double seconds = 0;
+  double seconds = 0;       // of training (Progress::start_clock, stop_clock)
   double words_per_sec = 0;
+  // The trainer's own setup before training and its wrap-up after (a GPU trainer's device
+  // memory, batch slots and tables copied in; the tables copied out): 0 for a trainer that
+  // does not mark them.
+  double setup_seconds = 0, wrapup_seconds = 0;
   double final_loss = 0;  // mean loss over the last reporting interval
   int stop_signal = 0;    // the signal that stopped training early (SIGINT, SIGTERM), or 0
 };
@@ -64,6 +68,12 @@ class Progress {
   double loss_sum() const { return loss_sum_.load(); }
   std::uint64_t loss_count() const { return loss_count_.load(); }
 
+  // Training proper starts now, after the trainer's setup, and ends at stop_clock() (else at
+  // summary()): words/s and the summary's seconds count that time, as word2vec.c's count from
+  // its threads' start, and the summary gives the setup and the wrap-up apart.
+  void start_clock();
+  void stop_clock();
+
   // Runs on the calling thread, printing a line per interval, until `finished()` returns
   // true or training stops; `tick` (if set) runs every 20 ms (or the interval, down to 1 ms),
   // for checkpoints and stop requests. Join the workers after it, then call summary().
@@ -82,7 +92,8 @@ class Progress {
   std::atomic<int> stop_signal_{0};
   std::uint64_t resumed_words_ = 0;  // words_ at the start of this run
   std::string diverged_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point created_, start_, stop_time_;
+  bool clock_started_ = false, clock_stopped_ = false;
   double last_seconds_ = 0, last_loss_sum_ = 0;
   std::uint64_t last_loss_count_ = 0;
   // Totals at the report before the last one: a short final interval is merged with the
