@@ -18,7 +18,7 @@
 # (skip-gram rows of one (center, context) pair on the modular path), "-graph" --step-graph
 # (the modular step launched as a CUDA graph), "-warpsN" --fused-warps N (the fused path's
 # warps at once), "-streamsN" --fused-streams N (its batches over N compute streams), "-dimN"
-# --dim N in place of 128, "-hold"
+# --dim N in place of 128, "-seedN" --seed N, "-hold"
 # --fused-window-rows hold (its window rows held, not refreshed), "-cpu" runs the CPU trainer
 # whatever --device says (the quality baseline). Settings: dim 128, window 5, negative 5, sample
 # 1e-4, min-count 5; --extra adds flags to every w2v run. --neighbours adds a second table: each mode's 5 nearest neighbours of
@@ -115,6 +115,7 @@ for mode in $modes; do
   [[ $mode =~ -warps([0-9]+) ]] && flags+=(--fused-warps "${BASH_REMATCH[1]}")
   [[ $mode =~ -streams([0-9]+) ]] && flags+=(--fused-streams "${BASH_REMATCH[1]}")
   [[ $mode =~ -dim([0-9]+) ]] && flags+=(--dim "${BASH_REMATCH[1]}")  # after settings': the last wins
+  [[ $mode =~ -seed([0-9]+) ]] && flags+=(--seed "${BASH_REMATCH[1]}")
   [[ $mode == *-pairs* ]] && flags+=(--sg-rows pair)
   [[ $mode == *-hold* ]] && flags+=(--fused-window-rows hold)
   [[ $mode == *-graph* ]] && flags+=(--step-graph)
