@@ -861,7 +861,11 @@ BENCHMARK(BM_SparseAdam)->Apply(large)->ArgNames({"R", "V", "d"})->Args({1 << 20
 // written: (2 + 2 (1 + N)) d * 4 bytes plus its token. `centers/s` is kept tokens trained per
 // second (corpus words/s is this over the kept fraction, about 0.5 at sample 1e-4).
 // Tables start at word2vec's init and alpha is small, so repeated calls stay finite. `version`
-// is the kernel's (FusedShape::version): 1 is kept at d 128 to be measured against 2.
+// is the kernel's (FusedShape::version): 1 is kept at d 128 to be measured against 2. An
+// iteration is `launches` launches of the batch, on one stream or, `streams:2`, taking two
+// in turn (each with its own chunk queue), as the trainer's batches do under --fused-streams:
+// what a launch's next one gains by starting beside its last warps; `blocks4:1` keeps blocks of
+// 4 warps there (FusedShape::four_warp_blocks).
 void BM_FusedNs(benchmark::State& state) {
   gpu_benchmark(state, [&](GpuTimer& timer) {
     const i64 T = state.range(0), V = state.range(1);
@@ -871,8 +875,10 @@ void BM_FusedNs(benchmark::State& state) {
                            .negative = static_cast<std::uint32_t>(state.range(4)),
                            .refresh_rows = state.range(7) != 0,
                            .version = static_cast<std::uint32_t>(state.range(6)),
-                           .strided_chunks = state.range(9) != 0};
+                           .strided_chunks = state.range(9) != 0,
+                           .four_warp_blocks = state.range(12) != 0};
     const i64 sentence = state.range(8);
+    const i64 launches = state.range(10), streams = state.range(11);
     TrainConfig trainer;  // the defaults this benchmark follows
     trainer.model = shape.cbow ? ModelKind::kCbow : ModelKind::kSkipGram;
     const ZipfBatchWords distribution(V, trainer.noise_exponent());
@@ -900,7 +906,9 @@ void BM_FusedNs(benchmark::State& state) {
     DeviceBuffer<i32> d_tokens(tokens), d_chunks(chunk_words);
     DeviceBuffer<std::uint32_t> threshold(noise_table.thresholds()), alias(noise_table.aliases());
     DeviceBuffer<float> loss(C), examples(C), d_allowances(allowances);
-    DeviceBuffer<std::uint32_t> queue(1);
+    DeviceBuffer<std::uint32_t> queue(2);
+    gpu::CudaStream second;
+    gpu::CudaEvent fork(cudaEventDisableTiming), join(cudaEventDisableTiming);
     const FusedScales scales{
         d_allowances.get(), d_allowances.get() + V,
         1.0f / static_cast<float>(std::min<std::size_t>(static_cast<std::size_t>(C),
@@ -911,39 +919,56 @@ void BM_FusedNs(benchmark::State& state) {
         2.0 + 2.0 * (1 + shape.negative) + (shape.refresh_rows ? 2.0 * (shape.window + 1) : 0.0);
     const double bytes = static_cast<double>(T) * (rows * shape.dim * 4 + 4);
     std::uint32_t launch = 0;
-    timer.run(state, bytes, [&](cudaStream_t s) {
-      gpu::fused_ns(in.get(), out.get(), static_cast<std::size_t>(V), shape, {1e-3f, 1, launch++},
-                    {threshold.get(), alias.get(), static_cast<std::uint32_t>(V), nullptr},
-                    {d_tokens.get(), T, reinterpret_cast<const FusedChunk*>(d_chunks.get()), C,
-                     loss.get(), examples.get(), queue.get()},
-                    scales, s);
+    timer.run(state, bytes * static_cast<double>(launches), [&](cudaStream_t s) {
+      if (streams > 1) {
+        W2V_CUDA_CHECK(cudaEventRecord(fork.get(), s));
+        W2V_CUDA_CHECK(cudaStreamWaitEvent(second.get(), fork.get(), 0));
+      }
+      for (i64 l = 0; l < launches; ++l) {
+        const bool other = streams > 1 && l % 2 == 1;
+        gpu::fused_ns(in.get(), out.get(), static_cast<std::size_t>(V), shape, {1e-3f, 1, launch++},
+                      {threshold.get(), alias.get(), static_cast<std::uint32_t>(V), nullptr},
+                      {d_tokens.get(), T, reinterpret_cast<const FusedChunk*>(d_chunks.get()), C,
+                       loss.get(), examples.get(), queue.get() + (other ? 1 : 0)},
+                      scales, other ? second.get() : s);
+      }
+      if (streams > 1) {
+        W2V_CUDA_CHECK(cudaEventRecord(join.get(), second.get()));
+        W2V_CUDA_CHECK(cudaStreamWaitEvent(s, join.get(), 0));
+      }
     });
-    state.counters["centers/s"] =
-        benchmark::Counter(static_cast<double>(T), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["centers/s"] = benchmark::Counter(static_cast<double>(T * launches),
+                                                     benchmark::Counter::kIsIterationInvariantRate);
     state.counters["warps"] = static_cast<double>(gpu::fused_ns_resident_warps(shape));
   });
 }
 BENCHMARK(BM_FusedNs)
     ->Apply(large)
     ->ArgNames({"T", "V", "d", "window", "negative", "cbow", "version", "refresh", "sentence",
-                "strided"})
-    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2, 1, 1000, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 1, 1000, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 0, 1000, 0})  // rows held: what refreshing costs
-    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1, 0, 1000, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 7, 0, 2, 1, 1000, 0})  // 8 target slots, 12 warps per SM
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 1, 1000, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 0, 1000, 0})
-    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1, 0, 1000, 0})
-    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2, 1, 1000, 0})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2, 1, 1000, 0})
-    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2, 1, 1000, 0})
+                "strided", "launches", "streams", "blocks4"})
+    ->Args({4 << 20, 71290, 128, 5, 5, 0, 2, 1, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 1, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 2, 0, 1000, 0, 1, 1, 0})  // held: what refreshing costs
+    ->Args({4 << 20, 1000000, 128, 5, 5, 0, 1, 0, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 7, 0, 2, 1, 1000, 0, 1, 1, 0})  // 8 target slots, 12 warps/SM
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 1, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 2, 0, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 128, 5, 5, 1, 1, 0, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 100, 5, 5, 0, 2, 1, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 0, 2, 1, 1000, 0, 1, 1, 0})
+    ->Args({4 << 20, 1000000, 300, 5, 5, 1, 2, 1, 1000, 0, 1, 1, 0})
     // Sentences as the Wikipedia cut's, in batches of the trainer's default 2^20 tokens: the
-    // queue against strided chunks.
-    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 0})
-    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 1})
-    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 0})
-    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 1});
+    // queue against strided chunks; then 4 launches a time on one stream and on two, in blocks
+    // of the launcher's choice and of 4 warps.
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 0, 1, 1, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 1, 1, 1, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 0, 1, 1, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 1, 1, 1, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 0, 4, 1, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 0, 4, 2, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 0, 2, 1, 43, 0, 4, 2, 1})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 0, 4, 1, 0})
+    ->Args({1 << 20, 1000000, 128, 5, 5, 1, 2, 1, 43, 0, 4, 2, 0});
 
 #endif  // W2V_HAVE_CUDA
 

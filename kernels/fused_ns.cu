@@ -152,7 +152,7 @@ PreparedKernel configure(const FusedShape& shape, int device, OptedIn& opted_in)
   detail::require(warps >= 1, "fused_ns", "the kernel does not fit on this device");
   l.block_warps = kMaxBlockWarps;
   for (int fewer : {1, 2})
-    if (resident_warps(fewer) >= warps) {
+    if (!shape.four_warp_blocks && resident_warps(fewer) >= warps) {
       l.block_warps = fewer;
       break;
     }
@@ -166,8 +166,9 @@ PreparedKernel prepare(const FusedShape& shape) {
   check_shape(shape);
   int device = 0;
   W2V_CUDA_CHECK(cudaGetDevice(&device));
-  const auto key = std::make_tuple(device, shape.cbow, fused_row_per_lane(shape.dim),
-                                   shape.negative, shape.window, shape.version);
+  const auto key =
+      std::make_tuple(device, shape.cbow, fused_row_per_lane(shape.dim), shape.negative,
+                      shape.window, shape.version, shape.four_warp_blocks);
   static std::mutex mutex;
   static std::map<decltype(key), PreparedKernel> prepared;
   static OptedIn opted_in;

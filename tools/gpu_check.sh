@@ -381,7 +381,7 @@ stage_bench() {
   build-gpu/w2v_bench --benchmark_filter='-BM_Ref|BM_Count|BM_NsStep|BM_SoftmaxStep|BM_AliasDraw' \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json >"$out/bench.txt" 2>&1
   record bench $?
-  excerpt "$out/bench.txt" 'BM_DeviceCopy|BM_FusedNs|/iterations:20/|BM_ScatterModularBatch|BM_ModularPack|BM_FusedPack' 54
+  excerpt "$out/bench.txt" 'BM_DeviceCopy|BM_FusedNs|/iterations:20/|BM_ScatterModularBatch|BM_ModularPack|BM_FusedPack' 64
   step "softmax + NLL against PyTorch cross_entropy"
   python3 tools/softmax_vs_torch.py --bench build-gpu/w2v_bench >"$out/torch.md" 2>&1
   record torch $?
@@ -419,7 +419,7 @@ stage_ncu() {
     name=ncu-fused-sg-sentence43-strided$strided
     ncu --section SpeedOfLight --section Occupancy --section LaunchStats -k regex:fused_ns -c 1 \
       build-gpu/w2v_bench \
-      --benchmark_filter="BM_FusedNs/T:1048576/V:1000000/d:128/window:5/negative:5/cbow:0/version:2/refresh:1/sentence:43/strided:$strided/" \
+      --benchmark_filter="BM_FusedNs/T:1048576/V:1000000/d:128/window:5/negative:5/cbow:0/version:2/refresh:1/sentence:43/strided:$strided/launches:1/" \
       >"$out/$name.txt" 2>&1
     record "$name" $?
     excerpt "$out/$name.txt" '  Duration|  Block Size|  Grid Size|Theoretical Occupancy|Achieved Occupancy|Achieved Active Warps' 6

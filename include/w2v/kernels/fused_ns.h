@@ -101,6 +101,11 @@ struct FusedShape {
   // the device's warp time trains, against 92% with the queue (bench/RESULTS.md, "Warps that
   // take the next chunk"). The reference takes chunks as the queue does.
   bool strided_chunks = false;
+  // Blocks of kFusedWarpsPerBlock warps whatever the device would hold in blocks of fewer (the
+  // launcher until 2026-12-07, kept to measure against them; the benchmark's only). A block's
+  // place on an SM frees when its last warp is done: on several streams (--fused-streams) the
+  // next launch's blocks wait on the slowest of 4 (bench/RESULTS.md, "Launches on two streams").
+  bool four_warp_blocks = false;
 };
 
 // Per launch: the learning rate and the random stream (the run's seed, the batch's number).
