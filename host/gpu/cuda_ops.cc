@@ -141,13 +141,18 @@ void GpuOps::end_batch(Slot& s) {
 
 // A launch with fewer chunks than the device holds warps runs them all at once, and its repeat
 // scales assume that many warps (FusedScales::inverse_warps): beside another launch's warps more
-// would run at once. So on several streams such a launch waits for the previous one to end, and
-// the next waits for it; launches that fill the device may overlap, their warps together never
-// more than it holds.
+// would run at once. So would one under --fused-warps below what the device holds. So on
+// several streams such a launch waits for the previous one to end, and the next waits for it;
+// launches that fill the whole device may overlap, their warps together never more than it
+// holds.
 void GpuOps::fused_ns(float* input, float* output, std::size_t vocab, const FusedShape& shape,
                       const FusedStep& step, const FusedNoise& noise, const FusedBatch& batch,
                       const FusedScales& scales) {
-  const bool fills = static_cast<std::size_t>(batch.chunk_count) >= fused_concurrency(shape);
+  FusedShape uncapped = shape;
+  uncapped.max_warps = 0;
+  const std::size_t device_warps = fused_concurrency(uncapped);
+  const bool fills = fused_concurrency(shape) == device_warps &&
+                     static_cast<std::size_t>(batch.chunk_count) >= device_warps;
   if (compute_.size() > 1 && !(fills && fused_filled_))
     W2V_CUDA_CHECK(cudaStreamWaitEvent(compute(), fused_done_.get(), 0));
   {
