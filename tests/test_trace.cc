@@ -170,6 +170,23 @@ TEST(Trace, TheGpuPipelineTimesEverySamplerAndTheDriver) {
   expect_sequential(spans, "driver");
 }
 
+// The fused_ns spans of the compute streams, in the order they began.
+std::vector<Span> fused_launches(const std::vector<Span>& spans) {
+  std::vector<Span> launches;
+  for (const Span& span : spans)
+    if (span.track.rfind("compute stream", 0) == 0 && span.name == "fused_ns")
+      launches.push_back(span);
+  std::sort(launches.begin(), launches.end(),
+            [](const Span& a, const Span& b) { return a.start < b.start; });
+  return launches;
+}
+
+void expect_one_launch_at_a_time(const std::vector<Span>& launches) {
+  for (std::size_t i = 1; i < launches.size(); ++i)
+    EXPECT_GE(launches[i].start + 1e-3, launches[i - 1].start + launches[i - 1].duration)
+        << "launch " << i << " began before launch " << i - 1 << " ended";
+}
+
 // On a GPU the fused path's batches take the compute streams in turn (--fused-streams): each
 // batch's copy on the copy stream, its kernel and loss copy on its compute stream, whose spans
 // follow each other. These batches have fewer chunks than the device holds warps, so their
@@ -194,7 +211,6 @@ TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
     EXPECT_EQ(count_by(spans, "copy stream")["copy batch"], steps);
     expect_sequential(spans, "copy stream");
     int kernels = 0;
-    std::vector<Span> launches;
     for (std::uint32_t s = 1; s <= 2; ++s) {
       const std::string track = s == 1 ? "compute stream" : "compute stream " + std::to_string(s);
       std::map<std::string, int> own = count_by(spans, track);
@@ -206,16 +222,31 @@ TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
       EXPECT_EQ(own["copy losses"], own["fused_ns"]) << track;
       kernels += own["fused_ns"];
       expect_sequential(spans, track);
-      for (const Span& span : spans)
-        if (span.track == track && span.name == "fused_ns") launches.push_back(span);
     }
     EXPECT_EQ(kernels, steps);
-    std::sort(launches.begin(), launches.end(),
-              [](const Span& a, const Span& b) { return a.start < b.start; });
-    for (std::size_t i = 1; i < launches.size(); ++i)
-      EXPECT_GE(launches[i].start + 1e-3, launches[i - 1].start + launches[i - 1].duration)
-          << "launch " << i << " began before launch " << i - 1 << " ended";
+    expect_one_launch_at_a_time(fused_launches(spans));
   }
+}
+
+// Under --fused-warps below what the device holds, launches of any size never overlap either:
+// two would run more warps at once than the cap, and than their repeat scales assume.
+TEST(Trace, FusedLaunchesUnderFusedWarpsNeverOverlap) {
+  REQUIRE_GPU();
+  if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
+  TrainConfig c = test::base_config();
+  c.epochs = 2;
+  c.gpu_path = GpuPathKind::kFused;
+  c.fused_tokens = 1u << 18;  // thousands of chunks a batch, far more than the 64 warps
+  c.sampler_threads = 2;
+  c.fused_streams = 2;
+  c.fused_warps = 64;
+  const std::vector<Span> spans =
+      traced_training(c, 4'000'000, [](TrainJob& job, Model& model, Progress& progress) {
+        make_gpu_trainer()->train(job, model, progress);
+      });
+  const std::vector<Span> launches = fused_launches(spans);
+  ASSERT_GE(launches.size(), 4u);
+  expect_one_launch_at_a_time(launches);
 }
 
 // Checkpoints pause the CPU workers: the pauses and the saves are on the timeline, and a

@@ -215,7 +215,7 @@ excerpt "$out/build.log" 'error|warning|Linking' 3
 # The tests that use the device (REQUIRE_GPU, or its limits through the device probe) first;
 # the rest, which CI runs on every change and which take a minute or more of the machine's
 # cores here, last. tests/gpu_check_test.sh checks that every REQUIRE_GPU test is listed.
-gpu_tests='^(Dims|Shapes)/|^(FusedKernel|FusedOnGpu|ModularOnGpu|ScatterAdd|SparseOptimizers|Gemm|KernelArguments|DeviceMemory|FusedPath)\.|^ModularOnHost\.TheModularTestsConfigTakesTheModularPath$|^Cli\.TrainsOnTheGpuWhenThereIsOne$|^Trace\.TheFusedPathsBatchesTakeTheComputeStreamsInTurn$'
+gpu_tests='^(Dims|Shapes)/|^(FusedKernel|FusedOnGpu|ModularOnGpu|ScatterAdd|SparseOptimizers|Gemm|KernelArguments|DeviceMemory|FusedPath)\.|^ModularOnHost\.TheModularTestsConfigTakesTheModularPath$|^Cli\.TrainsOnTheGpuWhenThereIsOne$|^Trace\.(TheFusedPathsBatchesTakeTheComputeStreamsInTurn|FusedLaunchesUnderFusedWarpsNeverOverlap)$'
 ctest_stage() {  # TITLE RECORD LOG CTEST_OPTION...
   local title=$1 name=$2 log=$out/$3
   shift 3
