@@ -181,6 +181,22 @@ std::vector<Span> fused_launches(const std::vector<Span>& spans) {
   return launches;
 }
 
+// One epoch on the GPU's fused path with 2 sampler threads.
+TrainConfig fused_trace_config() {
+  TrainConfig c = test::base_config();
+  c.epochs = 1;
+  c.gpu_path = GpuPathKind::kFused;
+  c.sampler_threads = 2;
+  return c;
+}
+
+// traced_training on the GPU trainer.
+std::vector<Span> traced_on_gpu(const TrainConfig& c, std::size_t bytes) {
+  return traced_training(c, bytes, [](TrainJob& job, Model& model, Progress& progress) {
+    make_gpu_trainer()->train(job, model, progress);
+  });
+}
+
 void expect_one_launch_at_a_time(const std::vector<Span>& launches) {
   for (std::size_t i = 1; i < launches.size(); ++i)
     EXPECT_GE(launches[i].start + 1e-3, launches[i - 1].start + launches[i - 1].duration)
@@ -194,18 +210,12 @@ void expect_one_launch_at_a_time(const std::vector<Span>& launches) {
 TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
   REQUIRE_GPU();
   if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
-  TrainConfig c = test::base_config();
-  c.epochs = 1;
-  c.gpu_path = GpuPathKind::kFused;
+  TrainConfig c = fused_trace_config();
   c.fused_tokens = kMaxSentenceTokens;
-  c.sampler_threads = 2;
   for (std::uint32_t streams : {1u, 2u}) {
     SCOPED_TRACE(std::to_string(streams) + " compute streams");
     c.fused_streams = streams;
-    const std::vector<Span> spans =
-        traced_training(c, 1'000'000, [](TrainJob& job, Model& model, Progress& progress) {
-          make_gpu_trainer()->train(job, model, progress);
-        });
+    const std::vector<Span> spans = traced_on_gpu(c, 1'000'000);
     const int steps = count_by(spans, "driver")["enqueue step"];
     EXPECT_GT(steps, 10) << "batches of " << kMaxSentenceTokens << " tokens: many in 1 MB";
     EXPECT_EQ(count_by(spans, "copy stream")["copy batch"], steps);
@@ -233,18 +243,12 @@ TEST(Trace, TheFusedPathsBatchesTakeTheComputeStreamsInTurn) {
 TEST(Trace, FusedLaunchesUnderFusedWarpsNeverOverlap) {
   REQUIRE_GPU();
   if (!file_exists(test::kText8)) GTEST_SKIP() << "no " << test::kText8;
-  TrainConfig c = test::base_config();
+  TrainConfig c = fused_trace_config();
   c.epochs = 2;
-  c.gpu_path = GpuPathKind::kFused;
   c.fused_tokens = 1u << 18;  // thousands of chunks a batch, far more than the 64 warps
-  c.sampler_threads = 2;
   c.fused_streams = 2;
   c.fused_warps = 64;
-  const std::vector<Span> spans =
-      traced_training(c, 4'000'000, [](TrainJob& job, Model& model, Progress& progress) {
-        make_gpu_trainer()->train(job, model, progress);
-      });
-  const std::vector<Span> launches = fused_launches(spans);
+  const std::vector<Span> launches = fused_launches(traced_on_gpu(c, 4'000'000));
   ASSERT_GE(launches.size(), 4u);
   expect_one_launch_at_a_time(launches);
 }
