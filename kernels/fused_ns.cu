@@ -7,11 +7,10 @@
 // sentence) from its first center to its last, then takes the batch's next untaken one (a
 // counter in global memory, one atomic a chunk: the chunks' lengths vary from 1 to 64
 // centers, and a warp that drew short ones takes more). Blocks hold 1, 2 or 4 independent
-// warps (configure()). Lane l holds elements l, l + 32, l + 64,
-// ... of every row (kPerLane of them), so a row's global loads and atomics are coalesced 128-byte
-// accesses per element group, and a lane touches only its own elements in shared memory: no
-// lane reads what another wrote, no barrier is needed, and the ring's accesses are free of
-// bank conflicts.
+// warps (configure()). Lane l holds elements l, l + 32, l + 64, ... of every row (kPerLane of
+// them), so a row's global loads and atomics are coalesced 128-byte accesses per element
+// group, and a lane touches only its own elements in shared memory: no lane reads what another
+// wrote, no barrier is needed, and the ring's accesses are free of bank conflicts.
 //   - The warp's ring (shared memory, 2 window + 1 rows of values, and the same rows as they
 //     were read) holds the input rows of positions [i - window, i + window]: read once when
 //     they enter, updated in place by every center they are a context of, their change (value
