@@ -8,7 +8,7 @@
 # at most 8 files; without $OUT the logs stay in gpu-logs/).
 #
 #   [W2V_CHECK_SECONDS=450] [W2V_CHECK_STOP_SECONDS=570] tools/gpu_check.sh [STAGE...]
-#     stages, in the order given: tests wiki ncu sanitize bench e2e resume trace seeds prepare
+#     stages, in the order given: tests wiki ncu sanitize bench e2e trace prepare seeds resume
 #     cputests synth1b avx512 (default: the first eleven, in that order, the issues' headline
 #     figures first)
 #
@@ -23,8 +23,8 @@
 # (30 s idle), and the build is kept.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
-all_stages="tests wiki ncu sanitize bench e2e resume trace seeds prepare cputests synth1b avx512"
-stages=${*:-tests wiki ncu sanitize bench e2e resume trace seeds prepare cputests}
+all_stages="tests wiki ncu sanitize bench e2e trace prepare seeds resume cputests synth1b avx512"
+stages=${*:-tests wiki ncu sanitize bench e2e trace prepare seeds resume cputests}
 for stage in $stages; do
   if [[ " $all_stages " != *" $stage "* ]]; then
     echo "gpu_check.sh: unknown stage '$stage' (stages: $all_stages)" >&2
@@ -463,7 +463,7 @@ stage_wiki() {
 # (±0.01 WS-353 on the cut): more seeds of the fused path and of the CPU trainer beside seed 1 of
 # the e2e tables, and each mode's mean ± standard error over all of them.
 stage_seeds() {
-  step "quality over seeds: the fused path against the CPU trainer (seed 1 from the e2e tables)"
+  step "quality over seeds: the fused path against the CPU trainer (seed 1 from the e2e tables when this call ran them)"
   local modes=""
   for seed in 2 3 4 5; do modes+=" sg-ns-seed$seed cbow-ns-seed$seed"; done
   for seed in 2 3; do modes+=" sg-ns-cpu-seed$seed cbow-ns-cpu-seed$seed"; done
