@@ -36,10 +36,7 @@ void Progress::start_clock() {
   clock_started_ = true;
 }
 
-void Progress::stop_clock() {
-  stop_time_ = std::chrono::steady_clock::now();
-  clock_stopped_ = true;
-}
+void Progress::stop_clock() { stopped_at_ = std::chrono::steady_clock::now(); }
 
 void Progress::add(std::uint64_t words, double loss_sum, std::uint64_t loss_count) {
   words_.fetch_add(words, std::memory_order_relaxed);
@@ -141,7 +138,7 @@ TrainStats Progress::summary() {
   TrainStats s;
   using Seconds = std::chrono::duration<double>;
   const auto now = std::chrono::steady_clock::now();
-  const auto end = clock_stopped_ ? stop_time_ : now;
+  const auto end = stopped_at_.value_or(now);
   s.seconds = Seconds(end - start_).count();
   if (clock_started_) {
     s.setup_seconds = Seconds(start_ - created_).count();

@@ -87,7 +87,7 @@ GpuOps::Slot GpuOps::make_slot(std::size_t, std::size_t bytes, std::size_t loss_
 }
 
 void GpuOps::begin_batch(Slot& s) {
-  current_ = static_cast<std::size_t>(batches_begun_++ % compute_.size());
+  current_ = (current_ + 1) % compute_.size();
   NvtxRange range("copy batch");
   {
     const DeviceSpan span(*this, copy_track_, "copy batch", copy_.get());

@@ -153,7 +153,6 @@ class GpuOps {
   std::deque<SlotMemory> slots_;
   std::vector<gpu::Launch> launches_;  // per compute stream: it, the workspace, cuBLAS
   std::size_t current_ = 0;            // the compute stream of the batch begun last
-  std::uint64_t batches_begun_ = 0;
   Trace* trace_ = nullptr;
   std::uint32_t copy_track_ = 0;
   std::vector<std::uint32_t> compute_tracks_;

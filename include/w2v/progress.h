@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "w2v/io.h"
@@ -92,8 +93,9 @@ class Progress {
   std::atomic<int> stop_signal_{0};
   std::uint64_t resumed_words_ = 0;  // words_ at the start of this run
   std::string diverged_;
-  std::chrono::steady_clock::time_point created_, start_, stop_time_;
-  bool clock_started_ = false, clock_stopped_ = false;
+  std::chrono::steady_clock::time_point created_, start_;
+  bool clock_started_ = false;
+  std::optional<std::chrono::steady_clock::time_point> stopped_at_;
   double last_seconds_ = 0, last_loss_sum_ = 0;
   std::uint64_t last_loss_count_ = 0;
   // Totals at the report before the last one: a short final interval is merged with the
