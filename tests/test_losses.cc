@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "support/random.h"
@@ -190,6 +191,97 @@ TEST(NsStep, SkipsNoiseEqualToThePositive) {
   EXPECT_EQ(la, lb);
   EXPECT_EQ(out_a, out_b);
   EXPECT_EQ(grad_a, grad_b);
+}
+
+// word2vec.c's loop one output at a time, each scored after the previous one's update: what
+// ns_step and hs_step must give bit for bit.
+float one_by_one(const LogisticTable& table, const float* in, std::vector<float>& out,
+                 std::size_t dim, const std::vector<std::uint32_t>& rows,
+                 const std::vector<bool>& positive, float alpha, std::vector<float>& in_grad) {
+  float loss = 0;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    float* row = out.data() + rows[k] * dim;
+    const float f = dot(in, row, dim);
+    loss += positive[k] ? table.softplus(-f) : table.softplus(f);
+    const float g = ((positive[k] ? 1.0f : 0.0f) - table.sigmoid(f)) * alpha;
+    axpy(in_grad.data(), g, row, dim);
+    axpy(row, g, in, dim);
+  }
+  return loss;
+}
+
+// ns_step scores distinct targets before their updates and updates them in one pass; a noise
+// word drawn twice, and the input's own row among the targets (tied embeddings), must still
+// see the earlier updates, as in word2vec.c. At dims that leave every tail of the vector loops.
+TEST(NsStep, GivesTheOneByOneLoopsBits) {
+  std::mt19937 gen(16);
+  const std::size_t vocab = 30;
+  LogisticTable table;
+  for (std::size_t dim : {1, 5, 13, 100, 300}) {
+    const auto out = random_floats(vocab * dim, gen, 0.8f);
+    const auto in = random_floats(dim, gen, 0.8f);
+    struct Case {
+      const char* name;
+      std::vector<std::uint32_t> targets;
+      std::size_t tied_row;  // vocab: in is its own vector
+    };
+    const std::vector<Case> cases = {
+        {"distinct", {4, 1, 7, 2, 9, 11}, vocab},
+        {"a noise word twice", {4, 1, 7, 1, 9, 11}, vocab},
+        {"the input's own row", {4, 1, 7, 2, 9, 11}, 7},
+        {"more than a stretch",
+         {4, 1, 7, 2, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 1},
+         vocab}};
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(c.name) + ", dim " + std::to_string(dim));
+      std::vector<float> want_out = out, got_out = out;
+      std::vector<float> want_grad(dim, 0.0f), got_grad(dim, 0.0f);
+      const float* want_in = c.tied_row < vocab ? want_out.data() + c.tied_row * dim : in.data();
+      const float* got_in = c.tied_row < vocab ? got_out.data() + c.tied_row * dim : in.data();
+      std::vector<bool> positive(c.targets.size(), false);
+      positive[0] = true;
+      const float want_loss =
+          one_by_one(table, want_in, want_out, dim, c.targets, positive, 0.05f, want_grad);
+      const float got_loss = ns_step(table, got_in, got_out.data(), dim, c.targets.data(),
+                                     c.targets.size(), 0.05f, got_grad.data());
+      EXPECT_EQ(got_loss, want_loss);
+      EXPECT_EQ(got_grad, want_grad);
+      EXPECT_EQ(got_out, want_out);
+    }
+  }
+}
+
+// The vector loops against double sums at every length up to three blocks of lanes and past.
+TEST(VectorMath, DotAndAxpyRowsAtEveryLength) {
+  std::mt19937 gen(17);
+  for (std::size_t n = 0; n <= 100; n = n < 40 ? n + 1 : n + 30) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    const auto a = random_floats(n, gen, 1.0f), b = random_floats(n, gen, 1.0f);
+    double want = 0, magnitude = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      want += double(a[i]) * b[i];
+      magnitude += std::abs(double(a[i]) * b[i]);
+    }
+    // Relative to the sum of magnitudes: float rounding, at most ~n ulps of it.
+    EXPECT_LE(std::abs(dot(a.data(), b.data(), n) - want), 1e-6 * (magnitude + 1e-30) * (n + 1));
+
+    const std::size_t rows = 3;
+    const auto x = random_floats(n, gen, 1.0f), grad0 = random_floats(n, gen, 1.0f);
+    const auto table0 = random_floats(rows * n, gen, 1.0f);
+    const float g[rows] = {0.3f, -1.25f, 0.5f};
+    std::vector<float> grad = grad0, table = table0;
+    float* row_ptrs[rows] = {&table[2 * n], &table[0], &table[n]};
+    axpy_rows(grad.data(), row_ptrs, g, rows, x.data(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      double want_grad = grad0[i];
+      for (std::size_t k = 0; k < rows; ++k) {
+        const std::size_t r = k == 0 ? 2 : k - 1;
+        want_grad += double(g[k]) * table0[r * n + i];
+        EXPECT_NEAR(table[r * n + i], table0[r * n + i] + double(g[k]) * x[i], 1e-6) << i;
+      }
+      EXPECT_NEAR(grad[i], want_grad, 1e-5) << i;
+    }
+  }
 }
 
 TEST(SoftmaxStep, MatchesReferenceGradientStep) {
