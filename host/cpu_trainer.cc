@@ -66,8 +66,8 @@ enum class RowUpdates {
   kOnePass,
   // Row by row, each read for in_grad and then written in a pass of its own: the hierarchical
   // softmax's top nodes are in every pair's path, so every thread writes them, and one pass
-  // over all the rows holds their cache lines longer: on 2 threads it took skip-gram 1.9x as
-  // long (2026-12-07, 2-core VM; 1.1x with one read-and-write pass a row).
+  // over all the rows holds their cache lines longer: on 2 threads it took hierarchical-softmax
+  // skip-gram 1.9x as long (2026-12-07, 2-core VM; 1.1x with one read-and-write pass a row).
   kRowByRow,
 };
 

@@ -270,7 +270,7 @@ TEST(VectorMath, DotAndAxpyRowsAtEveryLength) {
     const auto table0 = random_floats(rows * n, gen, 1.0f);
     const float g[rows] = {0.3f, -1.25f, 0.5f};
     std::vector<float> grad = grad0, table = table0;
-    float* row_ptrs[rows] = {&table[2 * n], &table[0], &table[n]};
+    float* row_ptrs[rows] = {table.data() + 2 * n, table.data(), table.data() + n};
     axpy_rows(grad.data(), row_ptrs, g, rows, x.data(), n);
     for (std::size_t i = 0; i < n; ++i) {
       double want_grad = grad0[i];

@@ -6,16 +6,22 @@
 namespace w2v {
 
 namespace simd {
-// 8 floats: GCC's and Clang's vector extension, no instruction set named (a machine with
-// narrower vectors splits each into halves).
+// 8, 4 and 1 floats: GCC's and Clang's vector extension, no instruction set named (a machine
+// with narrower vectors splits each).
 using Lanes = float __attribute__((vector_size(32)));
+using HalfLanes = float __attribute__((vector_size(16)));
+using OneLane = float __attribute__((vector_size(4)));
 constexpr std::size_t kLanes = sizeof(Lanes) / sizeof(float);
-inline Lanes load(const float* p) {
-  Lanes v;
+template <class V = Lanes>
+V load(const float* p) {
+  V v;
   __builtin_memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store(float* p, Lanes v) { __builtin_memcpy(p, &v, sizeof v); }
+template <class V>
+void store(float* p, V v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
 }  // namespace simd
 
 // Four partial sums of 8 lanes: a single vector accumulator (what omp simd's reduction gives)
@@ -52,27 +58,19 @@ inline void axpy_rows(float* grad, float* const* rows, const float* g, std::size
   // Block by block: x and grad's sum stay in registers while the rows pass.
   auto block = [&](std::size_t i, auto lanes) {
     using V = decltype(lanes);
-    auto load = [](const float* p) {
-      V v;
-      __builtin_memcpy(&v, p, sizeof v);
-      return v;
-    };
-    const V xi = load(x + i);
-    V sum = load(grad + i);
+    const V xi = simd::load<V>(x + i);
+    V sum = simd::load<V>(grad + i);
     for (std::size_t k = 0; k < count; ++k) {
-      const V r = load(rows[k] + i);
+      const V r = simd::load<V>(rows[k] + i);
       sum += g[k] * r;
-      const V updated = r + g[k] * xi;
-      __builtin_memcpy(rows[k] + i, &updated, sizeof updated);
+      simd::store(rows[k] + i, r + g[k] * xi);
     }
-    __builtin_memcpy(grad + i, &sum, sizeof sum);
+    simd::store(grad + i, sum);
   };
-  using Half = float __attribute__((vector_size(16)));
-  using One = float __attribute__((vector_size(4)));
   std::size_t i = 0;
   for (; i + simd::kLanes <= n; i += simd::kLanes) block(i, simd::Lanes{});
-  for (; i + 4 <= n; i += 4) block(i, Half{});
-  for (; i < n; ++i) block(i, One{});
+  for (; i + 4 <= n; i += 4) block(i, simd::HalfLanes{});
+  for (; i < n; ++i) block(i, simd::OneLane{});
 }
 
 }  // namespace w2v
