@@ -2,42 +2,50 @@
 // The vector loops every host trainer and the evaluation share, vectorised through GCC's and
 // Clang's vector extension or omp simd (the build passes -fopenmp-simd).
 #include <cstddef>
+#include <type_traits>
 
 namespace w2v {
 
 namespace simd {
 // 8, 4 and 1 floats: GCC's and Clang's vector extension, no instruction set named (a machine
-// with narrower vectors splits each).
+// with narrower vectors splits each). No function takes or returns one by value: without AVX
+// that would change the calling convention (-Wpsabi).
 using Lanes = float __attribute__((vector_size(32)));
 using HalfLanes = float __attribute__((vector_size(16)));
 using OneLane = float __attribute__((vector_size(4)));
 constexpr std::size_t kLanes = sizeof(Lanes) / sizeof(float);
-template <class V = Lanes>
-V load(const float* p) {
-  V v;
+template <class V>
+void load(V& v, const float* p) {
   __builtin_memcpy(&v, p, sizeof v);
-  return v;
 }
 template <class V>
-void store(float* p, V v) {
+void store(float* p, const V& v) {
   __builtin_memcpy(p, &v, sizeof v);
+}
+// sum += a[0..lanes) b[0..lanes)
+template <class V>
+void add_product(V& sum, const float* a, const float* b) {
+  V x, y;
+  load(x, a);
+  load(y, b);
+  sum += x * y;
 }
 }  // namespace simd
 
 // Four partial sums of 8 lanes: a single vector accumulator (what omp simd's reduction gives)
 // waits on its own adds, about 13 in a row at dim 100.
 inline float dot(const float* a, const float* b, std::size_t n) {
-  using simd::kLanes, simd::Lanes, simd::load;
-  Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {};
+  using simd::kLanes, simd::add_product;
+  simd::Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {};
   std::size_t i = 0;
   for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    s0 += load(a + i) * load(b + i);
-    s1 += load(a + i + kLanes) * load(b + i + kLanes);
-    s2 += load(a + i + 2 * kLanes) * load(b + i + 2 * kLanes);
-    s3 += load(a + i + 3 * kLanes) * load(b + i + 3 * kLanes);
+    add_product(s0, a + i, b + i);
+    add_product(s1, a + i + kLanes, b + i + kLanes);
+    add_product(s2, a + i + 2 * kLanes, b + i + 2 * kLanes);
+    add_product(s3, a + i + 3 * kLanes, b + i + 3 * kLanes);
   }
-  for (; i + kLanes <= n; i += kLanes) s0 += load(a + i) * load(b + i);
-  const Lanes s = (s0 + s1) + (s2 + s3);
+  for (; i + kLanes <= n; i += kLanes) add_product(s0, a + i, b + i);
+  const simd::Lanes s = (s0 + s1) + (s2 + s3);
   float tail = 0;
   for (; i < n; ++i) tail += a[i] * b[i];
   return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + tail;
@@ -56,21 +64,23 @@ inline void axpy(float* y, float a, const float* x, std::size_t n) {
 inline void axpy_rows(float* grad, float* const* rows, const float* g, std::size_t count,
                       const float* x, std::size_t n) {
   // Block by block: x and grad's sum stay in registers while the rows pass.
-  auto block = [&](std::size_t i, auto lanes) {
-    using V = decltype(lanes);
-    const V xi = simd::load<V>(x + i);
-    V sum = simd::load<V>(grad + i);
+  auto block = [&](std::size_t i, auto width) {
+    using V = typename decltype(width)::type;
+    V xi, sum, r;
+    simd::load(xi, x + i);
+    simd::load(sum, grad + i);
     for (std::size_t k = 0; k < count; ++k) {
-      const V r = simd::load<V>(rows[k] + i);
+      simd::load(r, rows[k] + i);
       sum += g[k] * r;
-      simd::store(rows[k] + i, r + g[k] * xi);
+      r += g[k] * xi;
+      simd::store(rows[k] + i, r);
     }
     simd::store(grad + i, sum);
   };
   std::size_t i = 0;
-  for (; i + simd::kLanes <= n; i += simd::kLanes) block(i, simd::Lanes{});
-  for (; i + 4 <= n; i += 4) block(i, simd::HalfLanes{});
-  for (; i < n; ++i) block(i, simd::OneLane{});
+  for (; i + simd::kLanes <= n; i += simd::kLanes) block(i, std::type_identity<simd::Lanes>{});
+  for (; i + 4 <= n; i += 4) block(i, std::type_identity<simd::HalfLanes>{});
+  for (; i < n; ++i) block(i, std::type_identity<simd::OneLane>{});
 }
 
 }  // namespace w2v
