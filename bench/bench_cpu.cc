@@ -2,6 +2,7 @@
 // examples (or draws, or tokens) per second; bytes are the fewest the step must touch.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "support/random.h"
@@ -33,6 +34,40 @@ void BM_NsStep(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * (negative + 1) * dim * sizeof(float) * 2);
 }
 BENCHMARK(BM_NsStep)->Arg(100)->Arg(128)->Arg(300);
+
+// One skip-gram pair under hierarchical softmax: a context row against the path of a center
+// drawn by frequency from a Zipf vocabulary (the text8 prefix's size), the path's node rows read
+// and written. One thread: what two threads' contention on the top nodes costs is the e2e
+// comparison's to show (README, "Hierarchical softmax against ...").
+void BM_HsStep(benchmark::State& state) {
+  const std::size_t dim = state.range(0), vocab = 22500;
+  std::vector<std::uint64_t> counts(vocab);
+  std::vector<double> weights(vocab);
+  for (std::size_t w = 0; w < vocab; ++w) {
+    counts[w] = 1 + 1000000 / (w + 1);
+    weights[w] = static_cast<double>(counts[w]);
+  }
+  const HuffmanTree tree = HuffmanTree::build(counts);
+  const AliasTable centers(weights);
+  auto in = random_floats(dim, -(0.5f / dim), 0.5f / dim, 9);
+  auto nodes = random_floats((vocab - 1) * dim, -0.1f, 0.1f, 10);
+  std::vector<float> grad(dim);
+  LogisticTable table;
+  Rng rng(11);
+  std::size_t path_nodes = 0;
+  for (auto _ : state) {
+    const std::uint32_t center = centers.sample(rng);
+    path_nodes += tree.path_length(center);
+    std::fill(grad.begin(), grad.end(), 0.0f);
+    benchmark::DoNotOptimize(hs_step(table, in.data(), nodes.data(), dim, tree.nodes(center),
+                                     tree.codes(center), tree.path_length(center), 0.025f,
+                                     grad.data()));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["nodes"] =
+      benchmark::Counter(static_cast<double>(path_nodes), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_HsStep)->Arg(100)->Arg(300);
 
 // One full-softmax example over a PTB-sized vocabulary: logits, softmax, two passes of updates.
 void BM_SoftmaxStep(benchmark::State& state) {
