@@ -82,30 +82,29 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
                       const bool* positive, std::size_t count, std::size_t dim, float alpha,
                       RowUpdates updates, float* in_grad, float& loss) {
   float g[kStretch];
+  auto update = [&](std::size_t k) {
+    axpy(in_grad, g[k], rows[k], dim);
+    axpy(rows[k], g[k], in, dim);
+  };
   bool independent = true;
   for (std::size_t k = 0; k < count && independent; ++k) {
     independent = rows[k] != in;
     for (std::size_t j = 0; j < k && independent; ++j) independent = rows[j] != rows[k];
   }
-  for (std::size_t k = 0; k < count; ++k) {
-    if (independent) {
-      g[k] = dot(in, rows[k], dim);
-      continue;
+  if (!independent) {
+    for (std::size_t k = 0; k < count; ++k) {
+      loss += logistic_gradient(table, dot(in, rows[k], dim), positive[k], alpha, g[k]);
+      update(k);
     }
-    loss += logistic_gradient(table, dot(in, rows[k], dim), positive[k], alpha, g[k]);
-    axpy(in_grad, g[k], rows[k], dim);
-    axpy(rows[k], g[k], in, dim);
+    return;
   }
-  if (!independent) return;
+  for (std::size_t k = 0; k < count; ++k) g[k] = dot(in, rows[k], dim);
   for (std::size_t k = 0; k < count; ++k)
     loss += logistic_gradient(table, g[k], positive[k], alpha, g[k]);
   if (updates == RowUpdates::kOnePass) {
     axpy_rows(in_grad, rows, g, count, in, dim);
-    return;
-  }
-  for (std::size_t k = 0; k < count; ++k) {
-    axpy(in_grad, g[k], rows[k], dim);
-    axpy(rows[k], g[k], in, dim);
+  } else {
+    for (std::size_t k = 0; k < count; ++k) update(k);
   }
 }
 

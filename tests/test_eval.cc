@@ -214,9 +214,7 @@ TEST_F(AnalogyTest, PrintReport) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);
   print_analogy_report(f, r);
-  std::rewind(f);
-  std::string out;
-  for (int c; (c = std::fgetc(f)) != EOF;) out += static_cast<char>(c);
+  const std::string out = test::read_stream(f);
   std::fclose(f);
   EXPECT_NE(out.find("capital-family"), std::string::npos) << out;
   EXPECT_NE(out.find("75.00 %  (3 / 4)"), std::string::npos) << out;

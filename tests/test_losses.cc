@@ -194,7 +194,7 @@ TEST(NsStep, SkipsNoiseEqualToThePositive) {
 }
 
 // word2vec.c's loop one output at a time, each scored after the previous one's update: what
-// ns_step and hs_step must give bit for bit.
+// ns_step and hs_step must give bit for bit (a path's nodes are its outputs, labelled 1 - code).
 float one_by_one(const LogisticTable& table, const float* in, std::vector<float>& out,
                  std::size_t dim, const std::vector<std::uint32_t>& rows,
                  const std::vector<bool>& positive, float alpha, std::vector<float>& in_grad) {
@@ -376,17 +376,12 @@ TEST(HsStep, GivesTheNodeByNodeLoopsBits) {
   auto in = random_floats(dim, gen, 0.8f);
   const auto out = random_floats((vocab - 1) * dim, gen, 0.8f);
   LogisticTable table;
+  const std::vector<std::uint32_t> rows(tree.nodes(word), tree.nodes(word) + length);
+  std::vector<bool> positive(length);
+  for (std::size_t k = 0; k < length; ++k) positive[k] = tree.codes(word)[k] == 0;
   std::vector<float> want_out = out, want_grad(dim, 0.0f);
-  float want_loss = 0;
-  for (std::size_t k = 0; k < length; ++k) {
-    float* row = want_out.data() + tree.nodes(word)[k] * dim;
-    const float f = dot(in.data(), row, dim);
-    const bool label = tree.codes(word)[k] == 0;
-    want_loss += label ? table.softplus(-f) : table.softplus(f);
-    const float g = ((label ? 1.0f : 0.0f) - table.sigmoid(f)) * 0.05f;
-    axpy(want_grad.data(), g, row, dim);
-    axpy(row, g, in.data(), dim);
-  }
+  const float want_loss =
+      one_by_one(table, in.data(), want_out, dim, rows, positive, 0.05f, want_grad);
   std::vector<float> got_out = out, got_grad(dim, 0.0f);
   const float got_loss = hs_step(table, in.data(), got_out.data(), dim, tree.nodes(word),
                                  tree.codes(word), length, 0.05f, got_grad.data());

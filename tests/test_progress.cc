@@ -94,13 +94,6 @@ TEST(Progress, LogsOneRowPerIntervalWithThatIntervalsLoss) {
   EXPECT_LE(mixed, 2);
 }
 
-std::string read_all(std::FILE* f) {
-  std::rewind(f);
-  std::string text;
-  for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
-  return text;
-}
-
 // A trainer's setup (a GPU's memory and uploads) and wrap-up are not training: the seconds and
 // words/s count from start_clock() to stop_clock(), and the summary gives the two apart.
 TEST(Progress, TrainingIsTimedFromStartClockToStopClock) {
@@ -119,7 +112,7 @@ TEST(Progress, TrainingIsTimedFromStartClockToStopClock) {
   std::this_thread::sleep_for(milliseconds(100));
   const TrainStats s = progress.summary();
   const double elapsed = duration<double>(steady_clock::now() - before).count();
-  const std::string printed = read_all(sink);
+  const std::string printed = test::read_stream(sink);
   std::fclose(sink);
   EXPECT_GE(s.setup_seconds, 0.2);
   EXPECT_GE(s.wrapup_seconds, 0.1);
