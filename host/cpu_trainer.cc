@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,14 @@ namespace {
 
 // Words a worker reads between reports to Progress (and alpha refreshes), as word2vec.c.
 constexpr std::uint64_t kReportWords = 10000;
+
+// TopNodeCopy's rows: the tree's first six levels, were it balanced. On the text8 prefix 15
+// were as fast but when the VM's cores were slow to share lines, and 255 no faster.
+constexpr std::size_t kTopNodes = 63;
+// A thread's copy misses the other threads' changes of up to about this many steps, its merge
+// coming every kMissedSteps / threads steps: 512 steps a merge on 8 threads lost a point of
+// analogy on the text8 prefix, 128 none (README, hierarchical softmax).
+constexpr std::size_t kMissedSteps = 1024;
 
 }  // namespace
 
@@ -141,20 +150,36 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
 // updates, which gives word2vec.c's node-by-node arithmetic.
 float hs_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
               const std::uint32_t* nodes, const std::uint8_t* codes, std::size_t length,
-              float alpha, float* in_grad) {
+              float alpha, float* in_grad, const NodeRowsFrom* top) {
   float* rows[kStretch];
   bool positive[kStretch];
   float loss = 0;
   for (std::size_t begin = 0; begin < length; begin += kStretch) {
     const std::size_t n = std::min(kStretch, length - begin);
     for (std::size_t k = 0; k < n; ++k) {
-      rows[k] = out + static_cast<std::size_t>(nodes[begin + k]) * dim;
+      const std::uint32_t node = nodes[begin + k];
+      rows[k] = top && node >= top->first
+                    ? top->rows + static_cast<std::size_t>(node - top->first) * dim
+                    : out + static_cast<std::size_t>(node) * dim;
       positive[k] = codes[begin + k] == 0;
     }
     logistic_outputs(table, in, rows, positive, n, dim, alpha, RowUpdates::kRowByRow, in_grad,
                      loss);
   }
   return loss;
+}
+
+TopNodeCopy::TopNodeCopy(float* out, std::size_t inner, std::size_t count, std::size_t dim)
+    : shared_(out + (inner - count) * dim),
+      copy_(shared_, shared_ + count * dim),
+      at_merge_(copy_),
+      rows_{static_cast<std::uint32_t>(inner - count), copy_.data()} {}
+
+void TopNodeCopy::merge() {
+  for (std::size_t e = 0; e < copy_.size(); ++e) {
+    shared_[e] += copy_[e] - at_merge_[e];
+    copy_[e] = at_merge_[e] = shared_[e];
+  }
 }
 
 namespace {
@@ -278,6 +303,11 @@ class Worker {
         trace_(job.trace),
         track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
     if (c_.loss == LossKind::kSoftmax || c_.loss == LossKind::kFullBce) logits_.resize(vocab_);
+    if (c_.loss == LossKind::kHierarchicalSoftmax && c_.thread_count() > 1) {
+      const std::size_t inner = vocab_ - 1;
+      top_.emplace(out_, inner, std::min(kTopNodes, inner), dim_);
+      merge_every_ = std::max<std::size_t>(16, kMissedSteps / c_.thread_count());
+    }
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
       const WalkerState& from = job.control->resume->walkers[id];
@@ -302,6 +332,8 @@ class Worker {
         return;
       }
       train_sentence();
+      // Before any report, pause or stop, so that a checkpoint or the model holds every step.
+      if (top_) top_->merge();
       if (words_ >= kReportWords) {
         flush();
         if (gate_.requested()) {
@@ -355,6 +387,10 @@ class Worker {
         skipgram_hs_center(i, lo, hi);
       else
         skipgram_vocab_center(i, lo, hi);
+      if (top_ && steps_since_merge_ >= merge_every_) {
+        top_->merge();
+        steps_since_merge_ = 0;
+      }
     }
   }
 
@@ -399,12 +435,14 @@ class Worker {
   void prefetch_path(std::uint32_t word) {
     const HuffmanTree& tree = job_.tables.tree;
     const std::uint32_t* nodes = tree.nodes(word);
-    for (std::size_t k = 0; k < tree.path_length(word); ++k) prefetch_row(out_row(nodes[k]), dim_);
+    for (std::size_t k = 0; k < tree.path_length(word); ++k)
+      if (!top_ || nodes[k] < top_->rows().first) prefetch_row(out_row(nodes[k]), dim_);
   }
   float hs_center_step(std::uint32_t center, const float* in, float* in_grad) {
     const HuffmanTree& tree = job_.tables.tree;
+    ++steps_since_merge_;
     return hs_step(table_, in, out_, dim_, tree.nodes(center), tree.codes(center),
-                   tree.path_length(center), alpha_, in_grad);
+                   tree.path_length(center), alpha_, in_grad, top_ ? &top_->rows() : nullptr);
   }
 
   // word2vec.c's -hs skip-gram: each context word's input row predicts the center's path.
@@ -497,6 +535,8 @@ class Worker {
   float* in_;
   float* out_;
   std::vector<float> grad_, hidden_, logits_;
+  std::optional<TopNodeCopy> top_;  // --loss hs on several threads
+  std::size_t merge_every_ = 0, steps_since_merge_ = 0;
   std::vector<std::uint32_t> targets_, next_targets_, sentence_;
   float alpha_ = 0;
   std::uint64_t words_ = 0, loss_count_ = 0;

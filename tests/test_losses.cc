@@ -2,6 +2,7 @@
 // steps against the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -388,6 +389,77 @@ TEST(HsStep, GivesTheNodeByNodeLoopsBits) {
   EXPECT_EQ(got_loss, want_loss);
   EXPECT_EQ(got_grad, want_grad);
   EXPECT_EQ(got_out, want_out);
+}
+
+// With the tree's top rows held in a TopNodeCopy (hierarchical softmax on several threads),
+// hs_step steps those rows in the copy, with the bits it gives them in the table, and leaves
+// the table's top rows alone until the copy is merged.
+TEST(HsStep, StepsTheTopNodesInTheirCopy) {
+  std::mt19937 gen(16);
+  const std::size_t dim = 21, vocab = 40, inner = vocab - 1, top = 8;
+  std::vector<std::uint64_t> counts = {1, 1};
+  while (counts.size() < vocab) counts.push_back(counts.end()[-1] + counts.end()[-2]);
+  const HuffmanTree tree = HuffmanTree::build(counts);
+  const std::uint32_t word = 0;  // a path through every inner node: the top ones and others
+  const std::size_t length = tree.path_length(word);
+  auto in = random_floats(dim, gen, 0.8f);
+  const auto out = random_floats(inner * dim, gen, 0.8f);
+  LogisticTable table;
+  std::vector<float> want_out = out, want_grad(dim, 0.0f);
+  const float want_loss = hs_step(table, in.data(), want_out.data(), dim, tree.nodes(word),
+                                  tree.codes(word), length, 0.05f, want_grad.data());
+  std::vector<float> got_out = out, got_grad(dim, 0.0f);
+  TopNodeCopy copy(got_out.data(), inner, top, dim);
+  ASSERT_EQ(copy.rows().first, inner - top);
+  const float got_loss = hs_step(table, in.data(), got_out.data(), dim, tree.nodes(word),
+                                 tree.codes(word), length, 0.05f, got_grad.data(), &copy.rows());
+  EXPECT_EQ(got_loss, want_loss);
+  EXPECT_EQ(got_grad, want_grad);
+  const std::size_t split = (inner - top) * dim;
+  EXPECT_TRUE(std::equal(got_out.begin(), got_out.begin() + split, want_out.begin()));
+  EXPECT_TRUE(std::equal(got_out.begin() + split, got_out.end(), out.begin() + split))
+      << "the table's top rows wait for the merge";
+  EXPECT_TRUE(std::equal(copy.rows().rows, copy.rows().rows + top * dim, want_out.begin() + split));
+  copy.merge();
+  for (std::size_t e = split; e < got_out.size(); ++e)
+    ASSERT_NEAR(got_out[e], want_out[e], 1e-6f) << e;  // old + (new - old)
+}
+
+// Two threads' copies of the same rows: each merge adds that copy's changes since its last
+// merge to the table, once, and takes back every change merged so far.
+TEST(TopNodeCopy, MergeAddsEachCopysChangesOnce) {
+  std::mt19937 gen(17);
+  const std::size_t dim = 7, inner = 10, top = 4, split = (inner - top) * dim;
+  std::vector<float> out = random_floats(inner * dim, gen, 1.0f);
+  const std::vector<float> start = out;
+  TopNodeCopy a(out.data(), inner, top, dim), b(out.data(), inner, top, dim);
+  std::vector<float> want(start.begin() + split, start.end());
+  auto change = [&](TopNodeCopy& copy) {
+    const std::vector<float> delta = random_floats(top * dim, gen, 0.1f);
+    for (std::size_t e = 0; e < delta.size(); ++e) {
+      copy.rows().rows[e] += delta[e];
+      want[e] += delta[e];
+    }
+  };
+  auto expect_table_is_want = [&](const char* when) {
+    for (std::size_t e = 0; e < want.size(); ++e)
+      ASSERT_NEAR(out[split + e], want[e], 1e-5f) << when << ", element " << e;
+    EXPECT_TRUE(std::equal(out.begin(), out.begin() + split, start.begin()))
+        << "rows below the top are not the copies'";
+  };
+  change(a);
+  change(b);
+  a.merge();
+  b.merge();
+  expect_table_is_want("both merged");
+  EXPECT_TRUE(std::equal(b.rows().rows, b.rows().rows + top * dim, out.begin() + split))
+      << "b takes back a's changes with its own";
+  a.merge();  // nothing changed since its last merge
+  expect_table_is_want("a merged again");
+  EXPECT_TRUE(std::equal(a.rows().rows, a.rows().rows + top * dim, out.begin() + split));
+  change(a);
+  a.merge();
+  expect_table_is_want("a's second change merged");
 }
 
 }  // namespace

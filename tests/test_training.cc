@@ -76,6 +76,33 @@ TEST(Training, HierarchicalSoftmaxLearns) {
   }
 }
 
+// Hierarchical softmax on two threads steps each thread's copy of the tree's top rows
+// (TopNodeCopy): every change reaches the model, once. The top rows end about as far from
+// their start (zero) as one thread takes them: not at zero (changes lost), nor far beyond
+// (changes added again at each merge). One row's length moves by up to 2x between runs; the
+// sum over the 63 rows within 5% here.
+TEST(Training, HierarchicalSoftmaxOnTwoThreadsKeepsTheTopNodesChanges) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = base_config();
+  c.loss = LossKind::kHierarchicalSoftmax;
+  c.epochs = 1;
+  auto top_length = [](const Trained& t) {
+    const std::size_t inner = t.vocab.size() - 1, dim = t.model.output.cols();
+    double sum = 0;
+    for (std::size_t node = inner - 63; node < inner; ++node) {
+      const float* row = t.model.output.row(node);
+      sum += std::sqrt(std::inner_product(row, row + dim, row, 0.0));
+    }
+    return sum;
+  };
+  c.threads = 1;
+  const double one = top_length(train_prefix(c, 1'000'000));
+  c.threads = 2;
+  const double two = top_length(train_prefix(c, 1'000'000));
+  EXPECT_GT(two, 0.8 * one);
+  EXPECT_LT(two, 1.25 * one);
+}
+
 TEST(Training, TiedEmbeddingsLearn) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   TrainConfig c = base_config();

@@ -5,6 +5,7 @@
 // trade and the reason the CPU trainer scales.
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "w2v/trainer.h"
 
@@ -42,13 +43,41 @@ class LogisticTable {
 float ns_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
               const std::uint32_t* targets, std::size_t count, float alpha, float* in_grad);
 
+// Rows that stand in for the output table's rows from node `first` on (TopNodeCopy).
+struct NodeRowsFrom {
+  std::uint32_t first;
+  float* rows;
+};
+
 // One SGD step of hierarchical softmax for input row `in`: the binary decisions codes[0..length)
 // at the tree's inner nodes nodes[0..length) (output rows), word2vec.c's -hs update. As ns_step:
 // the input row's gradient is accumulated into `in_grad`, the node rows are updated in place,
-// and the loss before the step is returned.
+// and the loss before the step is returned. With `top`, nodes from top->first on are read and
+// written in top->rows instead of `out`.
 float hs_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
               const std::uint32_t* nodes, const std::uint8_t* codes, std::size_t length,
-              float alpha, float* in_grad);
+              float alpha, float* in_grad, const NodeRowsFrom* top = nullptr);
+
+// Hierarchical softmax on several threads: every path starts at the tree's top nodes, so
+// threads that all write them in place keep their cache lines moving between cores (on the
+// 2-core VM two threads trained skip-gram only 1.4x as fast as one, and at times a third as
+// fast as that). A thread steps its own copy of the top rows instead, and every so many steps
+// adds what it changed to the shared rows and takes back the sum, the other threads' changes
+// with it. Merges that meet lose an occasional change, as Hogwild's steps do.
+class TopNodeCopy {
+ public:
+  // The top `count` of the `inner` node rows [inner, dim] of `out`: the highest-numbered, as
+  // the root is inner - 1 and a node's parent is numbered above it.
+  TopNodeCopy(float* out, std::size_t inner, std::size_t count, std::size_t dim);
+  const NodeRowsFrom& rows() const { return rows_; }
+  // Adds the copy's changes since the last merge to the shared rows, then copies them back.
+  void merge();
+
+ private:
+  float* shared_;
+  std::vector<float> copy_, at_merge_;
+  NodeRowsFrom rows_;
+};
 
 // One SGD step of the full softmax for hidden vector h [dim] against output table out
 // [vocab, dim]: averaged over targets. Scratch buffer `logits` [vocab]. Output rows are
