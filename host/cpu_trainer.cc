@@ -332,8 +332,6 @@ class Worker {
         return;
       }
       train_sentence();
-      // Before any report, pause or stop, so that a checkpoint or the model holds every step.
-      if (top_) top_->merge();
       if (words_ >= kReportWords) {
         flush();
         if (gate_.requested()) {
@@ -351,6 +349,8 @@ class Worker {
  private:
   // A --trace span per flush: the time its words took.
   void flush() {
+    // Every pause and the run's end come after a flush: a checkpoint holds every step.
+    if (top_) top_->merge();
     if (trace_) {
       const double now = trace_->now_us();
       if (trained_since_ >= 0) trace_->add(track_, "train", trained_since_, now - trained_since_);
