@@ -27,7 +27,7 @@ constexpr std::uint64_t kReportWords = 10000;
 constexpr std::size_t kTopNodes = 63;
 // A thread's copy misses the other threads' changes of up to about this many steps, its merge
 // coming every kMissedSteps / threads steps: 512 steps a merge on 8 threads lost a point of
-// analogy on the text8 prefix, 128 none (README, hierarchical softmax).
+// analogy on the text8 prefix, 128 none (bench/QUALITY.md §13).
 constexpr std::size_t kMissedSteps = 1024;
 
 }  // namespace
