@@ -387,10 +387,6 @@ class Worker {
         skipgram_hs_center(i, lo, hi);
       else
         skipgram_vocab_center(i, lo, hi);
-      if (top_ && steps_since_merge_ >= merge_every_) {
-        top_->merge();
-        steps_since_merge_ = 0;
-      }
     }
   }
 
@@ -440,9 +436,14 @@ class Worker {
   }
   float hs_center_step(std::uint32_t center, const float* in, float* in_grad) {
     const HuffmanTree& tree = job_.tables.tree;
-    ++steps_since_merge_;
-    return hs_step(table_, in, out_, dim_, tree.nodes(center), tree.codes(center),
-                   tree.path_length(center), alpha_, in_grad, top_ ? &top_->rows() : nullptr);
+    const float loss =
+        hs_step(table_, in, out_, dim_, tree.nodes(center), tree.codes(center),
+                tree.path_length(center), alpha_, in_grad, top_ ? &top_->rows() : nullptr);
+    if (top_ && ++steps_since_merge_ == merge_every_) {
+      top_->merge();
+      steps_since_merge_ = 0;
+    }
+    return loss;
   }
 
   // word2vec.c's -hs skip-gram: each context word's input row predicts the center's path.

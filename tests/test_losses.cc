@@ -362,15 +362,19 @@ TEST(HsStep, MatchesReferenceGradientStepOnATreesPath) {
   }
 }
 
+// Fibonacci counts: the deepest tree, word 0's path through all vocab - 1 inner nodes.
+HuffmanTree deepest_tree(std::size_t vocab) {
+  std::vector<std::uint64_t> counts = {1, 1};
+  while (counts.size() < vocab) counts.push_back(counts.end()[-1] + counts.end()[-2]);
+  return HuffmanTree::build(counts);
+}
+
 // hs_step takes a stretch of the path's scores before its updates: word2vec.c's node-by-node
 // loop, bit for bit, on a path longer than one stretch.
 TEST(HsStep, GivesTheNodeByNodeLoopsBits) {
   std::mt19937 gen(15);
   const std::size_t dim = 50, vocab = 40;
-  // Fibonacci counts: the deepest tree, a path of vocab - 1 nodes.
-  std::vector<std::uint64_t> counts = {1, 1};
-  while (counts.size() < vocab) counts.push_back(counts.end()[-1] + counts.end()[-2]);
-  const HuffmanTree tree = HuffmanTree::build(counts);
+  const HuffmanTree tree = deepest_tree(vocab);
   const std::uint32_t word = 0;
   const std::size_t length = tree.path_length(word);
   ASSERT_GT(length, 16u);
@@ -397,9 +401,7 @@ TEST(HsStep, GivesTheNodeByNodeLoopsBits) {
 TEST(HsStep, StepsTheTopNodesInTheirCopy) {
   std::mt19937 gen(16);
   const std::size_t dim = 21, vocab = 40, inner = vocab - 1, top = 8;
-  std::vector<std::uint64_t> counts = {1, 1};
-  while (counts.size() < vocab) counts.push_back(counts.end()[-1] + counts.end()[-2]);
-  const HuffmanTree tree = HuffmanTree::build(counts);
+  const HuffmanTree tree = deepest_tree(vocab);
   const std::uint32_t word = 0;  // a path through every inner node: the top ones and others
   const std::size_t length = tree.path_length(word);
   auto in = random_floats(dim, gen, 0.8f);
