@@ -69,17 +69,6 @@ inline float logistic_gradient(const LogisticTable& table, float f, bool positiv
 // The outputs a step takes at once (a path longer than this goes in stretches).
 constexpr std::size_t kStretch = 16;
 
-// How a step's rows are updated once their scores are taken.
-enum class RowUpdates {
-  // One pass over all of them, which reads and writes in_grad once instead of once a row.
-  kOnePass,
-  // Row by row, each read for in_grad and then written in a pass of its own: the hierarchical
-  // softmax's top nodes are in every pair's path, so every thread writes them, and one pass
-  // over all the rows holds their cache lines longer: on 2 threads it took hierarchical-softmax
-  // skip-gram 1.9x as long (2026-12-07, 2-core VM; 1.1x with one read-and-write pass a row).
-  kRowByRow,
-};
-
 // Outputs rows[0..count) of `in`, labelled by positive[]: each row's share of in's gradient goes
 // to `in_grad` and the row is updated in place, word2vec.c's order (the gradient first, from the
 // row before its update, one output after another); their losses are added to `loss`. Where
@@ -89,7 +78,7 @@ enum class RowUpdates {
 // row) each output is scored after the previous one's update.
 void logistic_outputs(const LogisticTable& table, const float* in, float* const* rows,
                       const bool* positive, std::size_t count, std::size_t dim, float alpha,
-                      RowUpdates updates, float* in_grad, float& loss) {
+                      float* in_grad, float& loss) {
   float g[kStretch];
   auto update = [&](std::size_t k) {
     axpy(in_grad, g[k], rows[k], dim);
@@ -110,11 +99,7 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
   for (std::size_t k = 0; k < count; ++k) g[k] = dot(in, rows[k], dim);
   for (std::size_t k = 0; k < count; ++k)
     loss += logistic_gradient(table, g[k], positive[k], alpha, g[k]);
-  if (updates == RowUpdates::kOnePass) {
-    axpy_rows(in_grad, rows, g, count, in, dim);
-  } else {
-    for (std::size_t k = 0; k < count; ++k) update(k);
-  }
+  axpy_rows(in_grad, rows, g, count, in, dim);
 }
 
 }  // namespace
@@ -133,14 +118,11 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
     rows[used] = out + static_cast<std::size_t>(targets[k]) * dim;
     positive[used++] = k == 0;
     if (!at_once) {
-      logistic_outputs(table, in, rows, positive, 1, dim, alpha, RowUpdates::kOnePass, in_grad,
-                       loss);
+      logistic_outputs(table, in, rows, positive, 1, dim, alpha, in_grad, loss);
       used = 0;
     }
   }
-  if (used > 0)
-    logistic_outputs(table, in, rows, positive, used, dim, alpha, RowUpdates::kOnePass, in_grad,
-                     loss);
+  if (used > 0) logistic_outputs(table, in, rows, positive, used, dim, alpha, in_grad, loss);
   return loss;
 }
 
@@ -163,8 +145,7 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
                     : out + static_cast<std::size_t>(node) * dim;
       positive[k] = codes[begin + k] == 0;
     }
-    logistic_outputs(table, in, rows, positive, n, dim, alpha, RowUpdates::kRowByRow, in_grad,
-                     loss);
+    logistic_outputs(table, in, rows, positive, n, dim, alpha, in_grad, loss);
   }
   return loss;
 }
