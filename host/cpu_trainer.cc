@@ -69,6 +69,9 @@ inline float logistic_gradient(const LogisticTable& table, float f, bool positiv
 // The outputs a step takes at once (a path longer than this goes in stretches).
 constexpr std::size_t kStretch = 16;
 
+// Whether a step's rows can repeat: a noise word can be drawn twice, a path's nodes are distinct.
+enum class Repeats { kPossible, kNone };
+
 // Outputs rows[0..count) of `in`, labelled by positive[]: each row's share of in's gradient goes
 // to `in_grad` and the row is updated in place, word2vec.c's order (the gradient first, from the
 // row before its update, one output after another); their losses are added to `loss`. Where
@@ -78,7 +81,7 @@ constexpr std::size_t kStretch = 16;
 // row) each output is scored after the previous one's update.
 void logistic_outputs(const LogisticTable& table, const float* in, float* const* rows,
                       const bool* positive, std::size_t count, std::size_t dim, float alpha,
-                      float* in_grad, float& loss) {
+                      Repeats repeats, float* in_grad, float& loss) {
   float g[kStretch];
   auto update = [&](std::size_t k) {
     axpy(in_grad, g[k], rows[k], dim);
@@ -87,7 +90,8 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
   bool independent = true;
   for (std::size_t k = 0; k < count && independent; ++k) {
     independent = rows[k] != in;
-    for (std::size_t j = 0; j < k && independent; ++j) independent = rows[j] != rows[k];
+    if (repeats == Repeats::kPossible)
+      for (std::size_t j = 0; j < k && independent; ++j) independent = rows[j] != rows[k];
   }
   if (!independent) {
     for (std::size_t k = 0; k < count; ++k) {
@@ -118,11 +122,13 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
     rows[used] = out + static_cast<std::size_t>(targets[k]) * dim;
     positive[used++] = k == 0;
     if (!at_once) {
-      logistic_outputs(table, in, rows, positive, 1, dim, alpha, in_grad, loss);
+      logistic_outputs(table, in, rows, positive, 1, dim, alpha, Repeats::kPossible, in_grad, loss);
       used = 0;
     }
   }
-  if (used > 0) logistic_outputs(table, in, rows, positive, used, dim, alpha, in_grad, loss);
+  if (used > 0)
+    logistic_outputs(table, in, rows, positive, used, dim, alpha, Repeats::kPossible, in_grad,
+                     loss);
   return loss;
 }
 
@@ -145,7 +151,7 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
                     : out + static_cast<std::size_t>(node) * dim;
       positive[k] = codes[begin + k] == 0;
     }
-    logistic_outputs(table, in, rows, positive, n, dim, alpha, in_grad, loss);
+    logistic_outputs(table, in, rows, positive, n, dim, alpha, Repeats::kNone, in_grad, loss);
   }
   return loss;
 }
