@@ -22,9 +22,11 @@ namespace {
 // Words a worker reads between reports to Progress (and alpha refreshes), as word2vec.c.
 constexpr std::uint64_t kReportWords = 10000;
 
-// TopNodeCopy's rows: the tree's first six levels, were it balanced. On the text8 prefix 15
-// were as fast but when the VM's cores were slow to share lines, and 255 no faster.
-constexpr std::size_t kTopNodes = 63;
+// TopNodeCopy's rows times threads. A merge passes over every copied row and comes every
+// kMissedSteps / threads steps, so its work a step stays about half a row whatever the
+// threads. On 2 threads (255 rows) the text8 prefix trained skip-gram 9% and CBOW 16% faster
+// than with 63 rows, at the same quality; 511 rows no faster for skip-gram (bench/QUALITY.md §13).
+constexpr std::size_t kCopiedRowsTimesThreads = 512;
 // A thread's copy misses the other threads' changes of up to about this many steps, its merge
 // coming every kMissedSteps / threads steps: 512 steps a merge on 8 threads lost a point of
 // analogy on the text8 prefix, 128 none (bench/QUALITY.md §13).
@@ -154,6 +156,11 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
     logistic_outputs(table, in, rows, positive, n, dim, alpha, Repeats::kNone, in_grad, loss);
   }
   return loss;
+}
+
+std::size_t top_node_copy_rows(std::size_t threads, std::size_t inner) {
+  if (threads < 2) return 0;
+  return std::min(std::clamp<std::size_t>(kCopiedRowsTimesThreads / threads, 16, 256) - 1, inner);
 }
 
 TopNodeCopy::TopNodeCopy(float* out, std::size_t inner, std::size_t count, std::size_t dim)
@@ -292,7 +299,7 @@ class Worker {
     if (c_.loss == LossKind::kSoftmax || c_.loss == LossKind::kFullBce) logits_.resize(vocab_);
     if (c_.loss == LossKind::kHierarchicalSoftmax && c_.thread_count() > 1) {
       const std::size_t inner = vocab_ - 1;
-      top_.emplace(out_, inner, std::min(kTopNodes, inner), dim_);
+      top_.emplace(out_, inner, top_node_copy_rows(c_.thread_count(), inner), dim_);
       merge_every_ = std::max<std::size_t>(16, kMissedSteps / c_.thread_count());
     }
     sentence_.reserve(kMaxSentenceTokens);

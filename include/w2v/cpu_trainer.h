@@ -79,6 +79,10 @@ class TopNodeCopy {
   NodeRowsFrom rows_;
 };
 
+// How many of the `inner` node rows a TopNodeCopy holds on `threads` threads (none on one):
+// fewer, the more threads merge.
+std::size_t top_node_copy_rows(std::size_t threads, std::size_t inner);
+
 // One SGD step of the full softmax for hidden vector h [dim] against output table out
 // [vocab, dim]: averaged over targets. Scratch buffer `logits` [vocab]. Output rows are
 // updated in place; the gradient of the loss w.r.t. h times -alpha is written to
