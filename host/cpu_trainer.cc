@@ -22,10 +22,12 @@ namespace {
 // Words a worker reads between reports to Progress (and alpha refreshes), as word2vec.c.
 constexpr std::uint64_t kReportWords = 10000;
 
-// TopNodeCopy's rows times threads. A merge passes over every copied row and comes every
-// kMissedSteps / threads steps, so its work a step stays about half a row whatever the
+// TopNodeCopy's rows times threads, down to 63 rows. A merge passes over every copied row and
+// comes every kMissedSteps / threads steps, so its work a step stays about half a row up to 8
 // threads. On 2 threads (255 rows) the text8 prefix trained skip-gram 9% and CBOW 16% faster
-// than with 63 rows, at the same quality; 511 rows no faster for skip-gram (bench/QUALITY.md §13).
+// than with 63 rows, at the same quality; 511 rows no faster for skip-gram. Fewer than 63 rows
+// on 16 threads, which the 2-core VM runs only oversubscribed, measured nothing better
+// (bench/QUALITY.md §13).
 constexpr std::size_t kCopiedRowsTimesThreads = 512;
 // A thread's copy misses the other threads' changes of up to about this many steps, its merge
 // coming every kMissedSteps / threads steps: 512 steps a merge on 8 threads lost a point of
@@ -160,7 +162,7 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
 
 std::size_t top_node_copy_rows(std::size_t threads, std::size_t inner) {
   if (threads < 2) return 0;
-  return std::min(std::clamp<std::size_t>(kCopiedRowsTimesThreads / threads, 16, 256) - 1, inner);
+  return std::min(std::clamp<std::size_t>(kCopiedRowsTimesThreads / threads, 64, 256) - 1, inner);
 }
 
 TopNodeCopy::TopNodeCopy(float* out, std::size_t inner, std::size_t count, std::size_t dim)

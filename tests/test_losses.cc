@@ -464,15 +464,16 @@ TEST(TopNodeCopy, MergeAddsEachCopysChangesOnce) {
   expect_table_is_want("a's second change merged");
 }
 
-// The rows copied shrink as threads (and so merges) grow, none on one thread, never more than
-// the tree has.
+// The rows copied shrink as threads (and so merges) grow, down to 63, none on one thread, never
+// more than the tree has.
 TEST(TopNodeCopy, RowsShrinkAsThreadsGrow) {
   const std::size_t inner = 22'000;
   EXPECT_EQ(top_node_copy_rows(1, inner), 0u);
   EXPECT_EQ(top_node_copy_rows(2, inner), 255u);
+  EXPECT_EQ(top_node_copy_rows(3, inner), 169u);
+  EXPECT_EQ(top_node_copy_rows(4, inner), 127u);
   EXPECT_EQ(top_node_copy_rows(8, inner), 63u);
-  EXPECT_EQ(top_node_copy_rows(16, inner), 31u);
-  EXPECT_EQ(top_node_copy_rows(512, inner), 15u);
+  EXPECT_EQ(top_node_copy_rows(64, inner), 63u);
   EXPECT_EQ(top_node_copy_rows(2, 40), 40u);
 }
 

@@ -80,7 +80,7 @@ class TopNodeCopy {
 };
 
 // How many of the `inner` node rows a TopNodeCopy holds on `threads` threads (none on one):
-// fewer, the more threads merge.
+// fewer, down to 63, the more threads merge.
 std::size_t top_node_copy_rows(std::size_t threads, std::size_t inner);
 
 // One SGD step of the full softmax for hidden vector h [dim] against output table out
