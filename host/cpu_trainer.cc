@@ -87,10 +87,6 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
                       const bool* positive, std::size_t count, std::size_t dim, float alpha,
                       Repeats repeats, float* in_grad, float& loss) {
   float g[kStretch];
-  auto update = [&](std::size_t k) {
-    axpy(in_grad, g[k], rows[k], dim);
-    axpy(rows[k], g[k], in, dim);
-  };
   bool independent = true;
   for (std::size_t k = 0; k < count && independent; ++k) {
     independent = rows[k] != in;
@@ -100,7 +96,8 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
   if (!independent) {
     for (std::size_t k = 0; k < count; ++k) {
       loss += logistic_gradient(table, dot(in, rows[k], dim), positive[k], alpha, g[k]);
-      update(k);
+      axpy(in_grad, g[k], rows[k], dim);
+      axpy(rows[k], g[k], in, dim);
     }
     return;
   }
@@ -299,10 +296,12 @@ class Worker {
         trace_(job.trace),
         track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
     if (c_.loss == LossKind::kSoftmax || c_.loss == LossKind::kFullBce) logits_.resize(vocab_);
-    if (c_.loss == LossKind::kHierarchicalSoftmax && c_.thread_count() > 1) {
+    if (c_.loss == LossKind::kHierarchicalSoftmax) {
       const std::size_t inner = vocab_ - 1;
-      top_.emplace(out_, inner, top_node_copy_rows(c_.thread_count(), inner), dim_);
-      merge_every_ = std::max<std::size_t>(16, kMissedSteps / c_.thread_count());
+      if (const std::size_t rows = top_node_copy_rows(c_.thread_count(), inner); rows > 0) {
+        top_.emplace(out_, inner, rows, dim_);
+        merge_every_ = std::max<std::size_t>(16, kMissedSteps / c_.thread_count());
+      }
     }
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
