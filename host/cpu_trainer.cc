@@ -396,16 +396,29 @@ class Worker {
 
   // word2vec.c: each context word's input row predicts the center through the output rows.
   // Under --sg-noise window the center's noise words serve all of them: as good, and a fifth
-  // to a third faster (bench/QUALITY.md §12). Under --sg-noise pair the next pair's noise words
-  // are drawn before this pair trains, so their rows arrive meanwhile; nothing else draws
-  // within a center, so the draws are word2vec.c's.
+  // to a third faster (bench/QUALITY.md §12); the next center's are drawn while this one trains,
+  // so that their rows, often last written by another thread, arrive by its first pair. Under
+  // --sg-noise pair the next pair's noise words are drawn before this pair trains, so their
+  // rows arrive meanwhile; nothing else draws within a center, so the draws are word2vec.c's.
   void skipgram_ns_center(std::size_t i, std::size_t lo, std::size_t hi) {
     auto after = [i](std::size_t j) { return j + 1 == i ? j + 2 : j + 1; };
     std::size_t j = lo == i ? after(lo) : lo;
     if (j > hi) return;
     const bool noise_per_pair = c_.sg_noise == NoiseSharing::kPair;
     targets_[0] = next_targets_[0] = sentence_[i];
-    draw_noise(targets_);
+    if (noise_per_pair) {
+      draw_noise(targets_);
+    } else {
+      if (noise_ahead_)
+        std::copy(next_targets_.begin() + 1, next_targets_.begin() + c_.negative + 1,
+                  targets_.begin() + 1);
+      else
+        draw_noise(targets_);
+      // Only within a sentence: a checkpoint, taken between sentences, holds no drawn words.
+      // The next center has a context word (this one), so it takes them.
+      noise_ahead_ = i + 1 < sentence_.size();
+      if (noise_ahead_) draw_noise(next_targets_);
+    }
     for (; j <= hi; j = after(j)) {
       if (after(j) <= hi) {
         if (noise_per_pair) draw_noise(next_targets_);
@@ -534,6 +547,7 @@ class Worker {
   std::optional<TopNodeCopy> top_;  // --loss hs on several threads
   std::size_t merge_every_ = 0, steps_since_merge_ = 0;
   std::vector<std::uint32_t> targets_, next_targets_, sentence_;
+  bool noise_ahead_ = false;  // next_targets_ holds the next center's noise words
   float alpha_ = 0;
   std::uint64_t words_ = 0, loss_count_ = 0;
   double loss_sum_ = 0;
