@@ -22,13 +22,18 @@ namespace {
 // Words a worker reads between reports to Progress (and alpha refreshes), as word2vec.c.
 constexpr std::uint64_t kReportWords = 10000;
 
-// TopNodeCopy's rows times threads, down to 63 rows. A merge passes over every copied row and
-// comes every kMissedSteps / threads steps, so its work a step stays about half a row up to 8
-// threads. On 2 threads (255 rows) the text8 prefix trained skip-gram 9% and CBOW 16% faster
-// than with 63 rows, at the same quality; 511 rows no faster for skip-gram. Fewer than 63 rows
-// on 16 threads, which the 2-core VM runs only oversubscribed, measured nothing better
-// (bench/QUALITY.md §13).
+// A RowCopy of the tree's top nodes: its rows times threads, down to 63 rows. A merge passes
+// over every copied row and comes every kMissedSteps / threads steps, so its work a step stays
+// about half a row up to 8 threads. On 2 threads (255 rows) the text8 prefix trained skip-gram 9%
+// and CBOW 16% faster than with 63 rows, at the same quality; 511 rows no faster for skip-gram.
+// Fewer than 63 rows on 16 threads, which the 2-core VM runs only oversubscribed, measured nothing
+// better (bench/QUALITY.md §13).
 constexpr std::size_t kCopiedRowsTimesThreads = 512;
+// A RowCopy of skip-gram's most frequent output rows: its rows times threads, down to 8, so
+// that a merge's work stays an eighth of a row a step. On 2 threads 32 to 128 rows trained the
+// text8 prefix equally fast; with a merge every 512 steps 256 rows were 10% slower than 64,
+// 1024 rows 40% and 4096 three times (bench/QUALITY.md §14).
+constexpr std::size_t kFrequentRowsTimesThreads = 128;
 // A thread's copy misses the other threads' changes of up to about this many steps, its merge
 // coming every kMissedSteps / threads steps: 512 steps a merge on 8 threads lost a point of
 // analogy on the text8 prefix, 128 none (bench/QUALITY.md §13).
@@ -110,7 +115,8 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
 }  // namespace
 
 float ns_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
-              const std::uint32_t* targets, std::size_t count, float alpha, float* in_grad) {
+              const std::uint32_t* targets, std::size_t count, float alpha, float* in_grad,
+              const CopiedRows* copied) {
   // More targets than a stretch (--negative 16 and up) go one by one: stretch after stretch
   // would not see a noise word repeated in the next.
   const bool at_once = count <= kStretch;
@@ -120,7 +126,9 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
   std::size_t used = 0;
   for (std::size_t k = 0; k < count; ++k) {
     if (k > 0 && !noise_word_used(targets[k], targets[0])) continue;
-    rows[used] = out + static_cast<std::size_t>(targets[k]) * dim;
+    rows[used] = copied && copied->holds(targets[k])
+                     ? copied->row(targets[k], dim)
+                     : out + static_cast<std::size_t>(targets[k]) * dim;
     positive[used++] = k == 0;
     if (!at_once) {
       logistic_outputs(table, in, rows, positive, 1, dim, alpha, Repeats::kPossible, in_grad, loss);
@@ -139,7 +147,7 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
 // updates, which gives word2vec.c's node-by-node arithmetic.
 float hs_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
               const std::uint32_t* nodes, const std::uint8_t* codes, std::size_t length,
-              float alpha, float* in_grad, const NodeRowsFrom* top) {
+              float alpha, float* in_grad, const CopiedRows* copied) {
   float* rows[kStretch];
   bool positive[kStretch];
   float loss = 0;
@@ -147,9 +155,8 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
     const std::size_t n = std::min(kStretch, length - begin);
     for (std::size_t k = 0; k < n; ++k) {
       const std::uint32_t node = nodes[begin + k];
-      rows[k] = top && node >= top->first
-                    ? top->rows + static_cast<std::size_t>(node - top->first) * dim
-                    : out + static_cast<std::size_t>(node) * dim;
+      rows[k] = copied && copied->holds(node) ? copied->row(node, dim)
+                                              : out + static_cast<std::size_t>(node) * dim;
       positive[k] = codes[begin + k] == 0;
     }
     logistic_outputs(table, in, rows, positive, n, dim, alpha, Repeats::kNone, in_grad, loss);
@@ -162,13 +169,19 @@ std::size_t top_node_copy_rows(std::size_t threads, std::size_t inner) {
   return std::min(std::clamp<std::size_t>(kCopiedRowsTimesThreads / threads, 64, 256) - 1, inner);
 }
 
-TopNodeCopy::TopNodeCopy(float* out, std::size_t inner, std::size_t count, std::size_t dim)
-    : shared_(out + (inner - count) * dim),
+std::size_t frequent_row_copy_rows(std::size_t threads, std::size_t vocab) {
+  if (threads < 2) return 0;
+  return std::min(std::max<std::size_t>(kFrequentRowsTimesThreads / threads, 8), vocab);
+}
+
+RowCopy::RowCopy(float* table, std::size_t first, std::size_t count, std::size_t dim)
+    : shared_(table + first * dim),
       copy_(shared_, shared_ + count * dim),
       at_merge_(copy_),
-      rows_{static_cast<std::uint32_t>(inner - count), copy_.data()} {}
+      rows_{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(first + count),
+            copy_.data()} {}
 
-void TopNodeCopy::merge() {
+void RowCopy::merge() {
   for (std::size_t e = 0; e < copy_.size(); ++e) {
     shared_[e] += copy_[e] - at_merge_[e];
     copy_[e] = at_merge_[e] = shared_[e];
@@ -296,13 +309,20 @@ class Worker {
         trace_(job.trace),
         track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
     if (c_.loss == LossKind::kSoftmax || c_.loss == LossKind::kFullBce) logits_.resize(vocab_);
+    const std::size_t threads = c_.thread_count();
     if (c_.loss == LossKind::kHierarchicalSoftmax) {
       const std::size_t inner = vocab_ - 1;
-      if (const std::size_t rows = top_node_copy_rows(c_.thread_count(), inner); rows > 0) {
-        top_.emplace(out_, inner, rows, dim_);
-        merge_every_ = std::max<std::size_t>(16, kMissedSteps / c_.thread_count());
-      }
+      if (const std::size_t rows = top_node_copy_rows(threads, inner); rows > 0)
+        copy_.emplace(out_, inner - rows, rows, dim_);
+    } else if (c_.loss == LossKind::kNegativeSampling && c_.model == ModelKind::kSkipGram &&
+               !c_.tied) {
+      // CBOW's step is one a center, not one a context word: private output tables, the upper
+      // bound, gave it 10% on 2 threads, a copy of 64 rows nothing. Tied tables' rows are also
+      // the input rows, which are not copied.
+      if (const std::size_t rows = frequent_row_copy_rows(threads, vocab_); rows > 0)
+        copy_.emplace(out_, 0, rows, dim_);
     }
+    if (copy_) merge_every_ = std::max<std::size_t>(16, kMissedSteps / threads);
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
       const WalkerState& from = job.control->resume->walkers[id];
@@ -345,7 +365,7 @@ class Worker {
   // A --trace span per flush: the time its words took.
   void flush() {
     // Every pause and the run's end come after a flush: a checkpoint holds every step.
-    if (top_) top_->merge();
+    if (copy_) copy_->merge();
     if (trace_) {
       const double now = trace_->now_us();
       if (trained_since_ >= 0) trace_->add(track_, "train", trained_since_, now - trained_since_);
@@ -361,6 +381,14 @@ class Worker {
   float* in_row(std::uint32_t id) { return in_ + static_cast<std::size_t>(id) * dim_; }
   const float* out_row(std::uint32_t id) const {
     return out_ + static_cast<std::size_t>(id) * dim_;
+  }
+  const CopiedRows* copied() const { return copy_ ? &copy_->rows() : nullptr; }
+  // After each step that may write copied rows.
+  void count_copy_step() {
+    if (copy_ && ++steps_since_merge_ == merge_every_) {
+      copy_->merge();
+      steps_since_merge_ = 0;
+    }
   }
 
   void train_sentence() {
@@ -386,7 +414,10 @@ class Worker {
   }
 
   // Fills targets[1..negative] and asks for their output rows, random rows of a table larger
-  // than the cache, ahead of their use.
+  // than the cache, ahead of their use. The shared rows of words this thread copies are asked
+  // for too: skipping them trained skip-gram on 2 threads slower (text8 prefix, 2 epochs: 1.27
+  // against 1.13 s, with either code layout), as though merges then found those rows' lines in
+  // the other core.
   void draw_noise(std::vector<std::uint32_t>& targets) {
     for (std::size_t k = 1; k <= c_.negative; ++k) {
       targets[k] = job_.tables.noise.sample(rng_);
@@ -426,10 +457,11 @@ class Worker {
       }
       float* row = in_row(sentence_[j]);
       std::fill(grad_.begin(), grad_.end(), 0.0f);
-      loss_sum_ +=
-          ns_step(table_, row, out_, dim_, targets_.data(), c_.negative + 1, alpha_, grad_.data());
+      loss_sum_ += ns_step(table_, row, out_, dim_, targets_.data(), c_.negative + 1, alpha_,
+                           grad_.data(), copied());
       axpy(row, 1.0f, grad_.data(), dim_);
       ++loss_count_;
+      count_copy_step();
       if (noise_per_pair) std::swap(targets_, next_targets_);
     }
   }
@@ -440,17 +472,13 @@ class Worker {
     const HuffmanTree& tree = job_.tables.tree;
     const std::uint32_t* nodes = tree.nodes(word);
     for (std::size_t k = 0; k < tree.path_length(word); ++k)
-      if (!top_ || nodes[k] < top_->rows().first) prefetch_row(out_row(nodes[k]), dim_);
+      if (!copy_ || !copy_->rows().holds(nodes[k])) prefetch_row(out_row(nodes[k]), dim_);
   }
   float hs_center_step(std::uint32_t center, const float* in, float* in_grad) {
     const HuffmanTree& tree = job_.tables.tree;
-    const float loss =
-        hs_step(table_, in, out_, dim_, tree.nodes(center), tree.codes(center),
-                tree.path_length(center), alpha_, in_grad, top_ ? &top_->rows() : nullptr);
-    if (top_ && ++steps_since_merge_ == merge_every_) {
-      top_->merge();
-      steps_since_merge_ = 0;
-    }
+    const float loss = hs_step(table_, in, out_, dim_, tree.nodes(center), tree.codes(center),
+                               tree.path_length(center), alpha_, in_grad, copied());
+    count_copy_step();
     return loss;
   }
 
@@ -544,7 +572,7 @@ class Worker {
   float* in_;
   float* out_;
   std::vector<float> grad_, hidden_, logits_;
-  std::optional<TopNodeCopy> top_;  // --loss hs on several threads
+  std::optional<RowCopy> copy_;  // hierarchical softmax or skip-gram's NS on several threads
   std::size_t merge_every_ = 0, steps_since_merge_ = 0;
   std::vector<std::uint32_t> targets_, next_targets_, sentence_;
   bool noise_ahead_ = false;  // next_targets_ holds the next center's noise words

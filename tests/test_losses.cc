@@ -395,7 +395,7 @@ TEST(HsStep, GivesTheNodeByNodeLoopsBits) {
   EXPECT_EQ(got_out, want_out);
 }
 
-// With the tree's top rows held in a TopNodeCopy (hierarchical softmax on several threads),
+// With the tree's top rows held in a RowCopy (hierarchical softmax on several threads),
 // hs_step steps those rows in the copy, with the bits it gives them in the table, and leaves
 // the table's top rows alone until the copy is merged.
 TEST(HsStep, StepsTheTopNodesInTheirCopy) {
@@ -411,8 +411,9 @@ TEST(HsStep, StepsTheTopNodesInTheirCopy) {
   const float want_loss = hs_step(table, in.data(), want_out.data(), dim, tree.nodes(word),
                                   tree.codes(word), length, 0.05f, want_grad.data());
   std::vector<float> got_out = out, got_grad(dim, 0.0f);
-  TopNodeCopy copy(got_out.data(), inner, top, dim);
+  RowCopy copy(got_out.data(), inner - top, top, dim);
   ASSERT_EQ(copy.rows().first, inner - top);
+  ASSERT_EQ(copy.rows().end, inner);
   const float got_loss = hs_step(table, in.data(), got_out.data(), dim, tree.nodes(word),
                                  tree.codes(word), length, 0.05f, got_grad.data(), &copy.rows());
   EXPECT_EQ(got_loss, want_loss);
@@ -429,14 +430,14 @@ TEST(HsStep, StepsTheTopNodesInTheirCopy) {
 
 // Two threads' copies of the same rows: each merge adds that copy's changes since its last
 // merge to the table, once, and takes back every change merged so far.
-TEST(TopNodeCopy, MergeAddsEachCopysChangesOnce) {
+TEST(RowCopy, MergeAddsEachCopysChangesOnce) {
   std::mt19937 gen(17);
   const std::size_t dim = 7, inner = 10, top = 4, split = (inner - top) * dim;
   std::vector<float> out = random_floats(inner * dim, gen, 1.0f);
   const std::vector<float> start = out;
-  TopNodeCopy a(out.data(), inner, top, dim), b(out.data(), inner, top, dim);
+  RowCopy a(out.data(), inner - top, top, dim), b(out.data(), inner - top, top, dim);
   std::vector<float> want(start.begin() + split, start.end());
-  auto change = [&](TopNodeCopy& copy) {
+  auto change = [&](RowCopy& copy) {
     const std::vector<float> delta = random_floats(top * dim, gen, 0.1f);
     for (std::size_t e = 0; e < delta.size(); ++e) {
       copy.rows().rows[e] += delta[e];
@@ -466,7 +467,7 @@ TEST(TopNodeCopy, MergeAddsEachCopysChangesOnce) {
 
 // The rows copied shrink as threads (and so merges) grow, down to 63, none on one thread, never
 // more than the tree has.
-TEST(TopNodeCopy, RowsShrinkAsThreadsGrow) {
+TEST(RowCopy, TopNodeRowsShrinkAsThreadsGrow) {
   const std::size_t inner = 22'000;
   EXPECT_EQ(top_node_copy_rows(1, inner), 0u);
   EXPECT_EQ(top_node_copy_rows(2, inner), 255u);
@@ -475,6 +476,54 @@ TEST(TopNodeCopy, RowsShrinkAsThreadsGrow) {
   EXPECT_EQ(top_node_copy_rows(8, inner), 63u);
   EXPECT_EQ(top_node_copy_rows(64, inner), 63u);
   EXPECT_EQ(top_node_copy_rows(2, 40), 40u);
+}
+
+// The same for skip-gram's most frequent output rows, down to 8.
+TEST(RowCopy, FrequentRowsShrinkAsThreadsGrow) {
+  const std::size_t vocab = 22'000;
+  EXPECT_EQ(frequent_row_copy_rows(1, vocab), 0u);
+  EXPECT_EQ(frequent_row_copy_rows(2, vocab), 64u);
+  EXPECT_EQ(frequent_row_copy_rows(4, vocab), 32u);
+  EXPECT_EQ(frequent_row_copy_rows(16, vocab), 8u);
+  EXPECT_EQ(frequent_row_copy_rows(64, vocab), 8u);
+  EXPECT_EQ(frequent_row_copy_rows(2, 40), 40u);
+}
+
+// With the most frequent words' output rows held in a RowCopy (skip-gram's negative sampling on
+// several threads), ns_step steps the targets it holds in the copy, with the bits it gives them
+// in the table, and the others in the table; the table's copied rows wait for the merge. The
+// cases take the paths of ns_step: distinct targets at once, a repeat one by one, more than a
+// stretch.
+TEST(NsStep, StepsTheCopiedRowsInTheirCopy) {
+  std::mt19937 gen(18);
+  const std::size_t dim = 13, vocab = 30, copied = 6, split = copied * dim;
+  LogisticTable table;
+  const std::vector<std::vector<std::uint32_t>> cases = {
+      {4, 1, 7, 2, 9, 11},
+      {12, 1, 7, 1, 0, 11},
+      {4, 1, 7, 2, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 5}};
+  for (const auto& targets : cases) {
+    SCOPED_TRACE("positive " + std::to_string(targets[0]) + ", " + std::to_string(targets.size()) +
+                 " targets");
+    const auto in = random_floats(dim, gen, 0.8f);
+    const auto out = random_floats(vocab * dim, gen, 0.8f);
+    std::vector<float> want_out = out, want_grad(dim, 0.0f);
+    const float want_loss = ns_step(table, in.data(), want_out.data(), dim, targets.data(),
+                                    targets.size(), 0.05f, want_grad.data());
+    std::vector<float> got_out = out, got_grad(dim, 0.0f);
+    RowCopy copy(got_out.data(), 0, copied, dim);
+    const float got_loss = ns_step(table, in.data(), got_out.data(), dim, targets.data(),
+                                   targets.size(), 0.05f, got_grad.data(), &copy.rows());
+    EXPECT_EQ(got_loss, want_loss);
+    EXPECT_EQ(got_grad, want_grad);
+    EXPECT_TRUE(std::equal(got_out.begin() + split, got_out.end(), want_out.begin() + split));
+    EXPECT_TRUE(std::equal(got_out.begin(), got_out.begin() + split, out.begin()))
+        << "the table's copied rows wait for the merge";
+    EXPECT_TRUE(std::equal(copy.rows().rows, copy.rows().rows + split, want_out.begin()));
+    copy.merge();
+    for (std::size_t e = 0; e < split; ++e)
+      ASSERT_NEAR(got_out[e], want_out[e], 1e-6f) << e;  // old + (new - old)
+  }
 }
 
 }  // namespace

@@ -76,31 +76,52 @@ TEST(Training, HierarchicalSoftmaxLearns) {
   }
 }
 
-// Hierarchical softmax on two threads steps each thread's copy of the tree's top rows
-// (TopNodeCopy): every change reaches the model, once. The top rows end about as far from
-// their start (zero) as one thread takes them: not at zero (changes lost), nor far beyond
-// (changes added again at each merge). One row's length moves by up to 2x between runs; the
-// sum over the copied rows within 5% here.
+// The summed length of output rows [first, end): how far training took them from their start
+// (zero).
+double rows_length(const Trained& t, std::size_t first, std::size_t end) {
+  const std::size_t dim = t.model.output.cols();
+  double sum = 0;
+  for (std::size_t r = first; r < end; ++r) {
+    const float* row = t.model.output.row(r);
+    sum += std::sqrt(std::inner_product(row, row + dim, row, 0.0));
+  }
+  return sum;
+}
+
+// On two threads each thread steps its own copy of the output rows that every step writes
+// (RowCopy): every change reaches the model, once. The copied rows end about as far from their
+// start as one thread takes them: not at zero (changes lost), nor far beyond (changes added
+// again at each merge). One row's length moves by up to 2x between runs; the sum over the
+// copied rows within 5% here.
+void expect_two_threads_keep_the_copied_rows_changes(TrainConfig c, bool top_rows) {
+  auto copied_length = [&](const Trained& t) {
+    const std::size_t vocab = t.vocab.size(), inner = vocab - 1;
+    return top_rows ? rows_length(t, inner - top_node_copy_rows(2, inner), inner)
+                    : rows_length(t, 0, frequent_row_copy_rows(2, vocab));
+  };
+  c.threads = 1;
+  const double one = copied_length(train_prefix(c, 1'000'000));
+  c.threads = 2;
+  const double two = copied_length(train_prefix(c, 1'000'000));
+  EXPECT_GT(two, 0.8 * one);
+  EXPECT_LT(two, 1.25 * one);
+}
+
+// Hierarchical softmax: the tree's top nodes.
 TEST(Training, HierarchicalSoftmaxOnTwoThreadsKeepsTheTopNodesChanges) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   TrainConfig c = base_config();
   c.loss = LossKind::kHierarchicalSoftmax;
   c.epochs = 1;
-  auto top_length = [](const Trained& t) {
-    const std::size_t inner = t.vocab.size() - 1, dim = t.model.output.cols();
-    double sum = 0;
-    for (std::size_t node = inner - top_node_copy_rows(2, inner); node < inner; ++node) {
-      const float* row = t.model.output.row(node);
-      sum += std::sqrt(std::inner_product(row, row + dim, row, 0.0));
-    }
-    return sum;
-  };
-  c.threads = 1;
-  const double one = top_length(train_prefix(c, 1'000'000));
-  c.threads = 2;
-  const double two = top_length(train_prefix(c, 1'000'000));
-  EXPECT_GT(two, 0.8 * one);
-  EXPECT_LT(two, 1.25 * one);
+  expect_two_threads_keep_the_copied_rows_changes(c, true);
+}
+
+// Skip-gram's negative sampling: the most frequent words' output rows.
+TEST(Training, SkipGramOnTwoThreadsKeepsTheFrequentOutputRowsChanges) {
+  if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
+  TrainConfig c = base_config();
+  c.epochs = 1;
+  expect_two_threads_keep_the_copied_rows_changes(c, false);
 }
 
 TEST(Training, TiedEmbeddingsLearn) {
