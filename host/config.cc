@@ -173,6 +173,21 @@ std::vector<Flag> make_flags() {
              return std::to_string(c.threads) +
                     (c.threads ? "" : " (" + std::to_string(c.thread_count()) + " here)");
            }},
+      Flag{"copied-rows", "N|auto",
+           "CPU trainer, several threads: output rows each thread steps in its own copy and "
+           "merges into the shared ones every 1024/threads steps, the rows that every step "
+           "writes: hierarchical softmax's top tree nodes, negative sampling's most frequent "
+           "words (0: none; auto: 512/threads nodes, 63 to 255, and for skip-gram 128/threads "
+           "words, at least 8, none for CBOW)",
+           false, false,
+           [](TrainConfig& c, const std::string& t, const std::string& f) {
+             c.copied_rows =
+                 t == "auto" ? TrainConfig::kAutoCopiedRows : parse_integer<std::uint32_t>(t, f);
+           },
+           [](const TrainConfig& c) {
+             return c.copied_rows == TrainConfig::kAutoCopiedRows ? std::string("auto")
+                                                                  : std::to_string(c.copied_rows);
+           }},
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
       W2V_CHOICE_FLAG("device", "auto|cpu|cuda|twin", device, kDevices,
                       "where to train; auto uses a CUDA GPU when there is one; twin runs the "

@@ -174,6 +174,24 @@ std::size_t frequent_row_copy_rows(std::size_t threads, std::size_t vocab) {
   return std::min(std::max<std::size_t>(kFrequentRowsTimesThreads / threads, 8), vocab);
 }
 
+CopiedRange copied_output_rows(const TrainConfig& c, std::size_t vocab) {
+  const std::size_t threads = c.thread_count();
+  if (threads < 2 || c.tied) return {};
+  const bool automatic = c.copied_rows == TrainConfig::kAutoCopiedRows;
+  if (c.loss == LossKind::kHierarchicalSoftmax) {
+    const std::size_t inner = vocab - 1;
+    const std::size_t count = automatic ? top_node_copy_rows(threads, inner)
+                                        : std::min<std::size_t>(c.copied_rows, inner);
+    return {inner - count, count};
+  }
+  if (c.loss != LossKind::kNegativeSampling) return {};
+  // CBOW's step is one a center, not one a context word: private output tables, the upper
+  // bound, gave it 10% on 2 threads, a copy of 64 rows nothing.
+  if (automatic)
+    return {0, c.model == ModelKind::kSkipGram ? frequent_row_copy_rows(threads, vocab) : 0};
+  return {0, std::min<std::size_t>(c.copied_rows, vocab)};
+}
+
 RowCopy::RowCopy(float* table, std::size_t first, std::size_t count, std::size_t dim)
     : shared_(table + first * dim),
       copy_(shared_, shared_ + count * dim),
@@ -309,20 +327,10 @@ class Worker {
         trace_(job.trace),
         track_(trace_ ? trace_->track("worker " + std::to_string(id)) : 0) {
     if (c_.loss == LossKind::kSoftmax || c_.loss == LossKind::kFullBce) logits_.resize(vocab_);
-    const std::size_t threads = c_.thread_count();
-    if (c_.loss == LossKind::kHierarchicalSoftmax) {
-      const std::size_t inner = vocab_ - 1;
-      if (const std::size_t rows = top_node_copy_rows(threads, inner); rows > 0)
-        copy_.emplace(out_, inner - rows, rows, dim_);
-    } else if (c_.loss == LossKind::kNegativeSampling && c_.model == ModelKind::kSkipGram &&
-               !c_.tied) {
-      // CBOW's step is one a center, not one a context word: private output tables, the upper
-      // bound, gave it 10% on 2 threads, a copy of 64 rows nothing. Tied tables' rows are also
-      // the input rows, which are not copied.
-      if (const std::size_t rows = frequent_row_copy_rows(threads, vocab_); rows > 0)
-        copy_.emplace(out_, 0, rows, dim_);
+    if (const CopiedRange copied = copied_output_rows(c_, vocab_); copied.count > 0) {
+      copy_.emplace(out_, copied.first, copied.count, dim_);
+      merge_every_ = std::max<std::size_t>(16, kMissedSteps / c_.thread_count());
     }
-    if (copy_) merge_every_ = std::max<std::size_t>(16, kMissedSteps / threads);
     sentence_.reserve(kMaxSentenceTokens);
     if (job.control && job.control->resume) {
       const WalkerState& from = job.control->resume->walkers[id];
@@ -553,7 +561,8 @@ class Worker {
     } else {
       std::fill(grad_.begin(), grad_.end(), 0.0f);
       loss_sum_ += ns_step(table_, hidden_.data(), out_, dim_, targets_.data(), c_.negative + 1,
-                           alpha_, grad_.data());
+                           alpha_, grad_.data(), copied());
+      count_copy_step();
     }
     for (std::size_t j = lo; j <= hi; ++j)
       if (j != i) axpy(in_row(sentence_[j]), 1.0f, grad_.data(), dim_);

@@ -32,6 +32,12 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, std::string& an
                   ": the GPU trainer has no --loss hs (the CPU trainer has: --device cpu)");
     return cpu("--loss hs: the CPU trainer's only");
   }
+  if (config.copied_rows != TrainConfig::kAutoCopiedRows) {
+    if (config.device != DeviceKind::kAuto)
+      throw Error(std::string("--device ") + to_string(config.device) +
+                  ": the GPU trainer has no --copied-rows (the CPU trainer has: --device cpu)");
+    return cpu("--copied-rows: the CPU trainer's only");
+  }
   auto check_fused = [&] {
     if (config.gpu_path == GpuPathKind::kFused)
       if (std::string why = fused_unsupported(config); !why.empty())

@@ -334,6 +334,24 @@ TEST_F(Cli, HierarchicalSoftmaxTrainsOnTheCpu) {
   }
 }
 
+// So is --copied-rows.
+TEST_F(Cli, CopiedRowsTrainOnTheCpu) {
+  std::string corpus = write_small_corpus(dir_);
+  auto args = train_args(corpus, dir_.file("v.txt"));
+  args[args.size() - 2] = "auto";  // after --device
+  args.insert(args.end(), {"--copied-rows", "16"});
+  test::RunResult r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  EXPECT_EQ(lines_with(r.err, "device: cpu (--copied-rows: the CPU trainer's only)").size(), 1u)
+      << r.err;
+  args[4] = dir_.file("w.txt");  // after --output
+  for (const char* device : {"cuda", "twin"}) {
+    args[args.size() - 4] = device;
+    expect_clean_failure(args, {std::string("--device ") + device, "--copied-rows"}, 1,
+                         dir_.file("w.txt"));
+  }
+}
+
 TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {
   REQUIRE_GPU();
   std::string corpus = write_small_corpus(dir_);

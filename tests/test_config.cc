@@ -97,6 +97,14 @@ TEST(ConfigParse, NoiseExponentFollowsTheModel) {
   EXPECT_DOUBLE_EQ(parse({"--ns-exponent", "0"}).noise_exponent(), 0.0);
 }
 
+TEST(ConfigParse, CopiedRows) {
+  EXPECT_EQ(parse({}).copied_rows, TrainConfig::kAutoCopiedRows);
+  EXPECT_EQ(parse({"--copied-rows", "auto"}).copied_rows, TrainConfig::kAutoCopiedRows);
+  EXPECT_EQ(parse({"--copied-rows", "0"}).copied_rows, 0u);
+  EXPECT_EQ(parse({"--copied-rows", "300"}).copied_rows, 300u);
+  EXPECT_THROW(parse({"--copied-rows", "many"}), Error);
+}
+
 // The repeat cap's default follows the GPU path; a given one holds on both.
 TEST(ConfigParse, RepeatCapFollowsThePath) {
   const TrainConfig d = parse({});

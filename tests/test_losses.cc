@@ -489,6 +489,43 @@ TEST(RowCopy, FrequentRowsShrinkAsThreadsGrow) {
   EXPECT_EQ(frequent_row_copy_rows(2, 40), 40u);
 }
 
+// Which rows a run's threads copy: the rules under auto, --copied-rows otherwise, never on one
+// thread or with tied tables.
+TEST(RowCopy, CopiedOutputRowsFollowTheFlag) {
+  const std::size_t vocab = 22'000, inner = vocab - 1;
+  TrainConfig c;
+  c.threads = 2;
+  auto expect_rows = [&](std::size_t first, std::size_t count) {
+    const CopiedRange got = copied_output_rows(c, vocab);
+    EXPECT_EQ(got.first, first);
+    EXPECT_EQ(got.count, count);
+  };
+  expect_rows(0, 64);  // skip-gram, negative sampling
+  c.model = ModelKind::kCbow;
+  expect_rows(0, 0);
+  c.copied_rows = 100;
+  expect_rows(0, 100);
+  c.copied_rows = 30'000;
+  expect_rows(0, vocab);
+  c.loss = LossKind::kHierarchicalSoftmax;
+  expect_rows(0, inner);
+  c.copied_rows = 100;
+  expect_rows(inner - 100, 100);
+  c.copied_rows = TrainConfig::kAutoCopiedRows;
+  expect_rows(inner - 255, 255);
+  c.threads = 1;
+  expect_rows(0, 0);
+  c.threads = 2;
+  c.loss = LossKind::kSoftmax;
+  expect_rows(0, 0);
+  c.loss = LossKind::kNegativeSampling;
+  c.copied_rows = 0;
+  expect_rows(0, 0);
+  c.copied_rows = 100;
+  c.tied = true;
+  expect_rows(0, 0);
+}
+
 // With the most frequent words' output rows held in a RowCopy (skip-gram's negative sampling on
 // several threads), ns_step steps the targets it holds in the copy, with the bits it gives them
 // in the table, and the others in the table; the table's copied rows wait for the merge. The

@@ -93,11 +93,13 @@ double rows_length(const Trained& t, std::size_t first, std::size_t end) {
 // start as one thread takes them: not at zero (changes lost), nor far beyond (changes added
 // again at each merge). One row's length moves by up to 2x between runs; the sum over the
 // copied rows within 5% here.
-void expect_two_threads_keep_the_copied_rows_changes(TrainConfig c, bool top_rows) {
+void expect_two_threads_keep_the_copied_rows_changes(TrainConfig c) {
+  TrainConfig two_threads = c;
+  two_threads.threads = 2;
   auto copied_length = [&](const Trained& t) {
-    const std::size_t vocab = t.vocab.size(), inner = vocab - 1;
-    return top_rows ? rows_length(t, inner - top_node_copy_rows(2, inner), inner)
-                    : rows_length(t, 0, frequent_row_copy_rows(2, vocab));
+    const CopiedRange copied = copied_output_rows(two_threads, t.vocab.size());
+    EXPECT_GT(copied.count, 0u);
+    return rows_length(t, copied.first, copied.first + copied.count);
   };
   c.threads = 1;
   const double one = copied_length(train_prefix(c, 1'000'000));
@@ -113,15 +115,19 @@ TEST(Training, HierarchicalSoftmaxOnTwoThreadsKeepsTheTopNodesChanges) {
   TrainConfig c = base_config();
   c.loss = LossKind::kHierarchicalSoftmax;
   c.epochs = 1;
-  expect_two_threads_keep_the_copied_rows_changes(c, true);
+  expect_two_threads_keep_the_copied_rows_changes(c);
 }
 
-// Skip-gram's negative sampling: the most frequent words' output rows.
-TEST(Training, SkipGramOnTwoThreadsKeepsTheFrequentOutputRowsChanges) {
+// Negative sampling: the most frequent words' output rows, skip-gram's by default, CBOW's when
+// --copied-rows asks.
+TEST(Training, NegativeSamplingOnTwoThreadsKeepsTheFrequentOutputRowsChanges) {
   if (!file_exists(kText8)) GTEST_SKIP() << "no " << kText8;
   TrainConfig c = base_config();
   c.epochs = 1;
-  expect_two_threads_keep_the_copied_rows_changes(c, false);
+  expect_two_threads_keep_the_copied_rows_changes(c);
+  c.model = ModelKind::kCbow;
+  c.copied_rows = 32;
+  expect_two_threads_keep_the_copied_rows_changes(c);
 }
 
 TEST(Training, TiedEmbeddingsLearn) {

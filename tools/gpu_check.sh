@@ -9,8 +9,8 @@
 #
 #   [W2V_CHECK_SECONDS=450] [W2V_CHECK_STOP_SECONDS=570] tools/gpu_check.sh [STAGE...]
 #     stages, in the order given: tests wiki ncu sanitize bench e2e trace prepare seeds resume
-#     cputests synth1b avx512 (default: the first eleven, in that order, the issues' headline
-#     figures first)
+#     cputests synth1b avx512 cpucopy (default: the first eleven, in that order, the issues'
+#     headline figures first)
 #
 # The device machine has no network, no GoogleTest or Google Benchmark and no ../shared:
 # tools/gpu_prepare.sh puts all it needs in .deps/ (git-ignored, ~45 MiB); carry it:
@@ -23,7 +23,7 @@
 # (30 s idle), and the build is kept.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
-all_stages="tests wiki ncu sanitize bench e2e trace prepare seeds resume cputests synth1b avx512"
+all_stages="tests wiki ncu sanitize bench e2e trace prepare seeds resume cputests synth1b avx512 cpucopy"
 stages=${*:-tests wiki ncu sanitize bench e2e trace prepare seeds resume cputests}
 for stage in $stages; do
   if [[ " $all_stages " != *" $stage "* ]]; then
@@ -551,6 +551,35 @@ PY
 stage_synth1b() {
   step "end to end: 1B-token synthetic corpus (1M word types), 1 epoch, fused"
   e2e_table e2e-synth1b --epochs 1 --synth 1000000000 --modes "sg-ns cbow-ns"
+}
+# The CPU trainer on this machine's cores, no GPU: each thread's copy of the output rows every
+# step writes (--copied-rows) was sized on 2 cores (bench/QUALITY.md §13, §14) and its rule for
+# 8 and 16 threads is extrapolated. Train seconds of the text8 prefix, 2 epochs, per copy size.
+stage_cpucopy() {
+  step "CPU trainer: --copied-rows on 8 and 16 threads (text8 prefix, 2 epochs, no GPU)"
+  local log=$out/cpucopy.log status=0
+  echo "| loss | threads | --copied-rows | train s, seeds 1 2 3 |" | tee -a "$summary"
+  echo "|---|---|---|---|" | tee -a "$summary"
+  for loss in ns hs; do
+    for threads in 8 16; do
+      for rows in 0 auto 8 32 128 255; do
+        [[ $loss == hs && ( $rows == 8 || $rows == 32 ) ]] && continue
+        local seconds=()
+        for seed in 1 2 3; do
+          local line
+          line=$(build-gpu/w2v train --corpus ../shared/data/text8_prefix.txt \
+            --output "$out/cpucopy.bin" --cache-dir "$out/cpucopy-cache" --device cpu \
+            --loss "$loss" --threads "$threads" --copied-rows "$rows" --epochs 2 \
+            --sample 1e-4 --alpha 0.05 --seed "$seed" --quiet 2>&1 | tee -a "$log" |
+            grep -o 'in [0-9.]* s' | tail -1) || status=1
+          seconds+=("${line//[!0-9.]/}")
+        done
+        echo "| $loss | $threads | $rows | ${seconds[*]} |" | tee -a "$summary"
+      done
+    done
+  done
+  rm -f "$out/cpucopy.bin"
+  record "CPU trainer, --copied-rows" $status
 }
 left=()
 for stage in $stages; do

@@ -84,6 +84,7 @@ struct TrainConfig {
   double momentum = 0.9;  // --optimizer momentum|nesterov
   std::uint32_t epochs = 5;
   std::uint32_t threads = 0;  // 0: all cores
+  std::uint32_t copied_rows = kAutoCopiedRows;  // CPU trainer: copied_output_rows()
   std::uint64_t seed = 1;
   DeviceKind device = DeviceKind::kAuto;
   // GPU trainer.
@@ -187,6 +188,7 @@ struct TrainConfig {
   static constexpr std::uint32_t kDefaultPairRows = 6144;  // ~1,080 centers at window 5
   static constexpr std::uint32_t kDefaultVocabularyLossRows = 8;
   static constexpr std::uint32_t kAutoRepeatCap = ~0u;
+  static constexpr std::uint32_t kAutoCopiedRows = ~0u;
   static constexpr double kAutoNsExponent = -1;
   static constexpr double kBceStepGain = 10;  // start_alpha: alpha^2 x vocab, BCE
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "w2v/config.h"
 #include "w2v/trainer.h"
 
 namespace w2v {
@@ -94,6 +95,15 @@ std::size_t top_node_copy_rows(std::size_t threads, std::size_t inner);
 // skip-gram's negative sampling on `threads` threads (none on one): fewer, down to 8, the more
 // threads merge.
 std::size_t frequent_row_copy_rows(std::size_t threads, std::size_t vocab);
+
+// The output rows [first, first + count) each thread of a run copies (count 0: none), for a
+// vocabulary of `vocab` words: --copied-rows, or under auto the two rules above (CBOW's
+// negative sampling: none). One thread copies nothing, nor do tied tables, whose output rows
+// are the input rows.
+struct CopiedRange {
+  std::size_t first = 0, count = 0;
+};
+CopiedRange copied_output_rows(const TrainConfig& config, std::size_t vocab);
 
 // One SGD step of the full softmax for hidden vector h [dim] against output table out
 // [vocab, dim]: averaged over targets. Scratch buffer `logits` [vocab]. Output rows are
