@@ -581,7 +581,7 @@ class Worker {
   float* in_;
   float* out_;
   std::vector<float> grad_, hidden_, logits_;
-  std::optional<RowCopy> copy_;  // hierarchical softmax or skip-gram's NS on several threads
+  std::optional<RowCopy> copy_;  // copied_output_rows(), on several threads
   std::size_t merge_every_ = 0, steps_since_merge_ = 0;
   std::vector<std::uint32_t> targets_, next_targets_, sentence_;
   bool noise_ahead_ = false;  // next_targets_ holds the next center's noise words

@@ -552,12 +552,14 @@ stage_synth1b() {
   step "end to end: 1B-token synthetic corpus (1M word types), 1 epoch, fused"
   e2e_table e2e-synth1b --epochs 1 --synth 1000000000 --modes "sg-ns cbow-ns"
 }
+
 # The CPU trainer on this machine's cores, no GPU: each thread's copy of the output rows every
 # step writes (--copied-rows) was sized on 2 cores (bench/QUALITY.md §13, §14) and its rule for
 # 8 and 16 threads is extrapolated. Train seconds of the text8 prefix, 2 epochs, per copy size.
 stage_cpucopy() {
   step "CPU trainer: --copied-rows on 8 and 16 threads (text8 prefix, 2 epochs, no GPU)"
-  local log=$out/cpucopy.log status=0
+  # The vectors and the encoded corpus stay out of $out, whose files come back.
+  local log=$out/cpucopy.log status=0 scratch=build-gpu/cpucopy
   echo "| loss | threads | --copied-rows | train s, seeds 1 2 3 |" | tee -a "$summary"
   echo "|---|---|---|---|" | tee -a "$summary"
   for loss in ns hs; do
@@ -568,7 +570,7 @@ stage_cpucopy() {
         for seed in 1 2 3; do
           local line
           line=$(build-gpu/w2v train --corpus ../shared/data/text8_prefix.txt \
-            --output "$out/cpucopy.bin" --cache-dir "$out/cpucopy-cache" --device cpu \
+            --output "$scratch.bin" --cache-dir "$scratch-cache" --device cpu \
             --loss "$loss" --threads "$threads" --copied-rows "$rows" --epochs 2 \
             --sample 1e-4 --alpha 0.05 --seed "$seed" --quiet 2>&1 | tee -a "$log" |
             grep -o 'in [0-9.]* s' | tail -1) || status=1
@@ -578,9 +580,9 @@ stage_cpucopy() {
       done
     done
   done
-  rm -f "$out/cpucopy.bin"
   record "CPU trainer, --copied-rows" $status
 }
+
 left=()
 for stage in $stages; do
   if ((${#left[@]} || SECONDS - started >= budget || SECONDS - started >= stop_at)) ||
