@@ -173,21 +173,13 @@ std::vector<Flag> make_flags() {
              return std::to_string(c.threads) +
                     (c.threads ? "" : " (" + std::to_string(c.thread_count()) + " here)");
            }},
-      Flag{"copied-rows", "N|auto",
-           "CPU trainer, several threads: output rows each thread steps in its own copy and "
-           "merges into the shared ones every 1024/threads steps, the rows that every step "
-           "writes: hierarchical softmax's top tree nodes, negative sampling's most frequent "
-           "words (0: none; auto: 512/threads nodes, 63 to 255, and for skip-gram 128/threads "
-           "words, at least 8, none for CBOW)",
-           false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             c.copied_rows =
-                 t == "auto" ? TrainConfig::kAutoCopiedRows : parse_integer<std::uint32_t>(t, f);
-           },
-           [](const TrainConfig& c) {
-             return c.copied_rows == TrainConfig::kAutoCopiedRows ? std::string("auto")
-                                                                  : std::to_string(c.copied_rows);
-           }},
+      W2V_INT_OR_AUTO_FLAG(
+          "copied-rows", copied_rows, std::uint32_t, TrainConfig::kAutoCopiedRows,
+          "CPU trainer, several threads: output rows each thread steps in its own copy and "
+          "merges into the shared ones every 1024/threads steps, the rows that every step "
+          "writes: hierarchical softmax's top tree nodes, negative sampling's most frequent "
+          "words (0: none; auto: 512/threads nodes, 63 to 255, and for skip-gram 128/threads "
+          "words, at least 8, none for CBOW)"),
       W2V_INT_FLAG("seed", seed, std::uint64_t, "random seed"),
       W2V_CHOICE_FLAG("device", "auto|cpu|cuda|twin", device, kDevices,
                       "where to train; auto uses a CUDA GPU when there is one; twin runs the "
@@ -242,20 +234,12 @@ std::vector<Flag> make_flags() {
       W2V_CHOICE_FLAG("scatter", "atomic|sorted", scatter, kScatters,
                       "GPU trainer: add row gradients with atomics (fast) or sorted and reduced "
                       "(bit-identical)"),
-      Flag{"repeat-cap", "N|auto",
-           "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
-           "on the fused path, the expected changes of concurrent warps) gets N/k of each, so "
-           "frequent words' summed steps do not overshoot (0: no cap; auto: 8 on the fused "
-           "path, 32 on the modular path)",
-           false, false,
-           [](TrainConfig& c, const std::string& t, const std::string& f) {
-             c.repeat_cap =
-                 t == "auto" ? TrainConfig::kAutoRepeatCap : parse_integer<std::uint32_t>(t, f);
-           },
-           [](const TrainConfig& c) {
-             return c.repeat_cap == TrainConfig::kAutoRepeatCap ? std::string("auto")
-                                                                : std::to_string(c.repeat_cap);
-           }},
+      W2V_INT_OR_AUTO_FLAG(
+          "repeat-cap", repeat_cap, std::uint32_t, TrainConfig::kAutoRepeatCap,
+          "GPU trainer: a word whose row takes k > N changes at once (in one batch's updates; "
+          "on the fused path, the expected changes of concurrent warps) gets N/k of each, so "
+          "frequent words' summed steps do not overshoot (0: no cap; auto: 8 on the fused "
+          "path, 32 on the modular path)"),
       W2V_SWITCH("deterministic", deterministic,
                  "GPU trainer: sorted scatter and one sampler thread, so two runs with the same "
                  "seed give identical vectors"),

@@ -112,6 +112,12 @@ void logistic_outputs(const LogisticTable& table, const float* in, float* const*
   axpy_rows(in_grad, rows, g, count, in, dim);
 }
 
+// Row `row` of the output table `out` [.., dim], or its copy where `copied` holds it.
+float* step_row(float* out, const CopiedRows* copied, std::uint32_t row, std::size_t dim) {
+  return copied && copied->holds(row) ? copied->row(row, dim)
+                                      : out + static_cast<std::size_t>(row) * dim;
+}
+
 }  // namespace
 
 float ns_step(const LogisticTable& table, const float* in, float* out, std::size_t dim,
@@ -126,9 +132,7 @@ float ns_step(const LogisticTable& table, const float* in, float* out, std::size
   std::size_t used = 0;
   for (std::size_t k = 0; k < count; ++k) {
     if (k > 0 && !noise_word_used(targets[k], targets[0])) continue;
-    rows[used] = copied && copied->holds(targets[k])
-                     ? copied->row(targets[k], dim)
-                     : out + static_cast<std::size_t>(targets[k]) * dim;
+    rows[used] = step_row(out, copied, targets[k], dim);
     positive[used++] = k == 0;
     if (!at_once) {
       logistic_outputs(table, in, rows, positive, 1, dim, alpha, Repeats::kPossible, in_grad, loss);
@@ -154,9 +158,7 @@ float hs_step(const LogisticTable& table, const float* in, float* out, std::size
   for (std::size_t begin = 0; begin < length; begin += kStretch) {
     const std::size_t n = std::min(kStretch, length - begin);
     for (std::size_t k = 0; k < n; ++k) {
-      const std::uint32_t node = nodes[begin + k];
-      rows[k] = copied && copied->holds(node) ? copied->row(node, dim)
-                                              : out + static_cast<std::size_t>(node) * dim;
+      rows[k] = step_row(out, copied, nodes[begin + k], dim);
       positive[k] = codes[begin + k] == 0;
     }
     logistic_outputs(table, in, rows, positive, n, dim, alpha, Repeats::kNone, in_grad, loss);

@@ -173,6 +173,17 @@ std::string flags_help(const std::vector<FlagSpec<Config>>& table) {
         },                                                              \
         [](const FlagConfig& c) { return std::to_string(c.field); }     \
   }
+// An integer that may also be "auto", stored as `automatic`, a value no given count takes.
+#define W2V_INT_OR_AUTO_FLAG(name, field, type, automatic, help)                       \
+  ::w2v::FlagSpec<FlagConfig> {                                                        \
+    name, "N|auto", help, false, false,                                                \
+        [](FlagConfig& c, const std::string& t, const std::string& f) {                \
+          c.field = t == "auto" ? automatic : ::w2v::flags::parse_integer<type>(t, f); \
+        },                                                                             \
+        [](const FlagConfig& c) {                                                      \
+          return c.field == automatic ? std::string("auto") : std::to_string(c.field); \
+        }                                                                              \
+  }
 #define W2V_REAL_FLAG(name, field, help)                                \
   ::w2v::FlagSpec<FlagConfig> {                                         \
     name, "X", help, false, false,                                      \
