@@ -100,7 +100,8 @@ std::vector<Flag> make_flags() {
                       "default: a cache file"),
       W2V_STRING_FLAG(
           cache_dir, "DIR",
-          "where the vocabulary and encoded corpus are cached; default: the directory of --output"),
+          "where the vocabulary and encoded corpus are cached; default: the directory of --output "
+          "(the working directory where --output is a device or a pipe)"),
       W2V_STRING_FLAG(loss_log, "FILE",
                       "write progress as CSV (words,seconds,alpha,loss,words_per_sec)"),
       W2V_STRING_FLAG(trace, "FILE",

@@ -184,6 +184,15 @@ void remove_unfinished_files() noexcept {
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // A device or a pipe (/dev/null, /dev/stdout, a FIFO): nothing to replace, and a rename
+    // onto it would replace the device node itself.
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) throw_file_error(path_, "cannot write: " + errno_text());
+    in_place_ = true;
+    return;
+  }
   remove_stale_temporaries(path_);
   temp_path_ = path_ + ".tmp." + std::to_string(::getpid());
   pending_slot_ = remember_pending(temp_path_);
@@ -197,7 +206,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
 AtomicFile::~AtomicFile() {
   if (!committed_) {
     if (file_) std::fclose(file_);
-    std::remove(temp_path_.c_str());
+    if (!in_place_) std::remove(temp_path_.c_str());
   }
   forget_pending(pending_slot_);
 }
@@ -230,11 +239,16 @@ void AtomicFile::rewrite_start(const void* data, std::size_t n) {
 void AtomicFile::commit() {
   // The first failure's errno names the cause (a full disk shows at fflush or fsync).
   std::string failure;
-  if (std::fflush(file_) != 0 || std::ferror(file_) || ::fsync(::fileno(file_)) != 0)
+  if (std::fflush(file_) != 0 || std::ferror(file_) ||
+      (!in_place_ && ::fsync(::fileno(file_)) != 0))  // a device or pipe may not fsync
     failure = errno_text();
   if (std::fclose(file_) != 0 && failure.empty()) failure = errno_text();
   file_ = nullptr;
   if (!failure.empty()) throw_file_error(path_, "write failed: " + failure);
+  if (in_place_) {
+    committed_ = true;
+    return;
+  }
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
     throw_file_error(path_, "cannot rename the temporary file into place: " + errno_text());
   committed_ = true;

@@ -9,6 +9,7 @@
 #include "gpu/fused_path.h"
 #include "w2v/checkpoint.h"
 #include "w2v/error.h"
+#include "w2v/io.h"
 #include "w2v/model.h"
 #include "w2v/trace.h"
 #include "w2v/trainer.h"
@@ -16,12 +17,24 @@
 
 namespace w2v {
 
+namespace {
+
+// Beside the vectors, unless they go to a device or a pipe (/dev/stdout): then the working
+// directory ("" for CorpusOptions), not /dev.
+std::string default_cache_dir(const std::string& output) {
+  std::error_code ignored;
+  const std::filesystem::file_status status = std::filesystem::status(output, ignored);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return "";
+  return std::filesystem::path(output).parent_path().string();
+}
+
+}  // namespace
+
 TrainingData prepare_training_data(const TrainConfig& c, LogLine log, Trace* trace) {
   CorpusOptions options;
   options.corpus_path = c.corpus;
   options.vocab_path = c.vocab;
-  options.cache_dir =
-      c.cache_dir.empty() ? std::filesystem::path(c.output).parent_path().string() : c.cache_dir;
+  options.cache_dir = c.cache_dir.empty() ? default_cache_dir(c.output) : c.cache_dir;
   options.tokenizer.lowercase = c.lowercase;
   options.min_count = c.min_count;
   options.max_vocab = c.max_vocab;
@@ -61,6 +74,34 @@ Progress::Options progress_options(const TrainConfig& c, std::uint64_t corpus_to
   return o;
 }
 
+namespace {
+
+// A file the run writes only at its end (or at its first checkpoint) must be writable before
+// the training starts, not found unwritable after it: an existing directory, a missing one, and
+// a directory that takes no new file (read-only, /proc) each fail here, naming the flag.
+void check_destination(const std::string& path, const char* flag) {
+  if (path.empty()) return;
+  const auto fail = [&](const std::string& problem) {
+    throw_file_error(path, problem + " (" + flag + ")");
+  };
+  std::error_code ignored;
+  const std::filesystem::file_status status = std::filesystem::status(path, ignored);
+  if (std::filesystem::is_directory(status)) fail("is a directory");
+  // A device or a pipe is written in place (AtomicFile); opening a FIFO to probe it would
+  // block for its reader and then end what the reader gets.
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return;
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ignored))
+    fail("its directory does not exist");
+  try {
+    AtomicFile probe(path);  // never committed: its destructor deletes the temporary file
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (" + flag + ")");
+  }
+}
+
+}  // namespace
+
 void write_trained_vectors(const TrainConfig& config, const Vocab& vocab, const Model& model) {
   write_vectors(config.output, resolve_vector_format(config.format, config.output), vocab.words(),
                 model.input.data(), config.dim,
@@ -73,9 +114,10 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
     if (log) log(line);
   };
   resolve_vector_format(given.format, given.output);  // a bad --format fails before training
-  const std::filesystem::path out_dir = std::filesystem::path(given.output).parent_path();
-  if (!out_dir.empty() && !std::filesystem::is_directory(out_dir))
-    throw_file_error(given.output, "its directory does not exist (--output)");
+  check_destination(given.output, "--output");
+  check_destination(given.checkpoint, "--checkpoint");
+  check_destination(given.trace, "--trace");
+  check_destination(given.loss_log, "--loss-log");
 
   std::string announcement;
   std::unique_ptr<Trainer> trainer = make_trainer(given, announcement);

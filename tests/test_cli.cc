@@ -1,12 +1,16 @@
 // The `w2v` binary as a user runs it: help, training outputs, the corpus cache, and bad
 // input. Every failure must be one error line naming the file or flag, a non-zero exit, and
 // no output file (finished or temporary) left behind.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/require_gpu.h"
@@ -215,6 +219,71 @@ TEST_F(Cli, NoWordReachesMinCount) {
   test::write_file(dir_.file("few.txt"), "a b c d\na b\n");
   expect_clean_failure(train_args(dir_.file("few.txt"), dir_.file("v.txt")),
                        {"few.txt", "--min-count"}, 1, dir_.file("v.txt"));
+}
+
+TEST_F(Cli, UnwritableDestinationsFailBeforeTheCorpusIsPrepared) {
+  const std::string corpus = write_small_corpus(dir_);
+  std::filesystem::create_directory(dir_.file("out"));
+  // /proc takes no new file, even from root (CI containers), so it stands for a read-only place.
+  const struct {
+    const char* flag;
+    std::string path, problem;
+  } cases[] = {
+      {"--output", dir_.file("out"), "is a directory"},
+      {"--output", dir_.file("missing/v.txt"), "its directory does not exist"},
+      {"--output", "/proc/w2v-test.txt", "cannot write"},
+      {"--checkpoint", dir_.file("out"), "is a directory"},
+      {"--trace", "/proc/w2v-test.json", "cannot write"},
+      {"--loss-log", dir_.file("missing/loss.tsv"), "its directory does not exist"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.flag) + " " + c.path);
+    auto args = train_args(corpus, c.flag == std::string("--output") ? c.path : dir_.file("v.txt"));
+    if (c.flag != std::string("--output")) args.insert(args.end(), {c.flag, c.path});
+    expect_clean_failure(args, {c.path, c.problem, std::string("(") + c.flag + ")"}, 1,
+                         dir_.file("v.txt"));
+    EXPECT_FALSE(file_exists(dir_.file("c.txt.mc5.tokens"))) << "prepared before failing";
+  }
+}
+
+TEST_F(Cli, VectorsGoInPlaceIntoAPipe) {
+  // As `--output /dev/stdout | ...` does: a rename onto the FIFO would replace it (or, from
+  // root, /dev/stdout's device node), so nothing would reach the reader.
+  const std::string corpus = write_small_corpus(dir_);
+  const std::string fifo = dir_.file("vectors.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // returns before a writer opens
+  ASSERT_GE(fd, 0);
+  std::atomic<bool> writer_done{false};
+  std::string received;
+  std::thread reader([&] {
+    char buffer[1 << 16];
+    for (;;) {
+      const bool last = writer_done.load();  // read before the drain that follows it
+      ssize_t n;
+      while ((n = ::read(fd, buffer, sizeof buffer)) > 0) received.append(buffer, n);
+      if (last) return;
+      ::usleep(1000);
+    }
+  });
+  auto args = train_args(corpus, fifo);
+  args.insert(args.end(), {"--format", "text", "--min-count", "3"});
+  test::RunOptions options;
+  options.working_directory = dir_.file("work");
+  std::filesystem::create_directory(options.working_directory);
+  const test::RunResult r = test::run_w2v(args, options);
+  writer_done = true;
+  reader.join();
+  ::close(fd);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  const std::vector<std::string> lines = test::split_lines(received);
+  ASSERT_GT(lines.size(), 100u) << received.substr(0, 200);
+  EXPECT_EQ(lines[0], std::to_string(lines.size() - 1) + " 16");
+  struct stat st {};
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
+  EXPECT_TRUE(file_exists(dir_.file("work/c.txt.mc3.tokens")))
+      << "the cache in the working directory: " << test::join(test::list_dir(dir_.path()));
 }
 
 TEST_F(Cli, BinaryGarbageCorpus) {

@@ -64,7 +64,8 @@ class MappedFile {
 // directory, so PATH is the old file or the whole new one even across a power loss. Destroyed
 // without commit() (an exception, a failed run), it deletes the temporary file, so a reader
 // never sees a partial PATH. Temporary files of PATH left by a killed process (one whose PID
-// no longer runs) are deleted when the next AtomicFile of PATH opens.
+// no longer runs) are deleted when the next AtomicFile of PATH opens. A PATH that is a device
+// or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place, with none of this.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -87,6 +88,7 @@ class AtomicFile {
   std::string path_, temp_path_;
   std::FILE* file_ = nullptr;
   bool committed_ = false;
+  bool in_place_ = false;
   int pending_slot_ = -1;  // where remove_unfinished_files() finds the temporary file
   std::uint64_t appended_ = 0, written_back_ = 0;  // bytes given to write(), and sent to disk
 };

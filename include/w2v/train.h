@@ -24,7 +24,8 @@ struct TrainingData {
 };
 
 // The vocabulary, encoded corpus and sampling tables of config.corpus, with the cache in
-// config.cache_dir or else beside config.output. `log` hears what is built or reused; `trace`
+// config.cache_dir or else beside config.output (in the working directory when that is a device
+// or a pipe). `log` hears what is built or reused; `trace`
 // (--trace) gets the stages on its "prepare" track.
 TrainingData prepare_training_data(const TrainConfig& config, LogLine log, Trace* trace = nullptr);
 

@@ -60,6 +60,7 @@ struct RunOptions {
   std::vector<int> signals;
   double signal_gap_seconds = 0;
   long file_size_limit = -1;  // RLIMIT_FSIZE in bytes for the child (-1: none)
+  std::string working_directory;  // the child's ("" = this process's)
 };
 
 // Runs W2V_BINARY with `args` (fork/exec, no shell), stdin from /dev/null, stdout and stderr
@@ -88,6 +89,8 @@ inline RunResult run_w2v(const std::vector<std::string>& args, const RunOptions&
     int err = ::open(err_path.c_str(), O_WRONLY | O_TRUNC);
     if (in < 0 || out < 0 || err < 0) ::_exit(126);
     if (options.file_size_limit >= 0 && ::setrlimit(RLIMIT_FSIZE, &fsize) != 0) ::_exit(125);
+    if (!options.working_directory.empty() && ::chdir(options.working_directory.c_str()) != 0)
+      ::_exit(124);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
