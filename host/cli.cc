@@ -22,7 +22,8 @@ namespace w2v {
 namespace {
 
 constexpr const char* kOverview =
-    "w2v: word2vec training (skip-gram, CBOW; negative sampling, full softmax) and evaluation\n\n"
+    "w2v: word2vec training and evaluation (skip-gram, CBOW; negative sampling, hierarchical\n"
+    "softmax, full softmax, full-vocabulary BCE)\n\n"
     "usage: w2v COMMAND [args]\n\n"
     "commands:\n"
     "  train       train vectors on a text corpus        w2v train --corpus FILE --output FILE\n"
