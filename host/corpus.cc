@@ -242,6 +242,7 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   build.name = o.corpus_path;
   build.log = log;
   build.trace = o.trace;
+  build.stop_signal = o.stop_signal;
   if (explicit_vocab) {
     say("reading vocabulary " + vocab_path);
     out.vocab = Vocab::load(vocab_path);

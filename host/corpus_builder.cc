@@ -455,11 +455,14 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
     });
   }
   PrepareProgress progress(o.log, total_bytes, o.progress_interval);
+  int stopped_by = 0;
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     progress.report(input_bytes.load(), words.load());
+    if (!stopped_by && o.stop_signal && (stopped_by = o.stop_signal())) queue.cancel();
   }
   for (auto& th : pool) th.join();
+  if (stopped_by) throw StoppedError(stopped_by);
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
   progress.finish(input_bytes.load(), words.load());
@@ -622,6 +625,10 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
   try {
     bool open = false;  // a kept token since the last sentence end
     for (std::size_t i = 0; i < provisional.blocks(); ++i) {
+      if (o.stop_signal && (stopped_by = o.stop_signal())) {
+        stop_all();
+        break;
+      }
       {
         std::unique_lock lock(mutex);
         changed.wait(lock, [&] { return stop || made[i % ring] == i + 1; });
@@ -647,6 +654,7 @@ Vocab build_encoded_corpus(const std::vector<std::string>& files, const CorpusBu
     stop_all();
   }
   for (auto& th : makers) th.join();
+  if (stopped_by) throw StoppedError(stopped_by);
   for (auto& e : failures)
     if (e) std::rethrow_exception(e);
   if (tokens == 0) throw_file_error(name, "no token of the corpus is in the vocabulary");

@@ -30,7 +30,8 @@ std::string default_cache_dir(const std::string& output) {
 
 }  // namespace
 
-TrainingData prepare_training_data(const TrainConfig& c, LogLine log, Trace* trace) {
+TrainingData prepare_training_data(const TrainConfig& c, LogLine log, Trace* trace,
+                                   const std::function<int()>& stop_signal) {
   CorpusOptions options;
   options.corpus_path = c.corpus;
   options.vocab_path = c.vocab;
@@ -42,6 +43,7 @@ TrainingData prepare_training_data(const TrainConfig& c, LogLine log, Trace* tra
   options.progress_interval = c.progress_interval;
   options.threads = c.thread_count();
   options.trace = trace;
+  options.stop_signal = stop_signal;
   const std::uint32_t track = trace ? trace->track("prepare") : 0;
   PreparedCorpus prepared = prepare_corpus(options, log);
   TrainingData data;
@@ -137,7 +139,17 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   Trace* const timeline = trace ? &*trace : nullptr;
   const std::uint32_t main_track = timeline ? timeline->track("main") : 0;
   std::optional<Trace::Span> preparing(std::in_place, timeline, main_track, "prepare corpus");
-  const TrainingData data = prepare_training_data(c, chatty, timeline);
+  TrainingData data;
+  try {
+    data = prepare_training_data(c, chatty, timeline, stop_signal);
+  } catch (const StoppedError& stop) {
+    // Nothing trained, so no vectors: an untrained table written over a previous file would
+    // pass for a result.
+    say("stopped by signal " + std::to_string(stop.signal()) + " before training: nothing written");
+    TrainStats stats;
+    stats.stop_signal = stop.signal();
+    return stats;
+  }
   preparing.reset();
   const Vocab& vocab = data.vocab;
   c.alpha = given.start_alpha(/*modular_gpu=*/on_gpu && !fused, vocab.size());

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -271,6 +272,7 @@ TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
   test::TempDir dir;
   TrainConfig c = small_run(dir, 1'000'000);
   c.checkpoint = dir.file("run.ckpt");
+  prepare_training_data(c, nullptr);  // the cache: a preparation would take the first poll
   run_training(c, nullptr, stop_after_polls(1));
   ASSERT_TRUE(file_exists(c.checkpoint));
   auto refused = [&](TrainConfig other, const std::string& named) {
@@ -531,13 +533,48 @@ TEST(CliStop, ASecondSignalExitsAtOnceLeavingNoPartialFile) {
   test::RunOptions stop;
   stop.signal_after_err = "device:";  // the handlers are in place
   stop.signals = {SIGINT, SIGINT};     // during preparation: the encoding is being written
-  stop.signal_gap_seconds = 0.05;
+  // Well inside the 50 ms in which the preparation notices the first signal and stops.
+  stop.signal_gap_seconds = 0.005;
   const test::RunResult r = test::run_w2v(with(train_args(c), {"--checkpoint", dir.file("ck")}),
                                           stop);
   EXPECT_EQ(r.exit_status, 130) << r.describe();
   EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.describe();
   EXPECT_TRUE(temporary_files(dir.path()).empty());
   EXPECT_FALSE(file_exists(c.output));
+}
+
+TEST(CliStop, ASignalWhilePreparingStopsAtOnceWithNothingWritten) {
+  test::TempDir dir;
+  TrainConfig c = small_run(dir);
+  // 100 links to the 12 MB corpus: over a gigabyte to read, many seconds even on 16 cores,
+  // where the signal comes within milliseconds of the start.
+  const std::string shards = dir.file("shards");
+  std::filesystem::create_directory(shards);
+  for (int i = 0; i < 100; ++i)
+    std::filesystem::create_symlink(c.corpus, shards + "/part" + std::to_string(100 + i));
+  c.corpus = shards;
+  for (const int signal : {SIGINT, SIGTERM}) {
+    test::RunOptions stop;
+    stop.signal_after_err = "device:";  // the handlers are in place
+    stop.signals = {signal};
+    const auto start = std::chrono::steady_clock::now();
+    const test::RunResult r = test::run_w2v(with(train_args(c), {"--threads", "2"}), stop);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.exit_status, 128 + signal) << r.describe();
+    EXPECT_NE(r.err.find("stopped by signal " + std::to_string(signal) +
+                         " before training: nothing written"),
+              std::string::npos)
+        << r.describe();
+    EXPECT_EQ(r.err.find("error"), std::string::npos) << r.describe();
+    EXPECT_LT(seconds, 10) << "stopped only after the preparation";
+    EXPECT_FALSE(file_exists(c.output));
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+      left.push_back(e.path().filename().string());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"corpus.txt", "shards"})) << "no cache, no scratch";
+  }
 }
 
 // A disk that fills up (a file size limit stands in for it): one line naming the file, the

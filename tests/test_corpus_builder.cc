@@ -131,6 +131,39 @@ TEST(CorpusBuilder, MatchesTheReferenceWhateverTheThreadsAndBlocks) {
     EXPECT_EQ(name.find(".tmp."), std::string::npos) << name;
 }
 
+TEST(CorpusBuilder, AStopSignalEndsTheBuildLeavingNoFile) {
+  test::TempDir dir;
+  std::string text;
+  while (text.size() < 4'000'000) text += tricky_text();
+  test::write_file(dir.file("in.txt"), text);
+  const std::string out = dir.file("out");
+  // While counting: a signal from the first poll. While encoding: a signal once the encoded
+  // file's temporary exists, so only then.
+  const std::string encoding = out + ".tmp." + std::to_string(::getpid());
+  for (const bool while_encoding : {false, true}) {
+    SCOPED_TRACE(while_encoding ? "while encoding" : "while counting");
+    int polls = 0;
+    bool saw_encoding = false;
+    CorpusBuildOptions o;
+    o.min_count = 1;
+    o.threads = 2;
+    o.block_bytes = 1 << 16;
+    o.stop_signal = [&] {
+      ++polls;
+      saw_encoding = saw_encoding || file_exists(encoding);
+      return !while_encoding || saw_encoding ? SIGTERM : 0;
+    };
+    try {
+      build_encoded_corpus({dir.file("in.txt")}, o, out);
+      ADD_FAILURE() << "not stopped";
+    } catch (const StoppedError& e) {
+      EXPECT_EQ(e.signal(), SIGTERM);
+    }
+    EXPECT_EQ(saw_encoding, while_encoding) << polls << " polls";
+    EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"in.txt"});
+  }
+}
+
 TEST(CorpusBuilder, EncodesWithAGivenVocabulary) {
   test::TempDir dir;
   test::write_file(dir.file("a.txt"), tricky_text());

@@ -7,6 +7,7 @@
 //   entry_count x uint32: a vocabulary id, or kSentenceEnd
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,6 +119,9 @@ struct CorpusBuildOptions {
   LogLine log = nullptr;          // progress lines
   double progress_interval = 1.0;  // seconds between them
   Trace* trace = nullptr;          // --trace: its stages on the "prepare" track
+  // Polled as the text is read and as the encoding is written: a non-zero signal stops the
+  // build with StoppedError, leaving no file behind.
+  std::function<int()> stop_signal;
 };
 
 // The distinct words counting may hold, all threads together: `max_count_words`, or where
@@ -152,6 +156,7 @@ struct CorpusOptions {
   bool rebuild = false;  // build the cache again even where it looks current
   double progress_interval = 1.0;  // seconds between progress lines while preparing
   Trace* trace = nullptr;          // --trace: the preparation's stages on the "prepare" track
+  std::function<int()> stop_signal;  // CorpusBuildOptions::stop_signal
 };
 
 struct PreparedCorpus {

@@ -18,6 +18,18 @@ class DivergedError : public Error {
   using Error::Error;
 };
 
+// A stop signal (SIGINT, SIGTERM) ended the work before it finished; what it was writing is
+// deleted.
+class StoppedError : public Error {
+ public:
+  explicit StoppedError(int signal)
+      : Error("stopped by signal " + std::to_string(signal)), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
 // "PATH: problem" — the shape of every file error.
 [[noreturn]] void throw_file_error(const std::string& path, const std::string& problem);
 

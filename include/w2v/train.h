@@ -27,7 +27,9 @@ struct TrainingData {
 // config.cache_dir or else beside config.output (in the working directory when that is a device
 // or a pipe). `log` hears what is built or reused; `trace`
 // (--trace) gets the stages on its "prepare" track.
-TrainingData prepare_training_data(const TrainConfig& config, LogLine log, Trace* trace = nullptr);
+// A non-zero `stop_signal` stops the preparation with StoppedError (CorpusBuildOptions).
+TrainingData prepare_training_data(const TrainConfig& config, LogLine log, Trace* trace = nullptr,
+                                   const std::function<int()>& stop_signal = {});
 
 // The progress reporter's options for a run of `config` over `corpus_tokens` tokens an epoch.
 Progress::Options progress_options(const TrainConfig& config, std::uint64_t corpus_tokens);
