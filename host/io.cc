@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,45 @@ void sync_directory_of(const std::string& path) {
 }
 
 }  // namespace
+
+namespace {
+
+// The first number after `key` in the text file `path`, or 0 where there is none.
+std::uint64_t number_in_file(const char* path, const char* key) {
+  std::FILE* f = std::fopen(path, "r");
+  if (!f) return 0;
+  char line[256];
+  std::uint64_t value = 0;
+  const std::size_t key_length = std::strlen(key);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, key, key_length) == 0) {
+      value = std::strtoull(line + key_length, nullptr, 10);
+      break;
+    }
+  std::fclose(f);
+  return value;
+}
+
+}  // namespace
+
+std::uint64_t available_host_memory() {
+  std::uint64_t available = number_in_file("/proc/meminfo", "MemAvailable:") * 1024;
+  if (available == 0) {
+    const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    available = pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page) : ~0ull;
+  }
+  // A container's own limit ("max" where there is none, which reads as 0 here).
+  const std::uint64_t limit = number_in_file("/sys/fs/cgroup/memory.max", "");
+  const std::uint64_t used = number_in_file("/sys/fs/cgroup/memory.current", "");
+  if (limit > 0) available = std::min(available, limit > used ? limit - used : 0);
+  struct rlimit address_space {};
+  if (::getrlimit(RLIMIT_AS, &address_space) == 0 && address_space.rlim_cur != RLIM_INFINITY) {
+    const std::uint64_t mapped = number_in_file("/proc/self/status", "VmSize:") * 1024;
+    const std::uint64_t cap = address_space.rlim_cur;
+    available = std::min(available, cap > mapped ? cap - mapped : 0);
+  }
+  return available;
+}
 
 void remove_unfinished_files() noexcept {
   for (PendingFile& p : g_pending)

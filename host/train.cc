@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "gpu/fused_path.h"
+#include "gpu/memory_plan.h"
 #include "w2v/checkpoint.h"
 #include "w2v/error.h"
 #include "w2v/io.h"
@@ -174,6 +175,12 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   TrainControl control;
   control.stop_signal = stop_signal;
   control.save_every_seconds = c.checkpoint_every;
+  // The tables, on the host whichever trainer runs: a run that cannot hold them is told so
+  // now, not killed by the kernel's OOM killer as it fills them.
+  const std::size_t table_bytes = vocab.size() * c.dim * sizeof(float);
+  check_memory_fits({{"input vectors", table_bytes}, {"output vectors", c.tied ? 0 : table_bytes}},
+                    available_host_memory(), "this machine",
+                    "reduce --dim or --max-vocab, or raise --min-count");
   Model model;
   TrainerState resumed;
   if (!c.resume.empty()) {

@@ -286,6 +286,30 @@ TEST_F(Cli, VectorsGoInPlaceIntoAPipe) {
       << "the cache in the working directory: " << test::join(test::list_dir(dir_.path()));
 }
 
+// Under AddressSanitizer the binary cannot start under an address-space limit (its shadow).
+#ifndef W2V_SANITIZED
+TEST_F(Cli, TablesThatDoNotFitInMemoryAreAClearError) {
+  // 5,000 words at --dim 100000: two tables of 2 GB, under `ulimit -v` 2 GB.
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "w" + std::to_string(i) + (i % 20 == 19 ? "\n" : " ");
+  test::write_file(dir_.file("c.txt"), text);
+  auto args = train_args(dir_.file("c.txt"), dir_.file("v.txt"));
+  args.insert(args.end(), {"--min-count", "1", "--dim", "100000"});
+  test::RunOptions options;
+  options.address_space_limit = 2L << 30;
+  const test::RunResult r = test::run_w2v(args, options);
+  ASSERT_TRUE(r.exited()) << r.describe();
+  EXPECT_EQ(r.exit_status, 1) << r.describe();
+  const std::vector<std::string> errors = lines_with(r.err, "error");
+  ASSERT_EQ(errors.size(), 1u) << r.describe();
+  for (const char* part : {"memory: training needs 3.73 GiB", "input vectors 1.86 GiB",
+                           "output vectors 1.86 GiB", "but this machine has", "reduce --dim"})
+    EXPECT_NE(errors[0].find(part), std::string::npos) << part << ": " << errors[0];
+  EXPECT_FALSE(file_exists(dir_.file("v.txt")));
+  EXPECT_FALSE(has_temporary_file(dir_)) << test::join(test::list_dir(dir_.path()));
+}
+#endif
+
 TEST_F(Cli, BinaryGarbageCorpus) {
   std::string garbage;
   std::uint32_t x = 12345;

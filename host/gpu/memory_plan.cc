@@ -94,8 +94,8 @@ void check_memory_fits(const MemoryParts& parts, std::size_t free_bytes, const s
   for (const auto& [name, bytes] : parts)
     detail += (detail.empty() ? "" : ", ") + name + " " + format_bytes(bytes);
   if (total <= free_bytes) return;
-  throw Error("GPU memory: training needs " + format_bytes(total) + " (" + detail + ") but " +
-              device + " has " + format_bytes(free_bytes) + " free; " + remedy);
+  throw Error("memory: training needs " + format_bytes(total) + " (" + detail + ") but " + device +
+              " has " + format_bytes(free_bytes) + " free; " + remedy);
 }
 
 }  // namespace w2v

@@ -93,6 +93,10 @@ class AtomicFile {
   std::uint64_t appended_ = 0, written_back_ = 0;  // bytes given to write(), and sent to disk
 };
 
+// The bytes this process may still allocate: the kernel's MemAvailable, less where a cgroup v2
+// limit (a container) or an address-space limit (ulimit -v) leaves less room.
+std::uint64_t available_host_memory();
+
 // Deletes the temporary files of every AtomicFile not yet committed. Async-signal-safe: for a
 // signal handler that exits at once (a second Ctrl-C), so that nothing partial is left behind.
 void remove_unfinished_files() noexcept;

@@ -60,6 +60,7 @@ struct RunOptions {
   std::vector<int> signals;
   double signal_gap_seconds = 0;
   long file_size_limit = -1;  // RLIMIT_FSIZE in bytes for the child (-1: none)
+  long address_space_limit = -1;  // RLIMIT_AS in bytes for the child (-1: none)
   std::string working_directory;  // the child's ("" = this process's)
 };
 
@@ -80,6 +81,9 @@ inline RunResult run_w2v(const std::vector<std::string>& args, const RunOptions&
   argv.push_back(nullptr);
   struct rlimit fsize {};
   fsize.rlim_cur = fsize.rlim_max = static_cast<rlim_t>(options.file_size_limit);
+  struct rlimit address_space {};
+  address_space.rlim_cur = address_space.rlim_max =
+      static_cast<rlim_t>(options.address_space_limit);
 
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -89,6 +93,8 @@ inline RunResult run_w2v(const std::vector<std::string>& args, const RunOptions&
     int err = ::open(err_path.c_str(), O_WRONLY | O_TRUNC);
     if (in < 0 || out < 0 || err < 0) ::_exit(126);
     if (options.file_size_limit >= 0 && ::setrlimit(RLIMIT_FSIZE, &fsize) != 0) ::_exit(125);
+    if (options.address_space_limit >= 0 && ::setrlimit(RLIMIT_AS, &address_space) != 0)
+      ::_exit(125);
     if (!options.working_directory.empty() && ::chdir(options.working_directory.c_str()) != 0)
       ::_exit(124);
     ::dup2(in, 0);
