@@ -177,10 +177,6 @@ void sync_directory_of(const std::string& path) {
   ::close(fd);
 }
 
-}  // namespace
-
-namespace {
-
 // The first number after `key` in the text file `path`, or 0 where there is none.
 std::uint64_t number_in_file(const char* path, const char* key) {
   std::FILE* f = std::fopen(path, "r");

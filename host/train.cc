@@ -20,13 +20,41 @@ namespace w2v {
 
 namespace {
 
-// Beside the vectors, unless they go to a device or a pipe (/dev/stdout): then the working
-// directory ("" for CorpusOptions), not /dev.
-std::string default_cache_dir(const std::string& output) {
+// /dev/stdout, /dev/null, a FIFO: written in place (AtomicFile).
+bool is_device_or_pipe(const std::string& path) {
   std::error_code ignored;
-  const std::filesystem::file_status status = std::filesystem::status(output, ignored);
-  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return "";
+  const std::filesystem::file_status status = std::filesystem::status(path, ignored);
+  return std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+         !std::filesystem::is_directory(status);
+}
+
+// Beside the vectors, unless they go to a device or a pipe: then the working directory ("" for
+// CorpusOptions), not /dev.
+std::string default_cache_dir(const std::string& output) {
+  if (is_device_or_pipe(output)) return "";
   return std::filesystem::path(output).parent_path().string();
+}
+
+// A file the run writes only at its end (or at its first checkpoint) must be writable before
+// the training starts, not found unwritable after it: an existing directory, a missing one, and
+// a directory that takes no new file (read-only, /proc) each fail here, naming the flag.
+void check_destination(const std::string& path, const char* flag) {
+  if (path.empty()) return;
+  const auto fail = [&](const std::string& problem) {
+    throw_file_error(path, problem + " (" + flag + ")");
+  };
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) fail("is a directory");
+  // Opening a FIFO to probe it would block for its reader and then end what the reader gets.
+  if (is_device_or_pipe(path)) return;
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ignored))
+    fail("its directory does not exist");
+  try {
+    AtomicFile probe(path);  // never committed: its destructor deletes the temporary file
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (" + flag + ")");
+  }
 }
 
 }  // namespace
@@ -76,34 +104,6 @@ Progress::Options progress_options(const TrainConfig& c, std::uint64_t corpus_to
   o.loss_log_path = c.loss_log;
   return o;
 }
-
-namespace {
-
-// A file the run writes only at its end (or at its first checkpoint) must be writable before
-// the training starts, not found unwritable after it: an existing directory, a missing one, and
-// a directory that takes no new file (read-only, /proc) each fail here, naming the flag.
-void check_destination(const std::string& path, const char* flag) {
-  if (path.empty()) return;
-  const auto fail = [&](const std::string& problem) {
-    throw_file_error(path, problem + " (" + flag + ")");
-  };
-  std::error_code ignored;
-  const std::filesystem::file_status status = std::filesystem::status(path, ignored);
-  if (std::filesystem::is_directory(status)) fail("is a directory");
-  // A device or a pipe is written in place (AtomicFile); opening a FIFO to probe it would
-  // block for its reader and then end what the reader gets.
-  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return;
-  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty() && !std::filesystem::is_directory(dir, ignored))
-    fail("its directory does not exist");
-  try {
-    AtomicFile probe(path);  // never committed: its destructor deletes the temporary file
-  } catch (const Error& e) {
-    throw Error(std::string(e.what()) + " (" + flag + ")");
-  }
-}
-
-}  // namespace
 
 void write_trained_vectors(const TrainConfig& config, const Vocab& vocab, const Model& model) {
   write_vectors(config.output, resolve_vector_format(config.format, config.output), vocab.words(),
