@@ -291,7 +291,11 @@ TEST_F(Cli, VectorsGoInPlaceIntoAPipe) {
 TEST_F(Cli, TablesThatDoNotFitInMemoryAreAClearError) {
   // 5,000 words at --dim 100000: two tables of 2 GB, under `ulimit -v` 2 GB.
   std::string text;
-  for (int i = 0; i < 5000; ++i) text += "w" + std::to_string(i) + (i % 20 == 19 ? "\n" : " ");
+  for (int i = 0; i < 5000; ++i) {
+    text += 'w';
+    text += std::to_string(i);
+    text += i % 20 == 19 ? '\n' : ' ';
+  }
   test::write_file(dir_.file("c.txt"), text);
   auto args = train_args(dir_.file("c.txt"), dir_.file("v.txt"));
   args.insert(args.end(), {"--min-count", "1", "--dim", "100000"});
