@@ -165,6 +165,16 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
       ", sample " + flags::show(c.sample) + ", alpha " + flags::show(c.start_alpha()) +
       ", epochs " + std::to_string(c.epochs) + ", threads " + std::to_string(c.thread_count()) +
       (c.tied ? ", tied" : ""));
+  // Bytes go out as they came, as in word2vec.c and fastText; gensim decodes them strictly.
+  std::size_t not_utf8 = 0;
+  const std::string* first_not_utf8 = nullptr;
+  for (const std::string& word : vocab.words())
+    if (!is_utf8(word) && not_utf8++ == 0) first_not_utf8 = &word;
+  if (not_utf8)
+    say("warning: " + std::to_string(not_utf8) + " of " + std::to_string(vocab.size()) +
+        " words are not UTF-8 (the first: " + shown(*first_not_utf8) +
+        "); they are written as they are: load the vectors in gensim with "
+        "unicode_errors='replace', or convert the corpus to UTF-8 (iconv)");
   if (c.loss == LossKind::kSoftmax && vocab.size() > 200000)
     say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +
         " words will be slow (consider --max-vocab or ns)");

@@ -30,7 +30,8 @@ VectorFormat resolve_vector_format(const std::string& flag_value, const std::str
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence starting at s[i] (2 to 4 bytes), or 0.
+// Length of the well-formed UTF-8 sequence starting at s[i] (2 to 4 bytes), or 0. As strict
+// as Python's decoder (gensim's): no overlong form, no surrogate, nothing past U+10FFFF.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   auto lead = static_cast<unsigned char>(s[i]);
   std::size_t len = lead >= 0xc2 && lead <= 0xdf   ? 2
@@ -40,30 +41,11 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   if (len == 0 || i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  const auto second = static_cast<unsigned char>(s[i + 1]);
+  if ((lead == 0xe0 && second < 0xa0) || (lead == 0xed && second > 0x9f) ||
+      (lead == 0xf0 && second < 0x90) || (lead == 0xf4 && second > 0x8f))
+    return 0;
   return len;
-}
-
-// A piece of a possibly binary file, made safe to put in a one-line message: printable
-// ASCII and well-formed UTF-8 stay, every other byte is written as \xNN.
-std::string shown(std::string_view s) {
-  constexpr std::size_t kMax = 40;
-  std::string_view head = s.substr(0, kMax);
-  std::string out = "'";
-  for (std::size_t i = 0; i < head.size();) {
-    auto c = static_cast<unsigned char>(head[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += head[i++];
-    } else if (std::size_t len = utf8_sequence(head, i)) {
-      out.append(head.substr(i, len));
-      i += len;
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-      ++i;
-    }
-  }
-  return out + (s.size() > kMax ? "...'" : "'");
 }
 
 bool is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -317,6 +299,42 @@ Embeddings read_vectors(const std::string& path, std::size_t max_words) {
   if (std::filesystem::is_directory(path, ec)) throw_file_error(path, "is a directory, not a file");
   MappedFile file(path);
   return VectorReader(path, file).read(max_words);
+}
+
+// A piece of a possibly binary file, made safe to put in a one-line message: printable
+// ASCII and well-formed UTF-8 stay, every other byte is written as \xNN.
+std::string shown(std::string_view s) {
+  constexpr std::size_t kMax = 40;
+  std::string_view head = s.substr(0, kMax);
+  std::string out = "'";
+  for (std::size_t i = 0; i < head.size();) {
+    auto c = static_cast<unsigned char>(head[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += head[i++];
+    } else if (std::size_t len = utf8_sequence(head, i)) {
+      out.append(head.substr(i, len));
+      i += len;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      ++i;
+    }
+  }
+  return out + (s.size() > kMax ? "...'" : "'");
+}
+
+bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+    } else if (const std::size_t len = utf8_sequence(s, i)) {
+      i += len;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace w2v

@@ -45,3 +45,18 @@ scale = np.abs(bin_kv.vectors).max()
 assert diff <= 1e-6 * scale + 1e-7, f"text and binary vectors differ by {diff} (scale {scale})"
 print(f"gensim {__import__('gensim').__version__} loaded {len(text_kv)} words x "
       f"{text_kv.vector_size} from both formats; max |text - binary| = {diff:.2e}")
+
+# A Latin-1 corpus: w2v writes its words' bytes as they are (as word2vec.c does), warns, and
+# the load its warning advises works in both formats.
+latin = os.path.join(work, "latin1.txt")
+with open(latin, "wb") as f:
+    f.write((("caf\xe9 na\xefve the cat " * 10 + "\n") * 50).encode("latin-1"))
+for name, binary in (("latin1.txt.vec", False), ("latin1.bin", True)):
+    out = os.path.join(work, name)
+    run = subprocess.run([w2v, "train", "--corpus", latin, "--output", out, "--epochs", "1",
+                          "--dim", "8", "--min-count", "1", "--device", "cpu", "--quiet"],
+                         check=True, capture_output=True, text=True)
+    assert "unicode_errors='replace'" in run.stderr, run.stderr
+    kv = KeyedVectors.load_word2vec_format(out, binary=binary, unicode_errors="replace")
+    assert sorted(kv.index_to_key) == ["caf\ufffd", "cat", "na\ufffdve", "the"], kv.index_to_key
+print("a Latin-1 corpus's vectors load with unicode_errors='replace', as the warning says")

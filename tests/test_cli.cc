@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "w2v/flags.h"
 #include "w2v/io.h"
 #include "w2v/kernels/device.h"
+#include "w2v/vectors.h"
 
 namespace w2v {
 namespace {
@@ -313,6 +315,32 @@ TEST_F(Cli, TablesThatDoNotFitInMemoryAreAClearError) {
   EXPECT_FALSE(has_temporary_file(dir_)) << test::join(test::list_dir(dir_.path()));
 }
 #endif
+
+TEST_F(Cli, WordsThatAreNotUtf8AreWrittenAsTheyAreWithAWarning) {
+  std::string line;
+  for (int i = 0; i < 10; ++i) line += "caf\xe9 na\xefve the cat ";  // Latin-1
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += line + "\n";
+  test::write_file(dir_.file("latin1.txt"), text);
+  auto args = train_args(dir_.file("latin1.txt"), dir_.file("v.txt"));
+  args.insert(args.end(), {"--min-count", "1"});
+  const test::RunResult r = test::run_w2v(args);
+  ASSERT_EQ(r.exit_status, 0) << r.describe();
+  const std::vector<std::string> warnings = lines_with(r.err, "warning");
+  ASSERT_EQ(warnings.size(), 1u) << r.describe();
+  EXPECT_NE(warnings[0].find("2 of 4 words are not UTF-8"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("unicode_errors='replace'"), std::string::npos) << warnings[0];
+  EXPECT_TRUE(is_utf8(warnings[0])) << "the warning shows the bytes escaped";
+  const Embeddings e = read_vectors(dir_.file("v.txt"));
+  EXPECT_NE(std::find(e.words.begin(), e.words.end(), "caf\xe9"), e.words.end());
+
+  test::write_file(dir_.file("utf8.txt"), "caf\xc3\xa9 \xe6\x97\xa5 the cat\n");
+  args = train_args(dir_.file("utf8.txt"), dir_.file("u.txt"));
+  args.insert(args.end(), {"--min-count", "1"});
+  const test::RunResult utf8 = test::run_w2v(args);
+  ASSERT_EQ(utf8.exit_status, 0) << utf8.describe();
+  EXPECT_TRUE(lines_with(utf8.err, "warning").empty()) << utf8.describe();
+}
 
 TEST_F(Cli, BinaryGarbageCorpus) {
   std::string garbage;

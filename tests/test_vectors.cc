@@ -91,6 +91,19 @@ TEST(VectorsFormat, Resolve) {
   }
 }
 
+// The cases Python's UTF-8 decoder (gensim's loader) refuses, against those it takes.
+TEST(Utf8, AsStrictAsPythonsDecoder) {
+  for (const char* good :
+       {"", "the", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd",
+        "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf", "\xe0\xa0\x80", "\xf0\x90\x80\x80"})
+    EXPECT_TRUE(is_utf8(good)) << shown(good);
+  for (const char* bad : {"caf\xe9", "\xff", "\x80", "\xc3", "a\xc3(", "\xc0\x80", "\xc1\xbf",
+                          "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x80\x80\x80",
+                          "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe6\x97"})
+    EXPECT_FALSE(is_utf8(bad)) << shown(bad);
+  EXPECT_EQ(shown("caf\xe9 \xe6\x97\xa5"), "'caf\\xe9 \xe6\x97\xa5'");
+}
+
 TEST_F(VectorsTest, RoundTripBothFormatsExactly) {
   for (std::size_t dim : {1, 7, 100}) {
     Sample s = random_sample(40, dim, 17 + dim);

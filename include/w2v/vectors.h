@@ -6,6 +6,7 @@
 // gensim writes binary rows without the trailing '\n'; the reader accepts both.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace w2v {
@@ -37,5 +38,12 @@ void write_vectors(const std::string& path, VectorFormat format,
 // w2v::Error "PATH: problem". max_words > 0 reads only the first max_words rows and ignores
 // the rest of the file.
 Embeddings read_vectors(const std::string& path, std::size_t max_words = 0);
+
+// A piece of a possibly binary file, made safe to put in a one-line message: printable ASCII
+// and well-formed UTF-8 stay, every other byte is written as \xNN.
+std::string shown(std::string_view s);
+
+// Whether `s` is UTF-8 as strictly as Python decodes it (gensim's loader, by default).
+bool is_utf8(std::string_view s);
 
 }  // namespace w2v
