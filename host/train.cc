@@ -121,6 +121,10 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   check_destination(given.checkpoint, "--checkpoint");
   check_destination(given.trace, "--trace");
   check_destination(given.loss_log, "--loss-log");
+  if (!given.resume.empty() && !std::filesystem::is_regular_file(given.resume))
+    throw_file_error(given.resume, std::filesystem::exists(given.resume)
+                                       ? "not a regular file (--resume)"
+                                       : "no such file (--resume)");
 
   std::string announcement;
   std::unique_ptr<Trainer> trainer = make_trainer(given, announcement);

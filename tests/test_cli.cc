@@ -223,7 +223,7 @@ TEST_F(Cli, NoWordReachesMinCount) {
                        {"few.txt", "--min-count"}, 1, dir_.file("v.txt"));
 }
 
-TEST_F(Cli, UnwritableDestinationsFailBeforeTheCorpusIsPrepared) {
+TEST_F(Cli, BadDestinationsAndResumeFilesFailBeforeTheCorpusIsPrepared) {
   const std::string corpus = write_small_corpus(dir_);
   std::filesystem::create_directory(dir_.file("out"));
   // /proc takes no new file, even from root (CI containers), so it stands for a read-only place.
@@ -237,6 +237,8 @@ TEST_F(Cli, UnwritableDestinationsFailBeforeTheCorpusIsPrepared) {
       {"--checkpoint", dir_.file("out"), "is a directory"},
       {"--trace", "/proc/w2v-test.json", "cannot write"},
       {"--loss-log", dir_.file("missing/loss.tsv"), "its directory does not exist"},
+      {"--resume", dir_.file("missing.ckpt"), "no such file"},
+      {"--resume", dir_.file("out"), "not a regular file"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.flag) + " " + c.path);
