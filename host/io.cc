@@ -56,6 +56,14 @@ bool InputFile::refill() {
   return end_ > 0;
 }
 
+bool InputFile::skip_prefix(std::string_view prefix) {
+  if (pos_ == end_ && !refill()) return false;
+  if (end_ - pos_ < prefix.size() || std::memcmp(buffer_ + pos_, prefix.data(), prefix.size()) != 0)
+    return false;
+  pos_ += prefix.size();
+  return true;
+}
+
 bool InputFile::read_exact(void* dst, std::size_t n) {
   auto* out = static_cast<char*>(dst);
   std::size_t done = 0;

@@ -16,9 +16,11 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <string_view>
 
 #include "w2v/error.h"
 #include "w2v/io.h"
+#include "w2v/vocab.h"
 
 namespace w2v {
 
@@ -57,6 +59,10 @@ std::uint64_t corpus_stamp(const std::vector<std::string>& files, std::uint64_t&
     for (std::size_t i = 0; i < n; ++i)
       h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ULL;
   };
+  // Raised when the same text gives other tokens, so that every cache of text is stale and
+  // built once more: 1, a byte-order mark at a file's start is dropped (2026-12-08).
+  constexpr std::uint32_t kTokenizerRevision = 1;
+  mix(&kTokenizerRevision, sizeof kTokenizerRevision);
   total_bytes = 0;
   for (const std::string& f : files) {
     const FileStamp s = file_stamp(f);
@@ -253,6 +259,11 @@ bool TextReader::open_next() {
   input_in_file_ = 0;
   if (next_ == files_.size()) return false;
   decoder_ = std::make_unique<Decoder>(files_[next_++]);
+  head_begin_ = head_end_ = 0;
+  for (std::size_t n; head_end_ < sizeof head_ &&
+                      (n = decoder_->read(head_ + head_end_, sizeof head_ - head_end_)) > 0;)
+    head_end_ += n;
+  if (std::string_view(head_, head_end_) == kUtf8ByteOrderMark) head_end_ = 0;
   std::lock_guard<std::mutex> lock(starts_mutex_);
   starts_.push_back(offset_);
   return true;
@@ -261,7 +272,14 @@ bool TextReader::open_next() {
 std::size_t TextReader::read(char* dst, std::size_t max) {
   while (true) {
     if (!decoder_ && !open_next()) return 0;
-    const std::size_t n = decoder_->read(dst, max);
+    std::size_t n;
+    if (head_begin_ < head_end_) {
+      n = std::min(max, head_end_ - head_begin_);
+      std::memcpy(dst, head_ + head_begin_, n);
+      head_begin_ += n;
+    } else {
+      n = decoder_->read(dst, max);
+    }
     input_in_file_ = decoder_->consumed();
     if (n > 0) {
       offset_ += n;

@@ -25,7 +25,9 @@ std::size_t StringHash::operator()(std::string_view s) const noexcept {
 }
 
 Tokenizer::Tokenizer(const std::string& path, TokenizerOptions options)
-    : in_(path), options_(options) {}
+    : in_(path), options_(options) {
+  in_.skip_prefix(kUtf8ByteOrderMark);
+}
 
 bool Tokenizer::next(std::string_view& token, bool& sentence_end) {
   int c = pending_ == -2 ? in_.get() : pending_;

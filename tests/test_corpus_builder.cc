@@ -265,9 +265,20 @@ TEST(CorpusBuilder, CompressedAndShardedInputReadAsTheirText) {
   test::write_file(dir.file("shards/part-02.txt.zst"), zstd(text.substr(2 * third)));
   test::write_file(dir.file("first.txt"), text.substr(0, half));
   test::write_file(dir.file("second.txt.xz"), xz(text.substr(half)));
+  // A UTF-8 byte-order mark at the start of each file is dropped, compressed or not.
+  const std::string bom(kUtf8ByteOrderMark);
+  test::write_file(dir.file("bom.txt"), bom + text);
+  std::filesystem::create_directory(dir.file("bom_shards"));
+  test::write_file(dir.file("bom_shards/part-00.txt"), bom + text.substr(0, third));
+  test::write_file(dir.file("bom_shards/part-01.txt.gz"), gzip(bom + text.substr(third, third)));
+  test::write_file(dir.file("bom_shards/part-02.txt.zst"), zstd(bom + text.substr(2 * third)));
+  const Reference with_bom = reference(dir.file("bom.txt"), {}, 2, 0, dir.file("bom_ref"));
+  EXPECT_EQ(with_bom.vocab.words(), want.vocab.words());
+  EXPECT_EQ(with_bom.encoded, want.encoded);
   for (const std::string& corpus :
        {dir.file("c.txt.gz"), dir.file("c.txt.xz"), dir.file("c.txt.zst"), dir.file("shards"),
-        dir.file("first.txt") + "," + dir.file("second.txt.xz")}) {
+        dir.file("first.txt") + "," + dir.file("second.txt.xz"), dir.file("bom.txt"),
+        dir.file("bom_shards")}) {
     for (const unsigned threads : {1u, 3u}) {
       CorpusBuildOptions o;
       o.min_count = 2;

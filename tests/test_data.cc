@@ -55,6 +55,24 @@ TEST(Tokenizer, Utf8AndOtherBytesPassThroughUntouched) {
   EXPECT_EQ(t[3].text, "\x01\x02\xff");
 }
 
+TEST(Tokenizer, AByteOrderMarkAtTheStartIsDroppedAndNowhereElse) {
+  const std::vector<Token> want = {{"the", false}, {"cat", true}};
+  EXPECT_EQ(tokenize("\xef\xbb\xbfthe cat"), want);
+  EXPECT_EQ(tokenize("\xef\xbb\xbf the cat"), want);
+  EXPECT_EQ(tokenize("\xef\xbb\xbf"), std::vector<Token>{});
+  EXPECT_EQ(tokenize("the \xef\xbb\xbf"
+                     "cat"),
+            (std::vector<Token>{{"the", false},
+                                {"\xef\xbb\xbf"
+                                 "cat",
+                                 true}}));
+  EXPECT_EQ(tokenize("\xef\xbb"
+                     "the"),
+            (std::vector<Token>{{"\xef\xbb"
+                                 "the",
+                                 true}}));
+}
+
 TEST(Tokenizer, NulByteMeansBinaryDataAndIsAnError) {
   try {
     tokenize(std::string("fine words a\0b c", 17));

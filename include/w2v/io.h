@@ -31,6 +31,8 @@ class InputFile {
   bool read_exact(void* dst, std::size_t n);
   // Reads a line without its '\n'; false at end of file.
   bool read_line(std::string& line);
+  // Before the first read: skips `prefix` (a byte-order mark) where the file begins with it.
+  bool skip_prefix(std::string_view prefix);
   std::uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 

@@ -46,6 +46,8 @@ class TextReader {
   std::vector<std::uint64_t> starts_;  // decompressed offset where each opened file begins
   std::size_t next_ = 0;
   std::unique_ptr<Decoder> decoder_;
+  char head_[3];  // a file's first bytes, read to look for a byte-order mark, not yet returned
+  std::size_t head_begin_ = 0, head_end_ = 0;
   std::uint64_t offset_ = 0, input_done_ = 0, input_in_file_ = 0;
 };
 

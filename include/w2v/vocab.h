@@ -14,6 +14,9 @@ namespace w2v {
 
 inline constexpr std::size_t kMaxTokenBytes = 100;        // longer tokens are truncated
 inline constexpr std::size_t kMaxSentenceTokens = 10000;  // longer lines are cut
+// Dropped at the start of each input file (Windows editors begin UTF-8 text with it): it
+// would otherwise glue itself to the first word, a second "the" in the vocabulary.
+inline constexpr std::string_view kUtf8ByteOrderMark = "\xef\xbb\xbf";
 
 struct TokenizerOptions {
   bool lowercase = false;  // ASCII A-Z only; other bytes unchanged
