@@ -229,7 +229,10 @@ void remove_unfinished_files() noexcept {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+  const bool exists = ::stat(path_.c_str(), &st) == 0;
+  // Found now, not by the rename after the whole file is written.
+  if (exists && S_ISDIR(st.st_mode)) throw_file_error(path_, "is a directory");
+  if (exists && !S_ISREG(st.st_mode)) {
     // A device or a pipe (/dev/null, /dev/stdout, a FIFO): nothing to replace, and a rename
     // onto it would replace the device node itself.
     file_ = std::fopen(path_.c_str(), "wb");

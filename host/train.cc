@@ -40,18 +40,16 @@ std::string default_cache_dir(const std::string& output) {
 // a directory that takes no new file (read-only, /proc) each fail here, naming the flag.
 void check_destination(const std::string& path, const char* flag) {
   if (path.empty()) return;
-  const auto fail = [&](const std::string& problem) {
-    throw_file_error(path, problem + " (" + flag + ")");
-  };
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) fail("is a directory");
   // Opening a FIFO to probe it would block for its reader and then end what the reader gets.
   if (is_device_or_pipe(path)) return;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::error_code ignored;
   if (!dir.empty() && !std::filesystem::is_directory(dir, ignored))
-    fail("its directory does not exist");
+    throw_file_error(path, std::string("its directory does not exist (") + flag + ")");
   try {
-    AtomicFile probe(path);  // never committed: its destructor deletes the temporary file
+    // Never committed: its destructor deletes the temporary file. A directory at `path`
+    // throws.
+    AtomicFile probe(path);
   } catch (const Error& e) {
     throw Error(std::string(e.what()) + " (" + flag + ")");
   }

@@ -145,6 +145,12 @@ TEST(Synth, CommandLineChecksItsFlags) {
     EXPECT_EQ(test::split_lines(r.err).size(), 1u) << r.describe();
     EXPECT_FALSE(file_exists(dir.file("t.txt")));
   }
+  // A directory as --output fails at once, not after a billion tokens are written.
+  const test::RunResult into_directory =
+      test::run_w2v({"synth", "--output", dir.path(), "--tokens", "1000000000"}, 30);
+  EXPECT_EQ(into_directory.exit_status, 1) << into_directory.describe();
+  EXPECT_NE(into_directory.err.find(dir.path() + ": is a directory"), std::string::npos)
+      << into_directory.describe();
   test::RunResult help = test::run_w2v({"synth", "--help"});
   EXPECT_NE(help.out.find("--tokens N"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("[default: 1000000]"), std::string::npos) << help.out;
