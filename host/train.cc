@@ -3,8 +3,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gpu/fused_path.h"
 #include "gpu/memory_plan.h"
@@ -12,6 +14,7 @@
 #include "w2v/error.h"
 #include "w2v/io.h"
 #include "w2v/model.h"
+#include "w2v/text_input.h"
 #include "w2v/trace.h"
 #include "w2v/trainer.h"
 #include "w2v/vectors.h"
@@ -53,6 +56,71 @@ void check_destination(const std::string& path, const char* flag) {
   } catch (const Error& e) {
     throw Error(std::string(e.what()) + " (" + flag + ")");
   }
+}
+
+// Whether two paths name one file: the same inode where both exist, else the same place.
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  // Absolute first: libstdc++ leaves "v.txt" relative where no part of it exists yet.
+  const fs::path ca = fs::weakly_canonical(fs::absolute(a.empty() ? "." : a), ec);
+  if (ec) return false;
+  const fs::path cb = fs::weakly_canonical(fs::absolute(b.empty() ? "." : b), ec);
+  return !ec && ca.lexically_normal() == cb.lexically_normal();
+}
+
+// What a run writes must not replace what it reads, or land among a directory's shards (the
+// next run would read the vectors, or the cache's binary tokens, as text): `--output
+// corpus.txt` turned the corpus into vectors.
+void check_writes_apart_from_reads(const TrainConfig& c) {
+  struct Named {
+    const char* flag;
+    std::string path;
+  };
+  std::vector<Named> writes;
+  for (const Named& w : {Named{"--output", c.output}, Named{"--checkpoint", c.checkpoint},
+                         Named{"--trace", c.trace}, Named{"--loss-log", c.loss_log}})
+    if (!w.path.empty() && !is_device_or_pipe(w.path)) writes.push_back(w);
+  const bool vocab_written = !c.vocab.empty() && !std::filesystem::exists(c.vocab);
+  if (vocab_written) writes.push_back({"--vocab", c.vocab});
+  std::vector<Named> others = writes;
+  if (!c.vocab.empty() && !vocab_written) others.push_back({"--vocab", c.vocab});
+  if (!c.resume.empty()) others.push_back({"--resume", c.resume});
+  for (std::size_t i = 0; i < writes.size(); ++i)
+    for (std::size_t j = i + 1; j < others.size(); ++j) {
+      const bool continues = std::string_view(writes[i].flag) == "--checkpoint" &&
+                             std::string_view(others[j].flag) == "--resume";
+      if (!continues && same_file(writes[i].path, others[j].path))
+        throw_file_error(writes[i].path, std::string("given to both ") + writes[i].flag + " and " +
+                                             others[j].flag + ": one would overwrite the other");
+    }
+
+  std::vector<std::string> corpus_dirs;
+  std::stringstream list(c.corpus);
+  for (std::string item; std::getline(list, item, ',');)
+    if (!item.empty() && std::filesystem::is_directory(item)) corpus_dirs.push_back(item);
+  const std::vector<std::string> corpus = corpus_files(c.corpus);
+  for (const Named& w : writes) {
+    for (const std::string& file : corpus)
+      if (same_file(w.path, file))
+        throw_file_error(
+            w.path, std::string("is a file of the corpus: ") + w.flag + " would replace the text");
+    const std::string dir = std::filesystem::path(w.path).parent_path().string();
+    for (const std::string& corpus_dir : corpus_dirs)
+      if (same_file(dir, corpus_dir))
+        throw_file_error(w.path, std::string("is in the corpus directory ") + corpus_dir +
+                                     ", every file of which is read as text (" + w.flag +
+                                     "): write it elsewhere");
+  }
+  const std::string cache_dir = c.cache_dir.empty() ? default_cache_dir(c.output) : c.cache_dir;
+  for (const std::string& corpus_dir : corpus_dirs)
+    if (same_file(cache_dir, corpus_dir))
+      throw_file_error(corpus_dir,
+                       std::string("the corpus cache would go into this corpus "
+                                   "directory, every file of which is read as text (") +
+                           (c.cache_dir.empty() ? "the working directory" : "--cache-dir") +
+                           "): give --cache-dir another directory");
 }
 
 }  // namespace
@@ -123,6 +191,7 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
     throw_file_error(given.resume, std::filesystem::exists(given.resume)
                                        ? "not a regular file (--resume)"
                                        : "no such file (--resume)");
+  check_writes_apart_from_reads(given);
 
   std::string announcement;
   std::unique_ptr<Trainer> trainer = make_trainer(given, announcement);

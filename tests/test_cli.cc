@@ -250,6 +250,42 @@ TEST_F(Cli, BadDestinationsAndResumeFilesFailBeforeTheCorpusIsPrepared) {
   }
 }
 
+TEST_F(Cli, WhatARunWritesNeverReplacesWhatItReads) {
+  const std::string corpus = write_small_corpus(dir_);
+  const std::string text = test::read_file(corpus);
+  const std::string shards = dir_.file("shards");
+  std::filesystem::create_directory(shards);
+  test::write_file(shards + "/a.txt", text.substr(0, text.size() / 2));
+  test::write_file(shards + "/b.txt", text.substr(text.size() / 2));
+  const std::string v = dir_.file("v.txt");
+  auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const struct {
+    std::vector<std::string> args, names;
+  } cases[] = {
+      {train_args(corpus, corpus), {corpus, "is a file of the corpus", "--output"}},
+      {train_args(shards + "," + corpus, dir_.path() + "/shards/../c.txt"),
+       {"is a file of the corpus"}},
+      {train_args(corpus + "," + shards, shards + "/v.txt"),
+       {shards + "/v.txt", "is in the corpus directory " + shards, "--output"}},
+      {with(train_args(shards, v), {"--cache-dir", shards + "/"}),
+       {shards, "the corpus cache would go into this corpus directory", "--cache-dir"}},
+      {with(train_args(corpus, v), {"--checkpoint", v}),
+       {v, "given to both --output and --checkpoint"}},
+      {with(train_args(corpus, v), {"--loss-log", dir_.path() + "/./v.txt"}),
+       {v, "given to both --output and --loss-log"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(test::join(c.args));
+    expect_clean_failure(c.args, c.names, 1);
+    EXPECT_EQ(test::read_file(corpus), text) << "the corpus is intact";
+    EXPECT_EQ(test::list_dir(shards), (std::vector<std::string>{"a.txt", "b.txt"}));
+    EXPECT_FALSE(file_exists(v));
+  }
+}
+
 TEST_F(Cli, VectorsGoInPlaceIntoAPipe) {
   // As `--output /dev/stdout | ...` does: a rename onto the FIFO would replace it (or, from
   // root, /dev/stdout's device node), so nothing would reach the reader.
