@@ -154,6 +154,9 @@ int synth_command(const std::vector<std::string>& args) {
     return 0;
   }
   SynthConfig c = parse_synth_args(args);
+  const StopSignals signals(StopSignals::First::kExitsAtOnce);  // no partial corpus left
+  std::fprintf(stderr, "writing %llu tokens to %s\n", static_cast<unsigned long long>(c.tokens),
+               c.output.c_str());
   auto start = std::chrono::steady_clock::now();
   write_synthetic_corpus(c);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

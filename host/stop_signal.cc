@@ -12,22 +12,28 @@ namespace w2v {
 namespace {
 
 std::atomic<int> g_signal{0};
+std::atomic<bool> g_first_exits{false};
 struct sigaction g_previous_int, g_previous_term;
 
 extern "C" void on_stop_signal(int signal) {
   int none = 0;
-  if (g_signal.compare_exchange_strong(none, signal)) return;
-  // The second signal: the user wants out now. Only async-signal-safe calls from here.
+  if (!g_first_exits.load() && g_signal.compare_exchange_strong(none, signal)) return;
+  // The second signal (or the first, for a command with nothing to save): the user wants out
+  // now. Only async-signal-safe calls from here.
   remove_unfinished_files();
-  static constexpr char kMessage[] = "w2v: second signal: exiting at once\n";
-  [[maybe_unused]] const auto written = ::write(2, kMessage, sizeof kMessage - 1);
+  static constexpr char kSecond[] = "w2v: second signal: exiting at once\n";
+  static constexpr char kFirst[] = "w2v: stopped by a signal: nothing written\n";
+  [[maybe_unused]] const auto written = g_first_exits.load()
+                                            ? ::write(2, kFirst, sizeof kFirst - 1)
+                                            : ::write(2, kSecond, sizeof kSecond - 1);
   ::_exit(128 + signal);
 }
 
 }  // namespace
 
-StopSignals::StopSignals() {
+StopSignals::StopSignals(First first) {
   g_signal.store(0);
+  g_first_exits.store(first == First::kExitsAtOnce);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

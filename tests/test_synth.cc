@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <set>
 #include <sstream>
 #include <string>
@@ -154,6 +155,22 @@ TEST(Synth, CommandLineChecksItsFlags) {
   test::RunResult help = test::run_w2v({"synth", "--help"});
   EXPECT_NE(help.out.find("--tokens N"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("[default: 1000000]"), std::string::npos) << help.out;
+}
+
+// Ctrl-C during a long synth leaves no partial corpus, not a temporary file of gigabytes.
+TEST(Synth, AStopSignalExitsAtOnceLeavingNoFile) {
+  for (const int signal : {SIGINT, SIGTERM}) {
+    test::TempDir dir;
+    test::RunOptions stop;
+    stop.signal_after_err = "writing";  // the handlers are in place
+    stop.signals = {signal};
+    const test::RunResult r =
+        test::run_w2v({"synth", "--output", dir.file("big.txt"), "--tokens", "2000000000"}, stop);
+    EXPECT_EQ(r.exit_status, 128 + signal) << r.describe();
+    EXPECT_NE(r.err.find("stopped by a signal: nothing written"), std::string::npos)
+        << r.describe();
+    EXPECT_TRUE(test::list_dir(dir.path()).empty()) << test::join(test::list_dir(dir.path()));
+  }
 }
 
 // --encoded writes what w2v train prepares from the text (min-count 1): the same vocabulary
