@@ -214,6 +214,9 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
   TrainingData data;
   try {
     data = prepare_training_data(c, chatty, timeline, stop_signal);
+    // A signal while a cache was reused, or while another process held its lock: no
+    // preparation saw it.
+    if (const int signal = stop_signal ? stop_signal() : 0) throw StoppedError(signal);
   } catch (const StoppedError& stop) {
     // Nothing trained, so no vectors: an untrained table written over a previous file would
     // pass for a result.

@@ -272,8 +272,9 @@ TEST(Resume, ACheckpointOfAnotherRunIsOneLineNamingWhatDiffers) {
   test::TempDir dir;
   TrainConfig c = small_run(dir, 1'000'000);
   c.checkpoint = dir.file("run.ckpt");
-  prepare_training_data(c, nullptr);  // the cache: a preparation would take the first poll
-  run_training(c, nullptr, stop_after_polls(1));
+  prepare_training_data(c, nullptr);  // the cache: a preparation would take the first polls
+  // The first poll, after the preparation, is before training; the second is training's.
+  run_training(c, nullptr, stop_after_polls(2));
   ASSERT_TRUE(file_exists(c.checkpoint));
   auto refused = [&](TrainConfig other, const std::string& named) {
     other.resume = c.checkpoint;
