@@ -211,7 +211,7 @@ PreparedCorpus prepare_corpus(const CorpusOptions& o, LogLine log) {
   out.encoded_path =
       o.vocab_path.empty() ? (dir / (stem + ".tokens")).string() : vocab_path + ".tokens";
 
-  const FileLock lock(dir.string(), log);
+  const FileLock lock(dir.string(), log, o.stop_signal);
   std::uint64_t source_size = 0;
   const std::uint64_t source_stamp = corpus_stamp(files, source_size);
   bool cache_ok = false;

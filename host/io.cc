@@ -302,7 +302,8 @@ void AtomicFile::commit() {
   sync_directory_of(path_);
 }
 
-FileLock::FileLock(const std::string& path, LogLine on_wait) {
+FileLock::FileLock(const std::string& path, LogLine on_wait,
+                   const std::function<int()>& stop_signal) {
   struct stat st {};
   const bool directory = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   fd_ = directory ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -314,12 +315,18 @@ FileLock::FileLock(const std::string& path, LogLine on_wait) {
     throw_file_error(path, "cannot lock: " + errno_text());
   }
   if (on_wait) on_wait("waiting for another process that holds " + path);
-  int rc;
-  while ((rc = ::flock(fd_, LOCK_EX)) != 0 && errno == EINTR) {
-  }
-  if (rc != 0) {
-    ::close(fd_);
-    throw_file_error(path, "cannot lock: " + errno_text());
+  // Asked again every 50 ms, not blocked in flock: a stop signal restarts a blocked flock
+  // (SA_RESTART), and the holder may run for hours.
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      ::close(fd_);
+      throw_file_error(path, "cannot lock: " + errno_text());
+    }
+    if (const int signal = stop_signal ? stop_signal() : 0) {
+      ::close(fd_);
+      throw StoppedError(signal);
+    }
+    ::usleep(50'000);
   }
 }
 

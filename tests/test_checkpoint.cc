@@ -664,5 +664,24 @@ TEST(CliCache, TwoProcessesShareOneCacheDirectory) {
   EXPECT_EQ(test::read_file(dir.file("a.bin")), test::read_file(dir.file("b.bin")));
 }
 
+// A run waiting for the cache's lock, which another process holds for as long as it likes,
+// still stops at a signal.
+TEST(CliCache, AStopSignalEndsTheWaitForTheCachesLock) {
+  test::TempDir dir;
+  const TrainConfig c = small_run(dir, 300'000);
+  const FileLock held(dir.path(), nullptr);
+  test::RunOptions stop;
+  stop.signal_after_err = "waiting for another process";
+  stop.signals = {SIGINT};
+  stop.timeout_seconds = 30;
+  const test::RunResult r = test::run_w2v(train_args(c), stop);
+  ASSERT_FALSE(r.timed_out) << "still waiting after the signal\n" << r.describe();
+  EXPECT_EQ(r.exit_status, 130) << r.describe();
+  EXPECT_NE(r.err.find("stopped by signal 2 before training: nothing written"), std::string::npos)
+      << r.describe();
+  EXPECT_FALSE(file_exists(c.output));
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+}
+
 }  // namespace
 }  // namespace w2v

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -109,7 +110,8 @@ void remove_unfinished_files() noexcept;
 class FileLock {
  public:
   // Waits for the lock; `on_wait` (if set) is called once first when another process holds it.
-  FileLock(const std::string& path, LogLine on_wait);
+  // While it waits, a non-zero `stop_signal` (if set) ends the wait with StoppedError.
+  FileLock(const std::string& path, LogLine on_wait, const std::function<int()>& stop_signal = {});
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
