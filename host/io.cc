@@ -203,6 +203,11 @@ std::uint64_t number_in_file(const char* path, const char* key) {
 
 }  // namespace
 
+bool is_device_or_pipe(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 std::uint64_t available_host_memory() {
   std::uint64_t available = number_in_file("/proc/meminfo", "MemAvailable:") * 1024;
   if (available == 0) {
@@ -229,12 +234,11 @@ void remove_unfinished_files() noexcept {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   struct stat st {};
-  const bool exists = ::stat(path_.c_str(), &st) == 0;
   // Found now, not by the rename after the whole file is written.
-  if (exists && S_ISDIR(st.st_mode)) throw_file_error(path_, "is a directory");
-  if (exists && !S_ISREG(st.st_mode)) {
-    // A device or a pipe (/dev/null, /dev/stdout, a FIFO): nothing to replace, and a rename
-    // onto it would replace the device node itself.
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw_file_error(path_, "is a directory");
+  if (is_device_or_pipe(path_)) {
+    // Nothing to replace, and a rename onto it would replace the device node itself.
     file_ = std::fopen(path_.c_str(), "wb");
     if (!file_) throw_file_error(path_, "cannot write: " + errno_text());
     in_place_ = true;

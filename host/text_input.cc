@@ -26,11 +26,17 @@ namespace w2v {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> corpus_files(const std::string& corpus) {
-  std::vector<std::string> named, files;
+std::vector<std::string> corpus_items(const std::string& corpus) {
+  std::vector<std::string> items;
   std::stringstream list(corpus);
   for (std::string item; std::getline(list, item, ',');)
-    if (!item.empty()) named.push_back(item);
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+std::vector<std::string> corpus_files(const std::string& corpus) {
+  const std::vector<std::string> named = corpus_items(corpus);
+  std::vector<std::string> files;
   if (named.empty()) throw Error("--corpus: no file given");
   for (const std::string& path : named) {
     std::error_code ec;

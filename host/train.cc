@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,14 +22,6 @@ namespace w2v {
 
 namespace {
 
-// /dev/stdout, /dev/null, a FIFO: written in place (AtomicFile).
-bool is_device_or_pipe(const std::string& path) {
-  std::error_code ignored;
-  const std::filesystem::file_status status = std::filesystem::status(path, ignored);
-  return std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
-         !std::filesystem::is_directory(status);
-}
-
 // Beside the vectors, unless they go to a device or a pipe: then the working directory ("" for
 // CorpusOptions), not /dev.
 std::string default_cache_dir(const std::string& output) {
@@ -38,11 +29,26 @@ std::string default_cache_dir(const std::string& output) {
   return std::filesystem::path(output).parent_path().string();
 }
 
+// A path given to a flag.
+struct Named {
+  const char* flag;
+  std::string path;
+};
+
+// The files a run writes, those given.
+std::vector<Named> destinations(const TrainConfig& c) {
+  std::vector<Named> given;
+  for (Named d : {Named{"--output", c.output}, Named{"--checkpoint", c.checkpoint},
+                  Named{"--trace", c.trace}, Named{"--loss-log", c.loss_log}})
+    if (!d.path.empty()) given.push_back(std::move(d));
+  return given;
+}
+
 // A file the run writes only at its end (or at its first checkpoint) must be writable before
 // the training starts, not found unwritable after it: an existing directory, a missing one, and
 // a directory that takes no new file (read-only, /proc) each fail here, naming the flag.
-void check_destination(const std::string& path, const char* flag) {
-  if (path.empty()) return;
+void check_destination(const Named& destination) {
+  const auto& [flag, path] = destination;
   // Opening a FIFO to probe it would block for its reader and then end what the reader gets.
   if (is_device_or_pipe(path)) return;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
@@ -74,14 +80,9 @@ bool same_file(const std::string& a, const std::string& b) {
 // next run would read the vectors, or the cache's binary tokens, as text): `--output
 // corpus.txt` turned the corpus into vectors.
 void check_writes_apart_from_reads(const TrainConfig& c) {
-  struct Named {
-    const char* flag;
-    std::string path;
-  };
   std::vector<Named> writes;
-  for (const Named& w : {Named{"--output", c.output}, Named{"--checkpoint", c.checkpoint},
-                         Named{"--trace", c.trace}, Named{"--loss-log", c.loss_log}})
-    if (!w.path.empty() && !is_device_or_pipe(w.path)) writes.push_back(w);
+  for (const Named& w : destinations(c))
+    if (!is_device_or_pipe(w.path)) writes.push_back(w);
   const bool vocab_written = !c.vocab.empty() && !std::filesystem::exists(c.vocab);
   if (vocab_written) writes.push_back({"--vocab", c.vocab});
   std::vector<Named> others = writes;
@@ -97,9 +98,8 @@ void check_writes_apart_from_reads(const TrainConfig& c) {
     }
 
   std::vector<std::string> corpus_dirs;
-  std::stringstream list(c.corpus);
-  for (std::string item; std::getline(list, item, ',');)
-    if (!item.empty() && std::filesystem::is_directory(item)) corpus_dirs.push_back(item);
+  for (const std::string& item : corpus_items(c.corpus))
+    if (std::filesystem::is_directory(item)) corpus_dirs.push_back(item);
   const std::vector<std::string> corpus = corpus_files(c.corpus);
   for (const Named& w : writes) {
     for (const std::string& file : corpus)
@@ -121,6 +121,20 @@ void check_writes_apart_from_reads(const TrainConfig& c) {
                                    "directory, every file of which is read as text (") +
                            (c.cache_dir.empty() ? "the working directory" : "--cache-dir") +
                            "): give --cache-dir another directory");
+}
+
+// Bytes go out as they came, as in word2vec.c and fastText; gensim decodes them strictly.
+void warn_of_words_not_utf8(const Vocab& vocab,
+                            const std::function<void(const std::string&)>& say) {
+  std::size_t not_utf8 = 0;
+  const std::string* first = nullptr;
+  for (const std::string& word : vocab.words())
+    if (!is_utf8(word) && not_utf8++ == 0) first = &word;
+  if (not_utf8)
+    say("warning: " + std::to_string(not_utf8) + " of " + std::to_string(vocab.size()) +
+        " words are not UTF-8 (the first: " + shown(*first) +
+        "); they are written as they are: load the vectors in gensim with "
+        "unicode_errors='replace', or convert the corpus to UTF-8 (iconv)");
 }
 
 }  // namespace
@@ -183,10 +197,7 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
     if (log) log(line);
   };
   resolve_vector_format(given.format, given.output);  // a bad --format fails before training
-  check_destination(given.output, "--output");
-  check_destination(given.checkpoint, "--checkpoint");
-  check_destination(given.trace, "--trace");
-  check_destination(given.loss_log, "--loss-log");
+  for (const Named& destination : destinations(given)) check_destination(destination);
   if (!given.resume.empty() && !std::filesystem::is_regular_file(given.resume))
     throw_file_error(given.resume, std::filesystem::exists(given.resume)
                                        ? "not a regular file (--resume)"
@@ -239,16 +250,7 @@ TrainStats run_training(const TrainConfig& given, LogLine log,
       ", sample " + flags::show(c.sample) + ", alpha " + flags::show(c.start_alpha()) +
       ", epochs " + std::to_string(c.epochs) + ", threads " + std::to_string(c.thread_count()) +
       (c.tied ? ", tied" : ""));
-  // Bytes go out as they came, as in word2vec.c and fastText; gensim decodes them strictly.
-  std::size_t not_utf8 = 0;
-  const std::string* first_not_utf8 = nullptr;
-  for (const std::string& word : vocab.words())
-    if (!is_utf8(word) && not_utf8++ == 0) first_not_utf8 = &word;
-  if (not_utf8)
-    say("warning: " + std::to_string(not_utf8) + " of " + std::to_string(vocab.size()) +
-        " words are not UTF-8 (the first: " + shown(*first_not_utf8) +
-        "); they are written as they are: load the vectors in gensim with "
-        "unicode_errors='replace', or convert the corpus to UTF-8 (iconv)");
+  warn_of_words_not_utf8(vocab, say);
   if (c.loss == LossKind::kSoftmax && vocab.size() > 200000)
     say("warning: --loss softmax costs O(vocabulary) per example; " + std::to_string(vocab.size()) +
         " words will be slow (consider --max-vocab or ns)");

@@ -90,6 +90,25 @@ class Cli : public ::testing::Test {
             "--dim", "16",       "--threads", "2",        "--device", "cpu",      "--quiet"};
   }
 
+  // A CPU trainer's flag (`flag_args`, called `name` in messages): --device auto trains on the
+  // CPU and says why (its run in `auto_run`, into v.txt); --device cuda or twin is one error.
+  void expect_cpu_only(const std::vector<std::string>& flag_args, const std::string& name,
+                       test::RunResult& auto_run) {
+    auto args = train_args(write_small_corpus(dir_), dir_.file("v.txt"));
+    args[args.size() - 2] = "auto";  // after --device
+    args.insert(args.end(), flag_args.begin(), flag_args.end());
+    auto_run = test::run_w2v(args);
+    ASSERT_EQ(auto_run.exit_status, 0) << auto_run.describe();
+    EXPECT_EQ(lines_with(auto_run.err, "device: cpu (" + name + ": the CPU trainer's only)").size(),
+              1u)
+        << auto_run.err;
+    args[4] = dir_.file("w.txt");  // after --output
+    for (const char* device : {"cuda", "twin"}) {
+      args[args.size() - 2 - flag_args.size()] = device;
+      expect_clean_failure(args, {std::string("--device ") + device, name}, 1, dir_.file("w.txt"));
+    }
+  }
+
   test::TempDir dir_;
 };
 
@@ -478,41 +497,17 @@ TEST_F(Cli, AutoOnTheCpuSaysWhyWhenAGpuOnlyFlagIsRefused) {
 // --loss hs is the CPU trainer's: --device auto takes the CPU, saying why, on any machine;
 // a GPU device asked for is one error line.
 TEST_F(Cli, HierarchicalSoftmaxTrainsOnTheCpu) {
-  std::string corpus = write_small_corpus(dir_);
-  auto args = train_args(corpus, dir_.file("v.txt"));
-  args[args.size() - 2] = "auto";  // after --device
-  args.insert(args.end(), {"--loss", "hs"});
-  test::RunResult r = test::run_w2v(args);
-  ASSERT_EQ(r.exit_status, 0) << r.describe();
-  EXPECT_EQ(lines_with(r.err, "device: cpu (--loss hs: the CPU trainer's only)").size(), 1u)
-      << r.err;
+  test::RunResult r;
+  ASSERT_NO_FATAL_FAILURE(expect_cpu_only({"--loss", "hs"}, "--loss hs", r));
   EXPECT_EQ(lines_with(r.err, "skipgram/hs, dim 16, window 5, sample").size(), 1u) << r.err;
   std::string vectors = test::read_file(dir_.file("v.txt"));
   EXPECT_EQ(vectors.substr(vectors.find(' '), 4), " 16\n");
-  args[4] = dir_.file("w.txt");  // after --output
-  for (const char* device : {"cuda", "twin"}) {
-    args[args.size() - 4] = device;
-    expect_clean_failure(args, {std::string("--device ") + device, "--loss hs"}, 1,
-                         dir_.file("w.txt"));
-  }
 }
 
 // So is --copied-rows.
 TEST_F(Cli, CopiedRowsTrainOnTheCpu) {
-  std::string corpus = write_small_corpus(dir_);
-  auto args = train_args(corpus, dir_.file("v.txt"));
-  args[args.size() - 2] = "auto";  // after --device
-  args.insert(args.end(), {"--copied-rows", "16"});
-  test::RunResult r = test::run_w2v(args);
-  ASSERT_EQ(r.exit_status, 0) << r.describe();
-  EXPECT_EQ(lines_with(r.err, "device: cpu (--copied-rows: the CPU trainer's only)").size(), 1u)
-      << r.err;
-  args[4] = dir_.file("w.txt");  // after --output
-  for (const char* device : {"cuda", "twin"}) {
-    args[args.size() - 4] = device;
-    expect_clean_failure(args, {std::string("--device ") + device, "--copied-rows"}, 1,
-                         dir_.file("w.txt"));
-  }
+  test::RunResult r;
+  ASSERT_NO_FATAL_FAILURE(expect_cpu_only({"--copied-rows", "16"}, "--copied-rows", r));
 }
 
 TEST_F(Cli, TrainsOnTheGpuWhenThereIsOne) {

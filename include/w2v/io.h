@@ -96,6 +96,10 @@ class AtomicFile {
   std::uint64_t appended_ = 0, written_back_ = 0;  // bytes given to write(), and sent to disk
 };
 
+// Whether `path` exists and is neither a regular file nor a directory: a device or a pipe
+// (/dev/stdout, /dev/null, a FIFO), which AtomicFile writes in place.
+bool is_device_or_pipe(const std::string& path);
+
 // The bytes this process may still allocate: the kernel's MemAvailable, less where a cgroup v2
 // limit (a container) or an address-space limit (ulimit -v) leaves less room.
 std::uint64_t available_host_memory();

@@ -12,6 +12,9 @@
 
 namespace w2v {
 
+// The paths a --corpus argument lists (comma-separated), as given: files or directories.
+std::vector<std::string> corpus_items(const std::string& corpus);
+
 // The files a --corpus argument names, in order. Throws w2v::Error naming the path when one
 // is missing, or a directory holds no regular file.
 std::vector<std::string> corpus_files(const std::string& corpus);
